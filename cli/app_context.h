@@ -1,0 +1,53 @@
+// What every command that touches runs needs: the store, the step registry, the expression
+// engine, the secrets and a resolver that reloads stored definitions. Built once per command.
+#pragma once
+
+#include "engine/executor/executor.h"
+#include "engine/loader/loader.h"
+#include "engine/steps/step.h"
+#include "engine/store/store.h"
+#include "scripting/expression.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace flowpilot::cli {
+
+struct CommonOptions {
+  std::string db_path;       // --db, FLOWPILOT_DB, default ./flowpilot.db
+  std::string secrets_file;  // --secrets: YAML or JSON mapping NAME: value
+};
+
+// Thrown for problems the user can fix (bad file, missing run); main prints it and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class AppContext {
+ public:
+  explicit AppContext(const CommonOptions& options);
+
+  engine::StepRegistry& registry() { return registry_; }
+  const scripting::ExpressionEngine& expressions() const { return *expressions_; }
+  engine::LoadContext load_context() const { return {registry_, *expressions_, {}}; }
+  engine::Store& store();
+  engine::Executor& executor();
+
+  std::optional<std::string> secret(std::string_view name) const;
+
+ private:
+  CommonOptions options_;
+  engine::StepRegistry registry_;
+  std::unique_ptr<scripting::ExpressionEngine> expressions_;
+  std::map<std::string, std::string, std::less<>> secrets_;
+  std::unique_ptr<engine::Store> store_;
+  std::unique_ptr<engine::Executor> executor_;
+};
+
+std::string default_db_path();
+
+}  // namespace flowpilot::cli

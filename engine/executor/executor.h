@@ -1,0 +1,127 @@
+// The executor runs workflow runs as DAGs of steps on a thread pool, durably.
+//
+// Every state change of a run is written to the Store and acted on only once the store says it is
+// durable: a step's handler is called after its "running" record commits, dependents start after
+// the output of the step they need commits. The completion of one step and the start of the steps
+// it releases share one write batch, and the store group-commits batches from all runs, so the
+// cost of durability is shared.
+//
+// Semantics (docs/execution.md): `needs`, `if`, skip propagation, foreach with a concurrency limit,
+// retries with exponential back-off and full jitter, per-step and per-run timeouts, cancellation,
+// on_failure steps, workflow outputs, per-workflow concurrency (queue / skip / cancel_running),
+// and core.approval, which parks a run durably until a decision or its timeout.
+//
+// Recovery: resume() reloads a run from the store; finished steps keep their recorded output,
+// steps that were running start again with the same attempt number and idempotency key.
+//
+// Errors: start() throws InputError for bad inputs and StoreError when the store fails; decide()
+// throws std::invalid_argument when there is nothing to decide. Failures of steps are run state,
+// not exceptions.
+//
+// Thread-safety: all member functions may be called from any thread. One process owns a run at a
+// time; several processes sharing runs need the PostgreSQL store's claims (a later addition).
+#pragma once
+
+#include "engine/model/workflow.h"
+#include "engine/steps/step.h"
+#include "engine/store/store.h"
+#include "scripting/expression.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace flowpilot::engine {
+
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+struct ExecutorOptions {
+  std::size_t worker_threads = 0;        // 0: one per hardware thread
+  int default_foreach_concurrency = 16;  // when a foreach step sets no `concurrency`
+};
+
+using SecretLookup = std::function<std::optional<std::string>(std::string_view name)>;
+// Rebuilds the definition a run started with, from its stored version. Returns null when the
+// stored definition no longer loads (the run then fails with that reason).
+using WorkflowResolver =
+    std::function<std::shared_ptr<const Workflow>(const WorkflowVersionRecord& version)>;
+
+struct RunRequest {
+  std::shared_ptr<const Workflow> workflow;
+  boost::json::object inputs;  // as given; validated, coerced and defaulted by start()
+  boost::json::value trigger = boost::json::object{{"type", "manual"}};
+  std::string idempotency_key;  // empty: none
+  bool dry_run = false;
+};
+
+struct StartedRun {
+  std::string run_id;
+  bool created = true;  // false: the idempotency key already had this run
+};
+
+class Executor {
+ public:
+  Executor(Store& store, const StepRegistry& steps, const scripting::ExpressionEngine& expressions,
+           SecretLookup secrets, WorkflowResolver resolver, ExecutorOptions options = {});
+  // Stops the workers. Runs still in progress stay unfinished in the store and resume on the next
+  // start; nothing durable is lost.
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Validates inputs, creates the run durably (at most once per idempotency key), then starts,
+  // queues or skips it according to the workflow's concurrency policy. Returns once the run
+  // record is durable.
+  StartedRun start(RunRequest request);
+
+  // Loads an unfinished run from the store and continues it. Returns false when the run does not
+  // exist or has already finished.
+  bool resume(const std::string& run_id);
+  // Resumes every unfinished run in the store, oldest first; returns how many.
+  std::size_t resume_all();
+
+  // Records a person's decision on a waiting core.approval step durably, then continues the run.
+  void decide(const std::string& run_id, const std::string& step_id, bool approve,
+              const std::string& decided_by, const std::string& comment);
+
+  // Cancels a run: running steps are told to stop, nothing new starts, the run ends cancelled.
+  void cancel(const std::string& run_id, const std::string& reason);
+
+  // Waits until the run has finished, or is parked (nothing left to do but wait for approvals),
+  // with everything about it durable. Returns its status then, or nullopt on timeout / unknown run.
+  std::optional<RunStatus> wait(const std::string& run_id,
+                                std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  bool is_parked(const std::string& run_id) const;
+
+  class Impl;  // defined in executor.cpp only
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Checks and completes run inputs against a workflow's `inputs`: unknown names, missing required
+// values, wrong types (strings given on a command line are coerced to the declared type), `enum`
+// membership; defaults filled in. Throws InputError listing every problem.
+boost::json::object resolve_inputs(const Workflow& workflow, const boost::json::object& given);
+
+// The delay before retry number `failed_attempts` (1 = after the first failure): full jitter over
+// an exponential (or fixed) back-off, capped by max_delay, and never shorter than retry_after.
+std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int failed_attempts,
+                                      std::optional<std::chrono::milliseconds> retry_after);
+
+}  // namespace flowpilot::engine

@@ -1,0 +1,156 @@
+#include "engine/store/detail/migrations.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "engine/store/detail/sqlite_handle.h"
+#include "engine/store/sqlite_store.h"
+
+namespace flowpilot::engine::store_detail {
+
+namespace {
+
+// JSON columns hold compact JSON text; a JSON null is stored as SQL NULL. Enums are stored by
+// their to_string() names so the file stays readable with the sqlite3 shell. There are no CHECK
+// constraints on those names: adding a status later must not need a table rebuild.
+constexpr const char* kV1 = R"sql(
+CREATE TABLE workflow_versions(
+  workflow_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  format TEXT NOT NULL,
+  source_file TEXT NOT NULL,
+  source_text TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(workflow_id, version));
+
+CREATE TABLE runs(
+  id TEXT PRIMARY KEY NOT NULL,
+  workflow_id TEXT NOT NULL,
+  workflow_version TEXT NOT NULL,
+  status TEXT NOT NULL,
+  inputs TEXT,
+  "trigger" TEXT,
+  outputs TEXT,
+  error TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  dry_run INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL);
+CREATE INDEX runs_by_workflow ON runs(workflow_id, id);
+CREATE INDEX runs_by_status ON runs(status, id);
+
+CREATE TABLE steps(
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  output TEXT,
+  error TEXT NOT NULL,
+  item_count INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  wake_at INTEGER NOT NULL,
+  PRIMARY KEY(run_id, step_id, idx)) WITHOUT ROWID;
+
+CREATE TABLE attempts(
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT,
+  output TEXT,
+  error TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  PRIMARY KEY(run_id, step_id, idx, attempt)) WITHOUT ROWID;
+
+CREATE TABLE logs(
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX logs_by_run ON logs(run_id, id);
+
+CREATE TABLE approvals(
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  decided_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY(run_id, step_id));
+CREATE INDEX approvals_by_status ON approvals(status, created_at);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, kV1},
+}};
+
+int current_version(sqlite3* db) {
+  Stmt stmt = prepare(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  StmtReset reset(stmt.get());
+  return step(stmt.get()) ? static_cast<int>(column_int(stmt.get(), 0)) : 0;
+}
+
+void rollback_quietly(sqlite3* db) {
+  if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+void migrate(sqlite3* db, const std::string& path) {
+  exec(db,
+       "CREATE TABLE IF NOT EXISTS schema_migrations("
+       "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const int latest = kMigrations.back().version;
+  const int found = current_version(db);
+  if (found > latest) {
+    throw StoreError(fmt::format(
+        "database {} has schema version {}, newer than this flowpilot ({}); upgrade flowpilot",
+        path, found, latest));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= found) continue;
+    exec(db, "BEGIN IMMEDIATE");
+    try {
+      // Another process may have migrated between our read and our write lock.
+      if (current_version(db) >= m.version) {
+        exec(db, "COMMIT");
+        continue;
+      }
+      exec(db, m.sql);
+      Stmt insert =
+          prepare(db, "INSERT INTO schema_migrations(version, applied_at) VALUES(?1, ?2)");
+      StmtReset reset(insert.get());
+      bind_int(insert.get(), 1, m.version);
+      bind_int(insert.get(), 2, now_millis());
+      step(insert.get());
+      exec(db, "COMMIT");
+    } catch (const std::exception& e) {
+      rollback_quietly(db);
+      throw StoreError(
+          fmt::format("database {}: schema migration {} failed: {}", path, m.version, e.what()));
+    }
+  }
+}
+
+}  // namespace flowpilot::engine::store_detail
+
+namespace flowpilot::engine {
+
+int sqlite_schema_version() { return store_detail::migrations().back().version; }
+
+}  // namespace flowpilot::engine

@@ -1,0 +1,831 @@
+#include "engine/store/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <boost/json/serializer.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "engine/store/detail/migrations.h"
+#include "engine/store/detail/sqlite_handle.h"
+
+namespace flowpilot::engine {
+
+namespace {
+
+using store_detail::bind_int;
+using store_detail::bind_null;
+using store_detail::bind_text;
+using store_detail::bind_text_or_null;
+using store_detail::column_int;
+using store_detail::column_json;
+using store_detail::column_text;
+using store_detail::Db;
+using store_detail::SqliteError;
+using store_detail::step;
+using store_detail::Stmt;
+using store_detail::StmtReset;
+
+constexpr std::size_t kMaxIdleReaders = 8;
+// Transaction-level retries for SQLITE_BUSY / SQLITE_LOCKED / SQLITE_FULL, on top of the
+// connection's busy timeout (BAD-INPUTS 33).
+constexpr int kMaxTransactionAttempts = 4;
+constexpr std::chrono::milliseconds kFirstRetryDelay{25};
+
+// ---- SQL -------------------------------------------------------------------------------------
+
+constexpr std::string_view kRunColumns =
+    "id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, error, "
+    "idempotency_key, dry_run, created_at, started_at, finished_at";
+constexpr std::string_view kStepColumns =
+    "run_id, step_id, idx, status, attempt, output, error, item_count, started_at, finished_at, "
+    "wake_at";
+constexpr std::string_view kAttemptColumns =
+    "run_id, step_id, idx, attempt, status, input, output, error, started_at, finished_at";
+constexpr std::string_view kApprovalColumns =
+    "run_id, step_id, status, message, comment, decided_by, created_at, decided_at, expires_at";
+
+#define FP_RUN_VALUES "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+#define FP_RUN_INSERT                                                                          \
+  "INSERT INTO runs(id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, " \
+  "error, idempotency_key, dry_run, created_at, started_at, finished_at) " FP_RUN_VALUES
+
+enum WriterStmt : std::size_t {
+  kBegin,
+  kCommit,
+  kSavepoint,
+  kRelease,
+  kRollbackTo,
+  kPutWorkflowVersion,
+  kCreateRun,
+  kRunIdByKey,
+  kPutRun,
+  kPutStep,
+  kPutAttempt,
+  kAppendLog,
+  kPutApproval,
+  kWriterStmtCount,
+};
+
+constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "SAVEPOINT batch",
+    "RELEASE batch",
+    "ROLLBACK TO batch",
+    "INSERT INTO workflow_versions(workflow_id, version, format, source_file, source_text, "
+    "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(workflow_id, version) DO NOTHING",
+    FP_RUN_INSERT " ON CONFLICT(idempotency_key) DO NOTHING",
+    "SELECT id FROM runs WHERE idempotency_key = ?1",
+    // An upsert on the id only: a key held by another run stays a constraint violation instead of
+    // silently deleting that run, as INSERT OR REPLACE would.
+    FP_RUN_INSERT
+    " ON CONFLICT(id) DO UPDATE SET workflow_id = excluded.workflow_id, "
+    "workflow_version = excluded.workflow_version, status = excluded.status, "
+    "inputs = excluded.inputs, \"trigger\" = excluded.\"trigger\", outputs = excluded.outputs, "
+    "error = excluded.error, idempotency_key = excluded.idempotency_key, "
+    "dry_run = excluded.dry_run, created_at = excluded.created_at, "
+    "started_at = excluded.started_at, finished_at = excluded.finished_at",
+    "INSERT INTO steps(run_id, step_id, idx, status, attempt, output, error, item_count, "
+    "started_at, finished_at, wake_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+    "ON CONFLICT(run_id, step_id, idx) DO UPDATE SET status = excluded.status, "
+    "attempt = excluded.attempt, output = excluded.output, error = excluded.error, "
+    "item_count = excluded.item_count, started_at = excluded.started_at, "
+    "finished_at = excluded.finished_at, wake_at = excluded.wake_at",
+    "INSERT INTO attempts(run_id, step_id, idx, attempt, status, input, output, error, "
+    "started_at, finished_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT(run_id, step_id, idx, attempt) DO UPDATE SET status = excluded.status, "
+    "input = excluded.input, output = excluded.output, error = excluded.error, "
+    "started_at = excluded.started_at, finished_at = excluded.finished_at",
+    "INSERT INTO logs(run_id, step_id, idx, attempt, at, level, message) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO approvals(run_id, step_id, status, message, comment, decided_by, created_at, "
+    "decided_at, expires_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT(run_id, step_id) DO UPDATE SET status = excluded.status, "
+    "message = excluded.message, comment = excluded.comment, decided_by = excluded.decided_by, "
+    "created_at = excluded.created_at, decided_at = excluded.decided_at, "
+    "expires_at = excluded.expires_at",
+};
+
+#undef FP_RUN_INSERT
+#undef FP_RUN_VALUES
+
+// ---- error classification --------------------------------------------------------------------
+
+// Errors after which SQLite may have rolled back the whole transaction, or that say nothing about
+// the batch itself: the group is retried or failed as a whole.
+bool is_transaction_error(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_INTERRUPT:
+    case SQLITE_READONLY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_transient(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// After a failed fsync the page cache may claim data the disk never got; a later successful
+// commit would acknowledge a lie, so the store stops acknowledging (BAD-INPUTS 32).
+bool is_fsync_error(int code) {
+  return code == SQLITE_IOERR_FSYNC || code == SQLITE_IOERR_DIR_FSYNC;
+}
+
+// ---- row readers -----------------------------------------------------------------------------
+
+template <class Enum, class Parse>
+Enum column_enum(sqlite3_stmt* stmt, int col, Parse parse, std::string_view what) {
+  const std::string text = column_text(stmt, col);
+  if (auto e = parse(text)) return *e;
+  throw StoreError(fmt::format("database {}: unknown {} '{}'",
+                               sqlite3_db_filename(sqlite3_db_handle(stmt), "main"), what, text));
+}
+
+RunRecord read_run(sqlite3_stmt* s) {
+  RunRecord r;
+  r.id = column_text(s, 0);
+  r.workflow_id = column_text(s, 1);
+  r.workflow_version = column_text(s, 2);
+  r.status = column_enum<RunStatus>(s, 3, parse_run_status, "run status");
+  r.inputs = column_json(s, 4);
+  r.trigger = column_json(s, 5);
+  r.outputs = column_json(s, 6);
+  r.error = column_text(s, 7);
+  r.idempotency_key = column_text(s, 8);
+  r.dry_run = column_int(s, 9) != 0;
+  r.created_at = column_int(s, 10);
+  r.started_at = column_int(s, 11);
+  r.finished_at = column_int(s, 12);
+  return r;
+}
+
+StepRecord read_step(sqlite3_stmt* s) {
+  StepRecord r;
+  r.run_id = column_text(s, 0);
+  r.step_id = column_text(s, 1);
+  r.index = static_cast<int>(column_int(s, 2));
+  r.status = column_enum<StepStatus>(s, 3, parse_step_status, "step status");
+  r.attempt = static_cast<int>(column_int(s, 4));
+  r.output = column_json(s, 5);
+  r.error = column_text(s, 6);
+  r.item_count = static_cast<int>(column_int(s, 7));
+  r.started_at = column_int(s, 8);
+  r.finished_at = column_int(s, 9);
+  r.wake_at = column_int(s, 10);
+  return r;
+}
+
+AttemptRecord read_attempt(sqlite3_stmt* s) {
+  AttemptRecord r;
+  r.run_id = column_text(s, 0);
+  r.step_id = column_text(s, 1);
+  r.index = static_cast<int>(column_int(s, 2));
+  r.attempt = static_cast<int>(column_int(s, 3));
+  r.status = column_enum<StepStatus>(s, 4, parse_step_status, "attempt status");
+  r.input = column_json(s, 5);
+  r.output = column_json(s, 6);
+  r.error = column_text(s, 7);
+  r.started_at = column_int(s, 8);
+  r.finished_at = column_int(s, 9);
+  return r;
+}
+
+ApprovalRecord read_approval(sqlite3_stmt* s) {
+  ApprovalRecord r;
+  r.run_id = column_text(s, 0);
+  r.step_id = column_text(s, 1);
+  r.status = column_enum<ApprovalStatus>(s, 2, parse_approval_status, "approval status");
+  r.message = column_text(s, 3);
+  r.comment = column_text(s, 4);
+  r.decided_by = column_text(s, 5);
+  r.created_at = column_int(s, 6);
+  r.decided_at = column_int(s, 7);
+  r.expires_at = column_int(s, 8);
+  return r;
+}
+
+// ---- the store -------------------------------------------------------------------------------
+
+// A read-only connection with its own statement cache, used by one thread at a time.
+class Reader {
+ public:
+  explicit Reader(const std::string& path)
+      : db_(store_detail::open_db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX)) {}
+
+  sqlite3_stmt* stmt(std::string_view sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      it = stmts_.emplace(std::string(sql), store_detail::prepare(db_.get(), sql)).first;
+    }
+    return it->second.get();
+  }
+
+ private:
+  Db db_;  // declared first so the statements are finalized before it closes
+  std::map<std::string, Stmt, std::less<>> stmts_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteStoreOptions& options);
+  ~SqliteStore() override;
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void submit(WriteBatch batch, CommitCallback done) override;
+  std::optional<WorkflowVersionRecord> get_workflow_version(const std::string& workflow_id,
+                                                            const std::string& version) override;
+  std::optional<RunRecord> get_run(const std::string& run_id) override;
+  std::optional<RunRecord> find_run_by_idempotency_key(const std::string& key) override;
+  std::vector<RunRecord> list_runs(const RunFilter& filter) override;
+  std::vector<std::string> unfinished_run_ids() override;
+  std::vector<StepRecord> get_steps(const std::string& run_id) override;
+  std::vector<AttemptRecord> get_attempts(const std::string& run_id) override;
+  std::vector<LogRecord> get_logs(const std::string& run_id) override;
+  std::optional<ApprovalRecord> get_approval(const std::string& run_id,
+                                             const std::string& step_id) override;
+  std::vector<ApprovalRecord> list_approvals(std::optional<ApprovalStatus> status) override;
+  void flush() override;
+
+ private:
+  struct Pending {
+    WriteBatch batch;
+    CommitCallback done;
+  };
+
+  // Hands a pooled reader out and takes it back when the lease ends.
+  class ReaderLease {
+   public:
+    ReaderLease(SqliteStore& store, std::unique_ptr<Reader> reader)
+        : store_(store), reader_(std::move(reader)) {}
+    ~ReaderLease() { store_.release_reader(std::move(reader_)); }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    Reader* operator->() const { return reader_.get(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<Reader> reader_;
+  };
+
+  ReaderLease acquire_reader();
+  void release_reader(std::unique_ptr<Reader> reader);
+
+  void writer_loop();
+  void process_group(std::vector<Pending>& group, std::vector<CommitResult>& results);
+  void run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results);
+  void apply(const WriteOp& op, CommitResult& result);
+  void run_stmt(WriterStmt which);
+  void bind_json(sqlite3_stmt* stmt, int index, const boost::json::value& value, std::size_t buf);
+  void bind_run(sqlite3_stmt* stmt, const RunRecord& r);
+  void rollback_if_open() noexcept;
+
+  const std::string path_;
+  const std::size_t max_ops_per_commit_;
+
+  // Writer-thread state (the constructor prepares it before the thread starts).
+  Db writer_db_;
+  std::array<Stmt, kWriterStmtCount> writer_stmts_;
+  boost::json::serializer serializer_;
+  std::array<std::string, 3> json_bufs_;  // reused so serializing allocates only to grow
+  std::exception_ptr broken_;             // set after an fsync failure; every later batch fails
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<Pending> queue_;
+  std::uint64_t submitted_ = 0;  // batches submitted
+  std::uint64_t completed_ = 0;  // batches whose callbacks have run
+  bool stopping_ = false;
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;
+
+  std::thread writer_;  // last: starts after everything above exists, joins before it goes
+};
+
+SqliteStore::SqliteStore(const SqliteStoreOptions& options)
+    : path_(options.path.string()),
+      max_ops_per_commit_(options.max_ops_per_commit == 0 ? 1 : options.max_ops_per_commit) {
+  if (path_.empty()) throw StoreError("SQLite store: no database path given");
+  const auto parent = options.path.parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      throw StoreError(fmt::format("cannot open database {}: cannot create directory {}: {}", path_,
+                                   parent.string(), ec.message()));
+    }
+  }
+  try {
+    writer_db_ = store_detail::open_db(
+        path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+    sqlite3* db = writer_db_.get();
+    {
+      Stmt mode = store_detail::prepare(db, "PRAGMA journal_mode=WAL");
+      StmtReset reset(mode.get());
+      const std::string got = step(mode.get()) ? column_text(mode.get(), 0) : std::string();
+      if (got != "wal") {
+        throw StoreError(
+            fmt::format("cannot open database {}: WAL mode unavailable (got '{}')", path_, got));
+      }
+    }
+    store_detail::exec(db, options.durability == Durability::full ? "PRAGMA synchronous=FULL"
+                                                                  : "PRAGMA synchronous=NORMAL");
+    store_detail::migrate(db, path_);
+    for (std::size_t i = 0; i < kWriterStmtCount; ++i) {
+      writer_stmts_[i] = store_detail::prepare(db, kWriterSql[i]);
+    }
+  } catch (const SqliteError& e) {
+    const std::string_view what = e.what();
+    // Messages from the helpers already name the file; opening errors say "cannot open".
+    if (what.find(path_) != std::string_view::npos) throw;
+    throw SqliteError(e.code(), fmt::format("cannot open database {}: {}", path_, what));
+  }
+  // A reader opened here surfaces permission problems at open rather than at the first read.
+  release_reader(std::make_unique<Reader>(path_));
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_one();
+  writer_.join();
+  // Readers close before the writer so the last connection to close (the writer) checkpoints the
+  // WAL and removes it.
+  idle_readers_.clear();
+}
+
+void SqliteStore::submit(WriteBatch batch, CommitCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Pending{std::move(batch), std::move(done)});
+    ++submitted_;
+  }
+  work_cv_.notify_one();
+}
+
+void SqliteStore::flush() {
+  if (std::this_thread::get_id() == writer_.get_id()) {
+    throw StoreError("Store::flush called from a commit callback would wait for itself");
+  }
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = submitted_;
+  done_cv_.wait(lock, [&] { return completed_ >= target; });
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<Pending> group;
+  std::vector<CommitResult> results;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything submitted has been handled
+      std::size_t ops = 0;
+      // A batch is never split; one larger than the limit goes alone.
+      while (!queue_.empty()) {
+        const std::size_t n = queue_.front().batch.ops.size();
+        if (!group.empty() && ops + n > max_ops_per_commit_) break;
+        ops += n;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    results.clear();
+    results.resize(group.size());
+    process_group(group, results);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (!group[i].done) continue;
+      try {
+        group[i].done(std::move(results[i]));
+      } catch (...) {
+        // A throwing callback must not take the writer, and with it every other caller, down;
+        // the store has no logger, and the batch itself is already committed.
+      }
+    }
+    const std::size_t n = group.size();
+    group.clear();
+    {
+      std::lock_guard lock(mu_);
+      completed_ += n;
+    }
+    done_cv_.notify_all();
+  }
+}
+
+void SqliteStore::process_group(std::vector<Pending>& group, std::vector<CommitResult>& results) {
+  std::exception_ptr failure = broken_;
+  if (!failure) {
+    bool any_ops = false;
+    for (const Pending& p : group) any_ops = any_ops || !p.batch.empty();
+    if (!any_ops) return;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        run_transaction(group, results);
+        return;
+      } catch (const SqliteError& e) {
+        failure = std::current_exception();
+        rollback_if_open();
+        if (is_fsync_error(e.code())) {
+          broken_ = failure;
+          break;
+        }
+        if (!is_transient(e.code()) || attempt >= kMaxTransactionAttempts) break;
+      } catch (...) {
+        failure = std::current_exception();
+        rollback_if_open();
+        break;
+      }
+      for (CommitResult& r : results) r = CommitResult{};
+      std::this_thread::sleep_for(kFirstRetryDelay * (1 << (attempt - 1)));
+    }
+  }
+  for (CommitResult& r : results) {
+    r.error = failure;
+    r.created_runs.clear();
+  }
+}
+
+void SqliteStore::run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results) {
+  sqlite3* db = writer_db_.get();
+  run_stmt(kBegin);
+  // With one batch in the group its failure is the transaction's failure: no savepoint needed.
+  const bool isolate = group.size() > 1;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const WriteBatch& batch = group[i].batch;
+    if (batch.empty()) continue;
+    // A single statement that fails rolls back only itself, so one-op batches skip the savepoint.
+    const bool savepoint = isolate && batch.ops.size() > 1;
+    if (savepoint) run_stmt(kSavepoint);
+    try {
+      for (const WriteOp& op : batch.ops) apply(op, results[i]);
+      if (savepoint) run_stmt(kRelease);
+    } catch (const SqliteError& e) {
+      if (is_transaction_error(e.code()) || sqlite3_get_autocommit(db) != 0) throw;
+      if (!savepoint && batch.ops.size() > 1) throw;
+      results[i].error = std::current_exception();
+      results[i].created_runs.clear();
+      if (savepoint) {
+        run_stmt(kRollbackTo);
+        run_stmt(kRelease);
+      }
+    } catch (const StoreError&) {
+      if (sqlite3_get_autocommit(db) != 0) throw;
+      if (!savepoint && batch.ops.size() > 1) throw;
+      results[i].error = std::current_exception();
+      results[i].created_runs.clear();
+      if (savepoint) {
+        run_stmt(kRollbackTo);
+        run_stmt(kRelease);
+      }
+    }
+  }
+  run_stmt(kCommit);
+}
+
+void SqliteStore::rollback_if_open() noexcept {
+  sqlite3* db = writer_db_.get();
+  if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void SqliteStore::run_stmt(WriterStmt which) {
+  sqlite3_stmt* s = writer_stmts_[which].get();
+  StmtReset reset(s);
+  step(s);
+}
+
+void SqliteStore::bind_json(sqlite3_stmt* stmt, int index, const boost::json::value& value,
+                            std::size_t buf) {
+  if (value.is_null()) {
+    bind_null(stmt, index);
+    return;
+  }
+  std::string& out = json_bufs_[buf];
+  out.clear();
+  serializer_.reset(&value);
+  char chunk[4096];
+  while (!serializer_.done()) out.append(serializer_.read(chunk, sizeof chunk));
+  bind_text(stmt, index, out);
+}
+
+void SqliteStore::bind_run(sqlite3_stmt* s, const RunRecord& r) {
+  if (r.id.empty()) throw StoreError("run record without an id");
+  bind_text(s, 1, r.id);
+  bind_text(s, 2, r.workflow_id);
+  bind_text(s, 3, r.workflow_version);
+  bind_text(s, 4, to_string(r.status));
+  bind_json(s, 5, r.inputs, 0);
+  bind_json(s, 6, r.trigger, 1);
+  bind_json(s, 7, r.outputs, 2);
+  bind_text(s, 8, r.error);
+  bind_text_or_null(s, 9, r.idempotency_key);
+  bind_int(s, 10, r.dry_run ? 1 : 0);
+  bind_int(s, 11, r.created_at);
+  bind_int(s, 12, r.started_at);
+  bind_int(s, 13, r.finished_at);
+}
+
+void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
+  try {
+    if (const auto* o = std::get_if<PutStep>(&op)) {
+      const StepRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutStep].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.run_id);
+      bind_text(s, 2, r.step_id);
+      bind_int(s, 3, r.index);
+      bind_text(s, 4, to_string(r.status));
+      bind_int(s, 5, r.attempt);
+      bind_json(s, 6, r.output, 0);
+      bind_text(s, 7, r.error);
+      bind_int(s, 8, r.item_count);
+      bind_int(s, 9, r.started_at);
+      bind_int(s, 10, r.finished_at);
+      bind_int(s, 11, r.wake_at);
+      step(s);
+    } else if (const auto* o = std::get_if<PutAttempt>(&op)) {
+      const AttemptRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutAttempt].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.run_id);
+      bind_text(s, 2, r.step_id);
+      bind_int(s, 3, r.index);
+      bind_int(s, 4, r.attempt);
+      bind_text(s, 5, to_string(r.status));
+      bind_json(s, 6, r.input, 0);
+      bind_json(s, 7, r.output, 1);
+      bind_text(s, 8, r.error);
+      bind_int(s, 9, r.started_at);
+      bind_int(s, 10, r.finished_at);
+      step(s);
+    } else if (const auto* o = std::get_if<AppendLog>(&op)) {
+      const LogRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kAppendLog].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.run_id);
+      bind_text(s, 2, r.step_id);
+      bind_int(s, 3, r.index);
+      bind_int(s, 4, r.attempt);
+      bind_int(s, 5, r.at);
+      bind_text(s, 6, r.level);
+      bind_text(s, 7, r.message);
+      step(s);
+    } else if (const auto* o = std::get_if<PutRun>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kPutRun].get();
+      StmtReset reset(s);
+      bind_run(s, o->record);
+      step(s);
+    } else if (const auto* o = std::get_if<CreateRun>(&op)) {
+      const RunRecord& r = o->record;
+      {
+        sqlite3_stmt* s = writer_stmts_[kCreateRun].get();
+        StmtReset reset(s);
+        bind_run(s, r);
+        step(s);
+      }
+      if (sqlite3_changes(writer_db_.get()) > 0) {
+        result.created_runs.push_back({r.id, true});
+      } else {
+        // The key is taken (maybe by an earlier op of this very transaction): report its owner.
+        sqlite3_stmt* s = writer_stmts_[kRunIdByKey].get();
+        StmtReset reset(s);
+        bind_text(s, 1, r.idempotency_key);
+        if (!step(s)) throw StoreError("run insert ignored but its idempotency key has no run");
+        result.created_runs.push_back({column_text(s, 0), false});
+      }
+    } else if (const auto* o = std::get_if<PutApproval>(&op)) {
+      const ApprovalRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutApproval].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.run_id);
+      bind_text(s, 2, r.step_id);
+      bind_text(s, 3, to_string(r.status));
+      bind_text(s, 4, r.message);
+      bind_text(s, 5, r.comment);
+      bind_text(s, 6, r.decided_by);
+      bind_int(s, 7, r.created_at);
+      bind_int(s, 8, r.decided_at);
+      bind_int(s, 9, r.expires_at);
+      step(s);
+    } else if (const auto* o = std::get_if<PutWorkflowVersion>(&op)) {
+      const WorkflowVersionRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutWorkflowVersion].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.workflow_id);
+      bind_text(s, 2, r.version);
+      bind_text(s, 3, r.format);
+      bind_text(s, 4, r.source_file);
+      bind_text(s, 5, r.source_text);
+      bind_int(s, 6, r.created_at);
+      step(s);
+    }
+  } catch (const SqliteError& e) {
+    // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
+    static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
+        "PutWorkflowVersion", "CreateRun", "PutRun",     "PutStep",
+        "PutAttempt",         "AppendLog", "PutApproval"};
+    throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
+  }
+}
+
+SqliteStore::ReaderLease SqliteStore::acquire_reader() {
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      auto reader = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(*this, std::move(reader));
+    }
+  }
+  return ReaderLease(*this, std::make_unique<Reader>(path_));
+}
+
+void SqliteStore::release_reader(std::unique_ptr<Reader> reader) {
+  if (!reader) return;
+  std::lock_guard lock(readers_mu_);
+  if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(reader));
+}
+
+std::optional<WorkflowVersionRecord> SqliteStore::get_workflow_version(
+    const std::string& workflow_id, const std::string& version) {
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(
+      "SELECT workflow_id, version, format, source_file, source_text, created_at "
+      "FROM workflow_versions WHERE workflow_id = ?1 AND version = ?2");
+  StmtReset reset(s);
+  bind_text(s, 1, workflow_id);
+  bind_text(s, 2, version);
+  if (!step(s)) return std::nullopt;
+  WorkflowVersionRecord r;
+  r.workflow_id = column_text(s, 0);
+  r.version = column_text(s, 1);
+  r.format = column_text(s, 2);
+  r.source_file = column_text(s, 3);
+  r.source_text = column_text(s, 4);
+  r.created_at = column_int(s, 5);
+  return r;
+}
+
+std::optional<RunRecord> SqliteStore::get_run(const std::string& run_id) {
+  static const std::string sql = fmt::format("SELECT {} FROM runs WHERE id = ?1", kRunColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, run_id);
+  if (!step(s)) return std::nullopt;
+  return read_run(s);
+}
+
+std::optional<RunRecord> SqliteStore::find_run_by_idempotency_key(const std::string& key) {
+  if (key.empty()) return std::nullopt;  // "" means "no key" and is stored as NULL
+  static const std::string sql =
+      fmt::format("SELECT {} FROM runs WHERE idempotency_key = ?1", kRunColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, key);
+  if (!step(s)) return std::nullopt;
+  return read_run(s);
+}
+
+std::vector<RunRecord> SqliteStore::list_runs(const RunFilter& filter) {
+  // Only the conditions in use appear in the SQL so that the planner can pick the matching index.
+  std::string sql = fmt::format("SELECT {} FROM runs WHERE 1", kRunColumns);
+  if (!filter.workflow_id.empty()) sql += " AND workflow_id = ?1";
+  if (filter.status) sql += " AND status = ?2";
+  if (!filter.before_id.empty()) sql += " AND id < ?3";
+  sql += " ORDER BY id DESC LIMIT ?4";
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  if (!filter.workflow_id.empty()) bind_text(s, 1, filter.workflow_id);
+  if (filter.status) bind_text(s, 2, to_string(*filter.status));
+  if (!filter.before_id.empty()) bind_text(s, 3, filter.before_id);
+  bind_int(s, 4, filter.limit > 0 ? filter.limit : -1);  // LIMIT -1: no limit
+  std::vector<RunRecord> runs;
+  while (step(s)) runs.push_back(read_run(s));
+  return runs;
+}
+
+std::vector<std::string> SqliteStore::unfinished_run_ids() {
+  auto reader = acquire_reader();
+  sqlite3_stmt* s =
+      reader->stmt("SELECT id FROM runs WHERE status IN ('queued', 'running') ORDER BY id");
+  StmtReset reset(s);
+  std::vector<std::string> ids;
+  while (step(s)) ids.push_back(column_text(s, 0));
+  return ids;
+}
+
+std::vector<StepRecord> SqliteStore::get_steps(const std::string& run_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM steps WHERE run_id = ?1 ORDER BY step_id, idx", kStepColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, run_id);
+  std::vector<StepRecord> steps;
+  while (step(s)) steps.push_back(read_step(s));
+  return steps;
+}
+
+std::vector<AttemptRecord> SqliteStore::get_attempts(const std::string& run_id) {
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM attempts WHERE run_id = ?1 ORDER BY step_id, idx, attempt", kAttemptColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, run_id);
+  std::vector<AttemptRecord> attempts;
+  while (step(s)) attempts.push_back(read_attempt(s));
+  return attempts;
+}
+
+std::vector<LogRecord> SqliteStore::get_logs(const std::string& run_id) {
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(
+      "SELECT run_id, step_id, idx, attempt, at, level, message FROM logs "
+      "WHERE run_id = ?1 ORDER BY id");
+  StmtReset reset(s);
+  bind_text(s, 1, run_id);
+  std::vector<LogRecord> logs;
+  while (step(s)) {
+    LogRecord r;
+    r.run_id = column_text(s, 0);
+    r.step_id = column_text(s, 1);
+    r.index = static_cast<int>(column_int(s, 2));
+    r.attempt = static_cast<int>(column_int(s, 3));
+    r.at = column_int(s, 4);
+    r.level = column_text(s, 5);
+    r.message = column_text(s, 6);
+    logs.push_back(std::move(r));
+  }
+  return logs;
+}
+
+std::optional<ApprovalRecord> SqliteStore::get_approval(const std::string& run_id,
+                                                        const std::string& step_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM approvals WHERE run_id = ?1 AND step_id = ?2", kApprovalColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, run_id);
+  bind_text(s, 2, step_id);
+  if (!step(s)) return std::nullopt;
+  return read_approval(s);
+}
+
+std::vector<ApprovalRecord> SqliteStore::list_approvals(std::optional<ApprovalStatus> status) {
+  static const std::string all_sql = fmt::format(
+      "SELECT {} FROM approvals ORDER BY created_at, run_id, step_id", kApprovalColumns);
+  static const std::string by_status_sql =
+      fmt::format("SELECT {} FROM approvals WHERE status = ?1 ORDER BY created_at, run_id, step_id",
+                  kApprovalColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(status ? by_status_sql : all_sql);
+  StmtReset reset(s);
+  if (status) bind_text(s, 1, to_string(*status));
+  std::vector<ApprovalRecord> approvals;
+  while (step(s)) approvals.push_back(read_approval(s));
+  return approvals;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const SqliteStoreOptions& options) {
+  return std::make_unique<SqliteStore>(options);
+}
+
+}  // namespace flowpilot::engine

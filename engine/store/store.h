@@ -1,0 +1,200 @@
+// The durable record of workflow versions, runs, steps, attempts, logs and approvals.
+//
+// Writes are batched: a WriteBatch is applied atomically, and its callback runs only once the batch
+// is durable (for SQLite: committed with synchronous=FULL). Implementations amortise the commit
+// across concurrent callers (group commit through a single writer), so throughput is not one fsync
+// per step. The executor never acts on a state change before its callback has run.
+//
+// The interface is what the executor needs and nothing of SQLite shows through it, so that a
+// PostgreSQL store (claims with leases and fencing tokens, LISTEN/NOTIFY wake-ups) can implement it
+// later next to SqliteStore.
+//
+// Errors: storage failures (disk full, corruption, I/O errors) are exceptional: reads throw
+// StoreError; a failed batch reports it to its callback as a std::exception_ptr and nothing of the
+// batch is applied.
+//
+// Thread-safety: every member function may be called from any thread.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace flowpilot::engine {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class RunStatus { queued, running, succeeded, failed, cancelled, timed_out };
+enum class StepStatus { pending, ready, running, waiting, succeeded, failed, skipped, cancelled };
+enum class ApprovalStatus { pending, approved, rejected, expired };
+
+std::string_view to_string(RunStatus s);
+std::string_view to_string(StepStatus s);
+std::string_view to_string(ApprovalStatus s);
+std::optional<RunStatus> parse_run_status(std::string_view s);
+std::optional<StepStatus> parse_step_status(std::string_view s);
+std::optional<ApprovalStatus> parse_approval_status(std::string_view s);
+bool is_terminal(RunStatus s);
+bool is_terminal(StepStatus s);
+
+// Times are milliseconds since the Unix epoch (UTC); 0 means "not yet".
+using EpochMillis = std::int64_t;
+EpochMillis now_millis();
+
+struct WorkflowVersionRecord {
+  std::string workflow_id;
+  std::string version;  // content hash
+  std::string format;   // "yaml" | "lua"
+  std::string source_file;
+  std::string source_text;
+  EpochMillis created_at = 0;
+};
+
+struct RunRecord {
+  std::string id;
+  std::string workflow_id;
+  std::string workflow_version;
+  RunStatus status = RunStatus::queued;
+  boost::json::value inputs = boost::json::object();
+  boost::json::value trigger = boost::json::object();  // {type, body, headers, query}
+  boost::json::value outputs;                          // null until succeeded
+  std::string error;
+  std::string idempotency_key;  // empty: none
+  bool dry_run = false;
+  EpochMillis created_at = 0;
+  EpochMillis started_at = 0;
+  EpochMillis finished_at = 0;
+};
+
+// The state of one step of a run. A foreach step has one record for the step itself
+// (index = -1, item_count set once the list is known) and one per item (index = 0..n-1).
+struct StepRecord {
+  std::string run_id;
+  std::string step_id;
+  int index = -1;
+  StepStatus status = StepStatus::pending;
+  int attempt = 0;  // number of the latest attempt started; 0 = none yet
+  boost::json::value output;
+  std::string error;
+  int item_count = -1;
+  EpochMillis started_at = 0;
+  EpochMillis finished_at = 0;
+  EpochMillis wake_at = 0;  // waiting: when the retry is due or the approval expires
+};
+
+struct AttemptRecord {
+  std::string run_id;
+  std::string step_id;
+  int index = -1;
+  int attempt = 1;
+  StepStatus status = StepStatus::running;  // running | succeeded | failed | cancelled
+  boost::json::value input;   // rendered `with`, secrets redacted
+  boost::json::value output;  // secrets redacted
+  std::string error;
+  EpochMillis started_at = 0;
+  EpochMillis finished_at = 0;
+};
+
+struct LogRecord {
+  std::string run_id;
+  std::string step_id;  // empty: run-level
+  int index = -1;
+  int attempt = 0;
+  EpochMillis at = 0;
+  std::string level;  // debug | info | warn | error
+  std::string message;
+};
+
+struct ApprovalRecord {
+  std::string run_id;
+  std::string step_id;
+  ApprovalStatus status = ApprovalStatus::pending;
+  std::string message;
+  std::string comment;
+  std::string decided_by;
+  EpochMillis created_at = 0;
+  EpochMillis decided_at = 0;
+  EpochMillis expires_at = 0;  // 0: never
+};
+
+// Write operations. Put* insert or replace by primary key.
+struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absent
+struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
+struct PutRun { RunRecord record; };     // full replace of an existing run
+struct PutStep { StepRecord record; };
+struct PutAttempt { AttemptRecord record; };
+struct AppendLog { LogRecord record; };
+struct PutApproval { ApprovalRecord record; };
+
+using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
+                             PutApproval>;
+
+struct WriteBatch {
+  std::vector<WriteOp> ops;
+  template <class Op>
+  void add(Op op) { ops.emplace_back(std::move(op)); }
+  bool empty() const { return ops.empty(); }
+};
+
+struct CommitResult {
+  std::exception_ptr error;  // null on success
+  // For each CreateRun in the batch, in order: the id of the run that holds its idempotency key
+  // (the new run, or the existing one when the key was already taken) and whether it was new.
+  struct Created { std::string run_id; bool created = true; };
+  std::vector<Created> created_runs;
+};
+
+using CommitCallback = std::function<void(CommitResult)>;
+
+struct RunFilter {
+  std::string workflow_id;            // empty: any
+  std::optional<RunStatus> status;    // nullopt: any
+  std::string before_id;              // cursor: runs with id < before_id (ids sort by time)
+  int limit = 50;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Queues the batch; `done` runs on the store's writer thread once the batch is durable or has
+  // failed. `done` must not block for long: post follow-up work elsewhere.
+  virtual void submit(WriteBatch batch, CommitCallback done) = 0;
+
+  // Submits and waits.
+  CommitResult commit(WriteBatch batch);
+
+  virtual std::optional<WorkflowVersionRecord> get_workflow_version(
+      const std::string& workflow_id, const std::string& version) = 0;
+  virtual std::optional<RunRecord> get_run(const std::string& run_id) = 0;
+  virtual std::optional<RunRecord> find_run_by_idempotency_key(const std::string& key) = 0;
+  virtual std::vector<RunRecord> list_runs(const RunFilter& filter) = 0;
+  virtual std::vector<std::string> unfinished_run_ids() = 0;  // queued or running, oldest first
+  // Steps of a run, ordered by step_id then index.
+  virtual std::vector<StepRecord> get_steps(const std::string& run_id) = 0;
+  virtual std::vector<AttemptRecord> get_attempts(const std::string& run_id) = 0;
+  virtual std::vector<LogRecord> get_logs(const std::string& run_id) = 0;
+  virtual std::optional<ApprovalRecord> get_approval(const std::string& run_id,
+                                                     const std::string& step_id) = 0;
+  virtual std::vector<ApprovalRecord> list_approvals(std::optional<ApprovalStatus> status) = 0;
+
+  // Blocks until every batch submitted before the call is durable.
+  virtual void flush() = 0;
+};
+
+// Time-ordered unique ids ("0193a1f2c3d4-5e6f7a8b9c0d1e2f"): sortable as text by creation time.
+std::string new_run_id();
+
+}  // namespace flowpilot::engine

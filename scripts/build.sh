@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configures and builds one configuration. Usage: scripts/build.sh [release|asan] [cmake args...]
+#   release  build/       optimised with debug info, warnings as errors (the default)
+#   asan     build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, tests only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+kind="${1:-release}"
+shift || true
+case "$kind" in
+  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWPILOT_WERROR=ON) ;;
+  asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DFLOWPILOT_SANITIZE=ON -DFLOWPILOT_WERROR=ON
+                              -DFLOWPILOT_BUILD_BENCH=OFF) ;;
+  *) echo "usage: scripts/build.sh [release|asan] [cmake args...]" >&2; exit 2 ;;
+esac
+
+generator=()
+if command -v ninja >/dev/null; then generator=(-G Ninja); fi
+if [ ! -f "$dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$dir" "${generator[@]}" "${flags[@]}" "$@"
+else
+  cmake -S . -B "$dir" "${flags[@]}" "$@" >/dev/null
+fi
+cmake --build "$dir" -j "$(nproc)"
