@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <ostream>
 
@@ -31,7 +32,14 @@ int print_run_report(std::ostream& out, engine::Store& store, const std::string&
                      engine::to_string(run->status),
                      elapsed >= 0 ? "  in " + format_millis(elapsed) : std::string());
 
-  const auto steps = store.get_steps(run_id);
+  auto steps = store.get_steps(run_id);
+  // In the order they started, which follows the DAG; steps that never started go last.
+  std::stable_sort(steps.begin(), steps.end(), [](const auto& a, const auto& b) {
+    const auto key = [](const engine::StepRecord& s) {
+      return s.started_at != 0 ? s.started_at : std::numeric_limits<std::int64_t>::max();
+    };
+    return key(a) < key(b);
+  });
   std::size_t width = 4;
   for (const auto& s : steps) {
     if (s.index < 0) width = std::max(width, s.step_id.size());

@@ -1,18 +1,17 @@
 #include "scripting/expression.h"
 
-#include "scripting/detail/json_bridge.h"
-#include "scripting/detail/sandbox_state.h"
-
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <mutex>
 #include <thread>
+
+#include "scripting/detail/json_bridge.h"
+#include "scripting/detail/sandbox_state.h"
 
 namespace flowpilot::scripting {
 
@@ -20,12 +19,18 @@ namespace json = boost::json;
 
 std::string_view to_string(EvalError::Kind kind) {
   switch (kind) {
-    case EvalError::Kind::compile: return "compile";
-    case EvalError::Kind::runtime: return "runtime";
-    case EvalError::Kind::instruction_limit: return "instruction_limit";
-    case EvalError::Kind::memory_limit: return "memory_limit";
-    case EvalError::Kind::time_limit: return "time_limit";
-    case EvalError::Kind::conversion: return "conversion";
+    case EvalError::Kind::compile:
+      return "compile";
+    case EvalError::Kind::runtime:
+      return "runtime";
+    case EvalError::Kind::instruction_limit:
+      return "instruction_limit";
+    case EvalError::Kind::memory_limit:
+      return "memory_limit";
+    case EvalError::Kind::time_limit:
+      return "time_limit";
+    case EvalError::Kind::conversion:
+      return "conversion";
   }
   return "unknown";
 }
@@ -223,8 +228,8 @@ std::string join_index(std::string_view prefix, std::size_t index) {
 // Builds the rendered copy of `tmpl` into `out`. Only the template is walked; what an expression
 // returns is stored as is and never looked at for `${{` again.
 std::optional<EvalError> render_into(const ExpressionEngine& engine, const json::value& tmpl,
-                                     const Scope& scope, const std::string& path,
-                                     json::value& out, std::string* error_path) {
+                                     const Scope& scope, const std::string& path, json::value& out,
+                                     std::string* error_path) {
   if (const json::string* s = tmpl.if_string()) {
     std::string parse_error;
     std::optional<Template> parsed = Template::parse(*s, &parse_error);
@@ -249,8 +254,8 @@ std::optional<EvalError> render_into(const ExpressionEngine& engine, const json:
     copy.reserve(array->size());
     for (std::size_t i = 0; i < array->size(); ++i) {
       json::value& element = copy.emplace_back(nullptr);
-      if (auto error = render_into(engine, (*array)[i], scope, join_index(path, i), element,
-                                   error_path)) {
+      if (auto error =
+              render_into(engine, (*array)[i], scope, join_index(path, i), element, error_path)) {
         return error;
       }
     }
@@ -274,12 +279,10 @@ std::optional<EvalError> render_into(const ExpressionEngine& engine, const json:
 
 }  // namespace
 
-EvalResult render_value(const ExpressionEngine& engine, const json::value& tmpl,
-                        const Scope& scope, std::string_view path_prefix,
-                        std::string* error_path) {
+EvalResult render_value(const ExpressionEngine& engine, const json::value& tmpl, const Scope& scope,
+                        std::string_view path_prefix, std::string* error_path) {
   json::value out;
-  if (auto error =
-          render_into(engine, tmpl, scope, std::string(path_prefix), out, error_path)) {
+  if (auto error = render_into(engine, tmpl, scope, std::string(path_prefix), out, error_path)) {
     return std::move(*error);
   }
   return out;
@@ -287,9 +290,12 @@ EvalResult render_value(const ExpressionEngine& engine, const json::value& tmpl,
 
 std::string to_display_text(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return {};
-    case json::kind::string: return std::string(v.get_string());
-    default: return detail::to_compact_json(v);
+    case json::kind::null:
+      return {};
+    case json::kind::string:
+      return std::string(v.get_string());
+    default:
+      return detail::to_compact_json(v);
   }
 }
 

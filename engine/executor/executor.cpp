@@ -35,7 +35,8 @@ struct Unit {
   StepStatus status = StepStatus::pending;
   int attempt = 0;
   std::uint64_t token = 0;  // identifies the live attempt; late completions of others are dropped
-  EpochMillis started_at = 0;
+  EpochMillis started_at = 0;          // first attempt
+  EpochMillis attempt_started_at = 0;  // latest attempt
   EpochMillis finished_at = 0;
   EpochMillis wake_at = 0;
 };
@@ -659,6 +660,7 @@ void Executor::Impl::activate_step(const RunPtr& r, std::size_t i, Pending& p) {
   if (s.is_foreach) {
     if (!prepare_items(r, i, p)) return;
     set_status(r, s, -1, StepStatus::running);
+    s.unit.attempt = 1;  // the items carry their own attempts
     if (s.unit.started_at == 0) s.unit.started_at = now_millis();
     put_unit(r, i, -1, nullptr, {}, p);
     if (s.items.empty()) {
@@ -764,7 +766,8 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
                                           "with", &error_path);
   ++u.attempt;
   u.token = ++r->next_token;
-  u.started_at = now_millis();
+  u.attempt_started_at = now_millis();
+  if (u.started_at == 0) u.started_at = u.attempt_started_at;
   u.wake_at = 0;
   if (!rendered.ok()) {
     // An input that cannot be rendered will not render on a retry either.
@@ -784,6 +787,25 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
       step_ended(r, i, StepStatus::failed, message, p);
     }
     return;
+  }
+  if (const JsonSchema* schema = registry_.input_schema(spec.uses)) {
+    // The rendered input is checked on every attempt: expressions may yield anything.
+    auto problems = schema->validate(rendered.value(), "with");
+    if (!problems.empty()) {
+      std::string message = fmt::format("step `{}`: input does not match `{}`:", spec.id, spec.uses);
+      for (const auto& problem : problems) {
+        message += fmt::format(" {}: {};", problem.path, problem.message);
+      }
+      message.pop_back();
+      set_status(r, s, index, StepStatus::failed);
+      u.finished_at = now_millis();
+      put_attempt(r, i, index, rendered.value(), nullptr, message, p);
+      put_unit(r, i, index, nullptr, message, p);
+      if (index >= 0) --s.in_flight;
+      step_ended(r, i, StepStatus::failed,
+                 index >= 0 ? fmt::format("item {} failed: {}", index, message) : message, p);
+      return;
+    }
   }
   set_status(r, s, index, StepStatus::running);
   put_unit(r, i, index, nullptr, {}, p);
@@ -1177,7 +1199,7 @@ void Executor::Impl::put_attempt(const RunPtr& r, std::size_t i, int index,
   rec.step_id = s.spec->id;
   rec.index = index;
   rec.attempt = std::max(1, u.attempt);
-  rec.started_at = u.started_at;
+  rec.started_at = u.attempt_started_at != 0 ? u.attempt_started_at : u.started_at;
   rec.input = r->redactor.redact(input);
   const bool in_progress = error.empty() && (u.status == StepStatus::running ||
                                              u.status == StepStatus::waiting);

@@ -7,6 +7,7 @@
 #include "engine/loader/detail/yaml_document.h"
 #include "engine/schedule/cron.h"
 #include "engine/schedule/duration.h"
+#include "engine/schema/json_schema.h"
 
 // Must match Debian's libdate-tz build; see engine/schedule/cron.cpp.
 #ifndef USE_OS_TZDB
@@ -355,6 +356,8 @@ class Validator {
                                 const std::string& label);
 
   void check_templates(const json::value& v, const std::string& path);
+  void check_inputs(const json::value* with, const Context& c, const std::string& uses,
+                    const std::string& who);
   void check_template(std::string_view text, const std::string& path);
   void check_expression(std::string_view expression, const std::string& path);
 
@@ -485,6 +488,68 @@ void Validator::check_templates(const json::value& v, const std::string& path) {
       break;
     default:
       break;
+  }
+}
+
+// Paths (as JsonSchema writes them) of the strings holding `${{ }}`: their values are only known
+// at run time, where the executor checks the evaluated inputs against the schema again.
+void collect_templated(const json::value& v, const std::string& path,
+                       std::unordered_set<std::string>& out) {
+  switch (v.kind()) {
+    case json::kind::string:
+      if (has_template(v.get_string())) out.insert(path);
+      break;
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      for (std::size_t i = 0; i < a.size(); ++i) collect_templated(a[i], index_path(path, i), out);
+      break;
+    }
+    case json::kind::object:
+      for (const auto& entry : v.get_object()) {
+        collect_templated(entry.value(), child_path(path, entry.key()), out);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// Checks a step's literal `with` (an absent one is `{}`) against its kind's input schema.
+// Problems at or inside a templated value are skipped; a required property holding a template is
+// present, so it passes without help.
+void Validator::check_inputs(const json::value* with, const Context& c, const std::string& uses,
+                             const std::string& who) {
+  if (uses.empty() || !ctx_.catalog.has_step(uses)) return;
+  const JsonSchema* schema = ctx_.catalog.input_schema(uses);
+  if (schema == nullptr) return;
+  const json::value empty = json::object();
+  const json::value& value = with != nullptr ? *with : empty;
+  std::unordered_set<std::string> templated;
+  collect_templated(value, "with", templated);
+  auto in_template = [&](std::string path) {
+    while (!path.empty()) {
+      if (templated.contains(path)) return true;
+      const auto cut = path.find_last_of(".[");
+      path.resize(cut == std::string::npos ? 0 : cut);
+    }
+    return false;
+  };
+  constexpr std::string_view kUnknown = "unknown property `";
+  for (const SchemaProblem& problem : schema->validate(value, "with")) {
+    if (in_template(problem.path)) continue;
+    const std::string path = child_path(c.path, problem.path);
+    // An absent or empty `with` has no value to point at (YAML places an empty value after its
+    // key, even past the end of the file); its key does, and failing that the step.
+    SourceLocation where = with == nullptr && problem.path == "with" ? key_at(path) : at(path);
+    // An unknown property is reported on its object; the key itself is the better place to point.
+    if (problem.message.starts_with(kUnknown)) {
+      const auto end = problem.message.find('`', kUnknown.size());
+      if (end != std::string::npos) {
+        where = key_at(child_path(path, std::string_view(problem.message)
+                                            .substr(kUnknown.size(), end - kUnknown.size())));
+      }
+    }
+    error(where, who + ", `" + problem.path + "`: " + problem.message);
   }
 }
 
@@ -865,7 +930,10 @@ ParsedStep Validator::parse_step(const json::value& v, const std::string& path, 
     }
   }
 
-  if (const json::value* with = member(*o, "with"); with != nullptr && !with->is_null()) {
+  const json::value* with = member(*o, "with");
+  if (with != nullptr && with->is_null()) with = nullptr;
+  if (with == nullptr || with->is_object()) check_inputs(with, c, spec.uses, name_for_messages);
+  if (with != nullptr) {
     if (with->is_object()) {
       spec.with = *with;
       check_templates(*with, c.at("with"));

@@ -9,6 +9,8 @@
 // Thread-safety: a const Workflow may be read from any thread.
 #pragma once
 
+#include "engine/schema/json_schema.h"
+
 #include <boost/json/value.hpp>
 
 #include <chrono>
@@ -141,6 +143,11 @@ class StepCatalog {
   virtual ~StepCatalog() = default;
   virtual bool has_step(std::string_view uses) const = 0;
   virtual std::vector<std::string> step_names() const = 0;
+  // The compiled input schema of a step kind, or null when it declares none.
+  virtual const JsonSchema* input_schema(std::string_view uses) const {
+    static_cast<void>(uses);
+    return nullptr;
+  }
 };
 
 std::string_view to_string(InputType t);

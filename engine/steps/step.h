@@ -86,7 +86,7 @@ inline constexpr std::string_view kApprovalStep = "core.approval";
 // Names → step kinds. Filled at start-up, read-only afterwards.
 class StepRegistry final : public StepCatalog {
  public:
-  // Throws std::invalid_argument when the name is taken.
+  // Throws std::invalid_argument when the name is taken or the input schema does not compile.
   void add(std::shared_ptr<StepHandler> handler);
   // Registers a step kind the executor implements itself (core.approval).
   void add_builtin(StepDescriptor descriptor);
@@ -96,10 +96,14 @@ class StepRegistry final : public StepCatalog {
 
   bool has_step(std::string_view uses) const override;
   std::vector<std::string> step_names() const override;
+  const JsonSchema* input_schema(std::string_view uses) const override;
 
  private:
+  void compile_schema(const StepDescriptor& descriptor);
+
   std::map<std::string, std::shared_ptr<StepHandler>, std::less<>> handlers_;
   std::map<std::string, StepDescriptor, std::less<>> builtins_;
+  std::map<std::string, std::shared_ptr<const JsonSchema>, std::less<>> input_schemas_;
 };
 
 }  // namespace flowpilot::engine

@@ -299,6 +299,8 @@ class SqliteStore final : public Store {
   void release_reader(std::unique_ptr<Reader> reader);
 
   void writer_loop();
+  void checkpointer_loop();
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
   void process_group(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void apply(const WriteOp& op, CommitResult& result);
@@ -328,8 +330,21 @@ class SqliteStore final : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;
 
+  // Checkpoints run on their own thread and connection: done inside a commit (SQLite's default)
+  // they stall that commit, and every caller waiting on it, for a full database fsync.
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  int wal_pages_ = 0;  // WAL size after the last commit, in pages
+  bool checkpoint_stopping_ = false;
+  std::thread checkpointer_;
+
   std::thread writer_;  // last: starts after everything above exists, joins before it goes
 };
+
+namespace {
+constexpr int kCheckpointPages = 1000;         // like SQLite's wal_autocheckpoint default
+constexpr int kRestartCheckpointPages = 50000;  // WAL never emptied by passive checkpoints
+}  // namespace
 
 SqliteStore::SqliteStore(const SqliteStoreOptions& options)
     : path_(options.path.string()),
@@ -360,6 +375,8 @@ SqliteStore::SqliteStore(const SqliteStoreOptions& options)
     store_detail::exec(db, options.durability == Durability::full ? "PRAGMA synchronous=FULL"
                                                                   : "PRAGMA synchronous=NORMAL");
     store_detail::migrate(db, path_);
+    store_detail::exec(db, "PRAGMA wal_autocheckpoint=0");
+    sqlite3_wal_hook(db, &SqliteStore::on_wal_commit, this);
     for (std::size_t i = 0; i < kWriterStmtCount; ++i) {
       writer_stmts_[i] = store_detail::prepare(db, kWriterSql[i]);
     }
@@ -371,7 +388,40 @@ SqliteStore::SqliteStore(const SqliteStoreOptions& options)
   }
   // A reader opened here surfaces permission problems at open rather than at the first read.
   release_reader(std::make_unique<Reader>(path_));
+  checkpointer_ = std::thread([this] { checkpointer_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
+}
+
+int SqliteStore::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  {
+    std::lock_guard lock(store->checkpoint_mu_);
+    store->wal_pages_ = pages;
+  }
+  if (pages >= kCheckpointPages) store->checkpoint_cv_.notify_one();
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpointer_loop() {
+  Db db;
+  try {
+    db = store_detail::open_db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+    store_detail::exec(db.get(), "PRAGMA busy_timeout=5000");
+  } catch (const std::exception&) {
+    return;  // without a checkpointer the WAL grows; the writer's close still checkpoints it
+  }
+  std::unique_lock lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_stopping_ || wal_pages_ >= kCheckpointPages; });
+    if (checkpoint_stopping_) return;
+    const int mode =
+        wal_pages_ >= kRestartCheckpointPages ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+    wal_pages_ = 0;
+    lock.unlock();
+    // Errors (busy, I/O) are retried at the next threshold; the commit path reports real I/O errors.
+    sqlite3_wal_checkpoint_v2(db.get(), nullptr, mode, nullptr, nullptr);
+    lock.lock();
+  }
 }
 
 SqliteStore::~SqliteStore() {
@@ -381,6 +431,12 @@ SqliteStore::~SqliteStore() {
   }
   work_cv_.notify_one();
   writer_.join();
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  checkpointer_.join();
   // Readers close before the writer so the last connection to close (the writer) checkpoints the
   // WAL and removes it.
   idle_readers_.clear();

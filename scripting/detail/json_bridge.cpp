@@ -1,20 +1,18 @@
 #include "scripting/detail/json_bridge.h"
 
-#include "scripting/detail/sandbox_state.h"
-
-#include <lua5.4/lua.hpp>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <lua5.4/lua.hpp>
 #include <new>
 #include <unordered_set>
 #include <vector>
+
+#include "scripting/detail/sandbox_state.h"
 
 // Lua reports errors with longjmp. A C function called from Lua must therefore not hold a local
 // with a non-trivial destructor across any Lua call that can fail (every push can run out of
@@ -103,13 +101,27 @@ void write_string(Sink& sink, std::string_view s) {
     sink.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': sink.append("\\\"", 2); break;
-      case '\\': sink.append("\\\\", 2); break;
-      case '\n': sink.append("\\n", 2); break;
-      case '\r': sink.append("\\r", 2); break;
-      case '\t': sink.append("\\t", 2); break;
-      case '\b': sink.append("\\b", 2); break;
-      case '\f': sink.append("\\f", 2); break;
+      case '"':
+        sink.append("\\\"", 2);
+        break;
+      case '\\':
+        sink.append("\\\\", 2);
+        break;
+      case '\n':
+        sink.append("\\n", 2);
+        break;
+      case '\r':
+        sink.append("\\r", 2);
+        break;
+      case '\t':
+        sink.append("\\t", 2);
+        break;
+      case '\b':
+        sink.append("\\b", 2);
+        break;
+      case '\f':
+        sink.append("\\f", 2);
+        break;
       default: {
         const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         sink.append(escape, 6);
@@ -123,12 +135,24 @@ void write_string(Sink& sink, std::string_view s) {
 template <class Sink>
 void write_json(Sink& sink, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: sink.append("null", 4); break;
-    case json::kind::bool_: v.get_bool() ? sink.append("true", 4) : sink.append("false", 5); break;
-    case json::kind::int64: write_integer(sink, v.get_int64()); break;
-    case json::kind::uint64: write_integer(sink, v.get_uint64()); break;
-    case json::kind::double_: write_number(sink, v.get_double()); break;
-    case json::kind::string: write_string(sink, v.get_string()); break;
+    case json::kind::null:
+      sink.append("null", 4);
+      break;
+    case json::kind::bool_:
+      v.get_bool() ? sink.append("true", 4) : sink.append("false", 5);
+      break;
+    case json::kind::int64:
+      write_integer(sink, v.get_int64());
+      break;
+    case json::kind::uint64:
+      write_integer(sink, v.get_uint64());
+      break;
+    case json::kind::double_:
+      write_number(sink, v.get_double());
+      break;
+    case json::kind::string:
+      write_string(sink, v.get_string());
+      break;
     case json::kind::array: {
       sink.append("[", 1);
       bool first = true;
@@ -536,10 +560,13 @@ class Converter {
 }  // namespace
 
 void register_json_bridge(lua_State* L) {
-  static constexpr luaL_Reg kViewMethods[] = {
-      {"__index", view_index},       {"__len", view_len}, {"__pairs", view_pairs},
-      {"__newindex", read_only_error}, {"__tostring", view_tostring}, {"__eq", view_eq},
-      {nullptr, nullptr}};
+  static constexpr luaL_Reg kViewMethods[] = {{"__index", view_index},
+                                              {"__len", view_len},
+                                              {"__pairs", view_pairs},
+                                              {"__newindex", read_only_error},
+                                              {"__tostring", view_tostring},
+                                              {"__eq", view_eq},
+                                              {nullptr, nullptr}};
   new_locked_metatable(L, &kViewMetatableKey);
   luaL_setfuncs(L, kViewMethods, 0);
   lua_pop(L, 1);
@@ -556,9 +583,15 @@ void register_json_bridge(lua_State* L) {
 
 void push_json(lua_State* L, const json::value& value) {
   switch (value.kind()) {
-    case json::kind::null: lua_pushnil(L); return;
-    case json::kind::bool_: lua_pushboolean(L, value.get_bool()); return;
-    case json::kind::int64: lua_pushinteger(L, value.get_int64()); return;
+    case json::kind::null:
+      lua_pushnil(L);
+      return;
+    case json::kind::bool_:
+      lua_pushboolean(L, value.get_bool());
+      return;
+    case json::kind::int64:
+      lua_pushinteger(L, value.get_int64());
+      return;
     case json::kind::uint64: {
       const std::uint64_t u = value.get_uint64();
       if (u <= static_cast<std::uint64_t>(std::numeric_limits<lua_Integer>::max())) {
@@ -568,7 +601,9 @@ void push_json(lua_State* L, const json::value& value) {
       }
       return;
     }
-    case json::kind::double_: lua_pushnumber(L, value.get_double()); return;
+    case json::kind::double_:
+      lua_pushnumber(L, value.get_double());
+      return;
     case json::kind::string: {
       const json::string& s = value.get_string();
       lua_pushlstring(L, s.data(), s.size());
@@ -596,8 +631,7 @@ bool is_table_like_userdata(lua_State* L, int index) {
   return to_view(L, index) != nullptr || to_secrets(L, index) != nullptr;
 }
 
-bool to_json(lua_State* L, int index, std::size_t max_bytes, json::value& out,
-             std::string& error) {
+bool to_json(lua_State* L, int index, std::size_t max_bytes, json::value& out, std::string& error) {
   const int top = lua_gettop(L);
   Converter converter(L, max_bytes, error);
   const bool ok = converter.convert(lua_absindex(L, index), out, 0);

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -1,15 +1,16 @@
 #include "scripting/detail/sandbox_state.h"
 
-#include "scripting/detail/json_bridge.h"
-
-#include <lua5.4/lua.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <lua5.4/lua.hpp>
 #include <new>
 #include <stdexcept>
+#include <utility>
+
+#include "scripting/detail/json_bridge.h"
+#include "scripting/detail/pattern_guard.h"
 
 // What the sandbox keeps and why:
 // - Libraries: base, string, table, math, utf8. No io, os, package, debug, coroutine.
@@ -20,9 +21,13 @@
 //   evaluation in a state. rawget, rawequal and rawlen only read and stay.
 // - string.dump is removed from the string library itself, because ("").dump reaches it through
 //   the string metatable.
+// - string.find/match/gmatch/gsub are wrapped with a cost bound and a clock check, because the
+//   matcher runs in C where the count hook cannot interrupt it (see pattern_guard.h).
 // - setmetatable refuses metatables with __gc: a finalizer would run during a later collection,
 //   outside the evaluation that created it (possibly while no hook limit is armed).
 // - type() is replaced so that context views report "table".
+// - xpcall() wraps the message handler so that it is skipped once a limit is hit (see
+//   guarded_message_handler).
 // Library tables are exposed through per-state read-only proxies, and the environment of each
 // evaluation is a fresh table, so whatever one expression assigns is gone for the next one.
 
@@ -43,10 +48,10 @@ struct EvalCall {
 
 namespace {
 
-char kLibraryKey;        // registry: the table of names every environment falls back to
-char kEnvMetatableKey;   // registry: the shared, locked metatable of every environment
-char kChunkCacheKey;     // registry: slot → compiled expression
-char kLimitSentinel;     // error object raised by the hook; the host reads the real cause
+char kLibraryKey;       // registry: the table of names every environment falls back to
+char kEnvMetatableKey;  // registry: the shared, locked metatable of every environment
+char kChunkCacheKey;    // registry: slot → compiled expression
+char kLimitSentinel;    // error object raised by the hook; the host reads the real cause
 
 // Refuse absurd single requests before they reach malloc (sanitizers abort on them).
 constexpr std::size_t kMaxSingleAllocation = std::size_t{1} << 40;
@@ -142,6 +147,74 @@ int sandbox_setmetatable(lua_State* L) {
   return 1;
 }
 
+// A message handler runs inside luaG_errormsg. When the error was raised by the count hook, Lua
+// is still inside the hook and has hooks switched off, so a user handler that loops would never
+// be stopped. Once a limit is hit, the user's handler is skipped and the error passes through.
+int guarded_message_handler(lua_State* L) {
+  if (context_of(L)->limit_hit != LimitHit::none) {
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// xpcall(f, handler, ...) with the handler wrapped by guarded_message_handler.
+int sandbox_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, guarded_message_handler, 1);
+  lua_replace(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+enum class PatternFunction { find, match_or_gsub, gmatch };
+
+// Wraps string.find/match/gmatch/gsub: checks the clock (a C function can run long between two
+// hook calls) and refuses calls whose estimated matcher cost is above kMaxPatternSteps.
+int guarded_pattern_call(lua_State* L) {
+  StateContext* ctx = context_of(L);
+  if (ctx->scope != nullptr && std::chrono::steady_clock::now() >= ctx->deadline) {
+    ctx->limit_hit = LimitHit::time;
+    lua_pushlightuserdata(L, &kLimitSentinel);
+    return lua_error(L);
+  }
+  const auto function = static_cast<PatternFunction>(lua_tointeger(L, lua_upvalueindex(2)));
+  const bool plain = function == PatternFunction::find && lua_toboolean(L, 4);
+  if (!plain && lua_type(L, 1) == LUA_TSTRING && lua_type(L, 2) == LUA_TSTRING) {
+    std::size_t subject_length = 0;
+    std::size_t pattern_length = 0;
+    const char* subject = lua_tolstring(L, 1, &subject_length);
+    const char* pattern = lua_tolstring(L, 2, &pattern_length);
+    double steps = 0;
+    bool failed = false;
+    try {
+      steps = estimate_pattern_steps(std::string_view(subject, subject_length),
+                                     std::string_view(pattern, pattern_length),
+                                     function != PatternFunction::gmatch);
+    } catch (...) {
+      failed = true;
+    }
+    if (failed) {
+      return luaL_error(L, "not enough memory to check the pattern");
+    }
+    if (steps > kMaxPatternSteps) {
+      return luaL_error(L,
+                        "pattern is too expensive to match against a subject of %I bytes; "
+                        "simplify the pattern or shorten the subject",
+                        static_cast<lua_Integer>(subject_length));
+    }
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int read_only_library(lua_State* L) { return luaL_error(L, "library tables are read-only"); }
 
 // pairs() over a library proxy iterates the real table without handing it out.
@@ -199,6 +272,17 @@ int setup_sandbox(lua_State* L) {
   lua_getfield(L, globals, LUA_STRLIBNAME);
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
+  const std::pair<const char*, PatternFunction> kPatternFunctions[] = {
+      {"find", PatternFunction::find},
+      {"match", PatternFunction::match_or_gsub},
+      {"gsub", PatternFunction::match_or_gsub},
+      {"gmatch", PatternFunction::gmatch}};
+  for (const auto& [name, function] : kPatternFunctions) {
+    lua_getfield(L, -1, name);
+    lua_pushinteger(L, static_cast<lua_Integer>(function));
+    lua_pushcclosure(L, guarded_pattern_call, 2);
+    lua_setfield(L, -2, name);
+  }
   lua_pop(L, 1);
 
   // Strings share one metatable whose __index is the real string library; lock it so that
@@ -212,9 +296,8 @@ int setup_sandbox(lua_State* L) {
   lua_newtable(L);
   const int library = lua_gettop(L);
   static constexpr const char* kKeptBase[] = {
-      "assert", "error",  "ipairs",   "next",   "pairs",  "pcall",        "xpcall",
-      "select", "tonumber", "tostring", "rawequal", "rawget", "rawlen", "getmetatable",
-      "_VERSION"};
+      "assert",   "error",    "ipairs",   "next",   "pairs",  "pcall",        "select",
+      "tonumber", "tostring", "rawequal", "rawget", "rawlen", "getmetatable", "_VERSION"};
   for (const char* name : kKeptBase) {
     lua_getfield(L, globals, name);
     lua_setfield(L, library, name);
@@ -224,6 +307,9 @@ int setup_sandbox(lua_State* L) {
   lua_getfield(L, globals, "setmetatable");
   lua_pushcclosure(L, sandbox_setmetatable, 1);
   lua_setfield(L, library, "setmetatable");
+  lua_getfield(L, globals, "xpcall");
+  lua_pushcclosure(L, sandbox_xpcall, 1);
+  lua_setfield(L, library, "xpcall");
   for (const char* name : {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME}) {
     lua_getfield(L, globals, name);
     push_library_proxy(L, -1);
@@ -256,7 +342,6 @@ int setup_sandbox(lua_State* L) {
   register_json_bridge(L);
   return 0;
 }
-
 
 // Everything that touches Lua during an evaluation runs here, under lua_pcall, so that any error
 // (including running out of memory while building the environment) is caught. Only pointers
@@ -522,10 +607,9 @@ EvalResult SandboxState::run(EvalCall& call, const Limits& limits) {
   }
   if (status != LUA_OK) {
     const char* message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
-    return EvalError{
-        call.compile_failed ? EvalError::Kind::compile : EvalError::Kind::runtime,
-        message != nullptr ? clean_lua_message(message, line_count(call.expression))
-                           : std::string("unknown Lua error")};
+    return EvalError{call.compile_failed ? EvalError::Kind::compile : EvalError::Kind::runtime,
+                     message != nullptr ? clean_lua_message(message, line_count(call.expression))
+                                        : std::string("unknown Lua error")};
   }
   boost::json::value value;
   std::string error;
@@ -538,8 +622,7 @@ EvalResult SandboxState::run(EvalCall& call, const Limits& limits) {
   return value;
 }
 
-std::optional<std::string> SandboxState::check(std::string_view expression,
-                                               const Limits& limits) {
+std::optional<std::string> SandboxState::check(std::string_view expression, const Limits& limits) {
   if (auto refusal = precheck(expression)) {
     return refusal;
   }

@@ -6,8 +6,6 @@
 // a fresh one costs less than reasoning about what a killed script left behind.
 #pragma once
 
-#include "scripting/expression.h"
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "scripting/expression.h"
 
 struct lua_State;
 

@@ -1,12 +1,12 @@
-#include "scripting/expression.h"
-
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "scripting/expression.h"
 
 namespace flowpilot::scripting {
 namespace {
@@ -23,7 +23,8 @@ void run_threads(std::size_t threads, std::size_t pool_size, int per_thread) {
     workers.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
         const std::int64_t id = static_cast<std::int64_t>(t) * 1'000'000 + i;
-        json::value row = {{"id", id}, {"name", "row-" + std::to_string(id)},
+        json::value row = {{"id", id},
+                           {"name", "row-" + std::to_string(id)},
                            {"values", json::array{id, id + 1, id + 2}}};
         Scope scope;
         scope.bind("row", row);
@@ -36,7 +37,7 @@ void run_threads(std::size_t threads, std::size_t pool_size, int per_thread) {
             result.ok() &&
             (i % 10 == 0 ? result.value() == json::value(2 + i)
                          : result.value() == json::value{{"sum", 3 * id + 3},
-                                                          {"name", "row-" + std::to_string(id)}});
+                                                         {"name", "row-" + std::to_string(id)}});
         if (!correct) ++failures;
       }
     });

@@ -1,9 +1,9 @@
 #include "scripting/expression.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <optional>
 #include <string>
 
@@ -108,16 +108,16 @@ TEST_F(ExpressionTest, FilterWithNullField) {
 
 TEST_F(ExpressionTest, ViewsIterateWithPairsAndIpairs) {
   EXPECT_EQ(ok("(function() local n = 0 for i, r in ipairs(steps.x.output.rows) do "
-                "n = n + i end return n end)()"),
+               "n = n + i end return n end)()"),
             json::value(6));
   EXPECT_EQ(ok("(function() local ids = {} for _, r in ipairs(steps.x.output.rows) do "
-                "ids[#ids + 1] = r.campaign_id end return table.concat(ids, ' ') end)()"),
+               "ids[#ids + 1] = r.campaign_id end return table.concat(ids, ' ') end)()"),
             json::value("c1 c2 c3"));
   EXPECT_EQ(ok("(function() local keys = {} for k, v in pairs(inputs) do keys[#keys + 1] = k end "
-                "table.sort(keys) return table.concat(keys, ',') end)()"),
+               "table.sort(keys) return table.concat(keys, ',') end)()"),
             json::value("big,dry_run,name,nothing,ratio,target_cpa"));
   EXPECT_EQ(ok("(function() local s = 0 for k, v in pairs(steps.x.output.rows) do s = s + k end "
-                "return s end)()"),
+               "return s end)()"),
             json::value(6));
   EXPECT_EQ(ok("table.concat({table.unpack(steps.x.output.rows[1].campaign_id and {1, 2})}, '')"),
             json::value("12"));
@@ -128,7 +128,8 @@ TEST_F(ExpressionTest, ViewsLookLikeTables) {
   EXPECT_EQ(ok("type(steps.x.output.rows)"), json::value("table"));
   EXPECT_EQ(ok("type(secrets)"), json::value("table"));
   EXPECT_EQ(ok("type(1)"), json::value("number"));
-  EXPECT_EQ(ok("tostring(steps.x.output.rows[3])"), json::value(R"({"campaign_id":"c3","cpa":12})"));
+  EXPECT_EQ(ok("tostring(steps.x.output.rows[3])"),
+            json::value(R"({"campaign_id":"c3","cpa":12})"));
   EXPECT_EQ(ok("steps.x.output.rows[1] == steps.x.output.rows[1]"), json::value(true));
   EXPECT_EQ(ok("steps.x.output.rows[1] == steps.x.output.rows[2]"), json::value(false));
   EXPECT_EQ(ok("table.concat({'a', 'b'}, tostring(#steps.x.output.rows))"), json::value("a3b"));

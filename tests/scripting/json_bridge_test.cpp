@@ -1,11 +1,12 @@
 #include "scripting/detail/json_bridge.h"
-#include "scripting/detail/sandbox_state.h"
+
+#include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 #include <lua5.4/lua.hpp>
-
 #include <string>
+
+#include "scripting/detail/sandbox_state.h"
 
 namespace flowpilot::scripting::detail {
 namespace {
@@ -79,23 +80,23 @@ TEST(JsonBridge, RepeatedViewsAreChargedAgainstTheBudget) {
 TEST(Utf8, AcceptsWellFormedText) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain ascii"));
-  EXPECT_TRUE(is_valid_utf8("h\xc3\xa9"));            // é
-  EXPECT_TRUE(is_valid_utf8("\xe2\x82\xac"));         // €
-  EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));     // U+1F600
-  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));     // U+10FFFF
+  EXPECT_TRUE(is_valid_utf8("h\xc3\xa9"));         // é
+  EXPECT_TRUE(is_valid_utf8("\xe2\x82\xac"));      // €
+  EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));  // U+1F600
+  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
   EXPECT_TRUE(is_valid_utf8(std::string("a\0b", 3)));
 }
 
 TEST(Utf8, RejectsMalformedText) {
   EXPECT_FALSE(is_valid_utf8("\xff"));
-  EXPECT_FALSE(is_valid_utf8("\x80"));                // lone continuation byte
-  EXPECT_FALSE(is_valid_utf8("\xc3"));                // truncated
-  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));            // truncated
-  EXPECT_FALSE(is_valid_utf8("\xc0\x80"));            // overlong NUL
-  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));        // overlong
-  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));        // surrogate U+D800
-  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));    // above U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("\xc3\x28"));            // bad continuation
+  EXPECT_FALSE(is_valid_utf8("\x80"));              // lone continuation byte
+  EXPECT_FALSE(is_valid_utf8("\xc3"));              // truncated
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // truncated
+  EXPECT_FALSE(is_valid_utf8("\xc0\x80"));          // overlong NUL
+  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xc3\x28"));          // bad continuation
 }
 
 TEST(Messages, LimitMessages) {

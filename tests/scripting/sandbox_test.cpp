@@ -1,11 +1,11 @@
-#include "scripting/expression.h"
+#include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
+
+#include "scripting/expression.h"
 
 namespace flowpilot::scripting {
 namespace {
@@ -79,10 +79,20 @@ TEST_F(SandboxTest, InfiniteLoopHitsInstructionLimit) {
 
 TEST_F(SandboxTest, PcallCannotSwallowTheInstructionLimit) {
   EXPECT_EQ(err("pcall(function() while true do end end)").kind, Kind::instruction_limit);
-  EXPECT_EQ(err("(function() while true do pcall(function() while true do end end) end end)()").kind,
-            Kind::instruction_limit);
+  EXPECT_EQ(
+      err("(function() while true do pcall(function() while true do end end) end end)()").kind,
+      Kind::instruction_limit);
   EXPECT_EQ(err("select(2, xpcall(function() while true do end end, "
                 "function() while true do end end))")
+                .kind,
+            Kind::instruction_limit);
+  // A handler that loops on an ordinary error is stopped by the hook as usual.
+  EXPECT_EQ(
+      err("select(2, xpcall(function() error('x') end, function() while true do end end))").kind,
+      Kind::instruction_limit);
+  // To-be-closed variables run while unwinding, with the hook still in force.
+  EXPECT_EQ(err("xpcall(function() local x <close> = setmetatable({}, {__close = function() "
+                "while true do end end}) while true do end end, function() return 1 end)")
                 .kind,
             Kind::instruction_limit);
   EXPECT_EQ(err("(function() local ok = pcall(function() while true do end end) "
@@ -90,6 +100,13 @@ TEST_F(SandboxTest, PcallCannotSwallowTheInstructionLimit) {
                 .kind,
             Kind::instruction_limit);
   expect_healthy();
+}
+
+TEST_F(SandboxTest, XpcallHandlersStillWork) {
+  EvalResult result = eval(
+      "select(2, xpcall(function() error('x', 0) end, function(m) return 'handled ' .. m end))");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.value(), json::value("handled x"));
 }
 
 TEST_F(SandboxTest, LowerInstructionLimitIsHonoured) {
@@ -101,9 +118,9 @@ TEST_F(SandboxTest, LowerInstructionLimitIsHonoured) {
   EXPECT_EQ(result.error().kind, Kind::instruction_limit);
   EXPECT_EQ(result.error().message, "expression exceeded 5,000 instructions");
   // The same loop fits the default budget.
-  EXPECT_EQ(eval("(function() local s = 0 for i = 1, 1000 do s = s + i end return s end)()")
-                .value(),
-            json::value(500500));
+  EXPECT_EQ(
+      eval("(function() local s = 0 for i = 1, 1000 do s = s + i end return s end)()").value(),
+      json::value(500500));
 }
 
 TEST_F(SandboxTest, WallTimeLimit) {
@@ -118,15 +135,23 @@ TEST_F(SandboxTest, WallTimeLimit) {
 }
 
 TEST_F(SandboxTest, HugeStringHitsMemoryLimit) {
-  EvalError e = err("string.rep('x', 2^31)");
+  EvalError e = err("string.rep('x', 2^31 - 1)");
   EXPECT_EQ(e.kind, Kind::memory_limit);
   EXPECT_EQ(e.message, "expression exceeded the memory limit of 16 MiB");
+  expect_healthy();
+  EXPECT_EQ(err("#(string.rep('x', 2^24) .. string.rep('y', 2^24))").kind, Kind::memory_limit);
+  expect_healthy();
+  // Lua's string library refuses 2^31 bytes itself, before allocating.
+  EvalError too_large = err("string.rep('x', 2^31)");
+  EXPECT_EQ(too_large.kind, Kind::runtime);
+  EXPECT_EQ(too_large.message, "resulting string too large");
   expect_healthy();
 }
 
 TEST_F(SandboxTest, GrowingTableHitsMemoryLimit) {
-  EvalError e = err("(function() local t = {} local i = 0 while true do i = i + 1 "
-                    "t[i] = string.rep('x', 1024) .. i end end)()");
+  EvalError e =
+      err("(function() local t = {} local i = 0 while true do i = i + 1 "
+          "t[i] = string.rep('x', 1024) .. i end end)()");
   EXPECT_EQ(e.kind, Kind::memory_limit) << e.message;
   expect_healthy();
 }
@@ -143,7 +168,7 @@ TEST_F(SandboxTest, MemoryLimitCanBeLowered) {
 
 TEST_F(SandboxTest, CaughtAllocationFailureStaysWithinTheCap) {
   // pcall may catch a refused allocation; nothing was allocated, so evaluation goes on.
-  EvalResult result = eval("(pcall(string.rep, 'x', 2^31))");
+  EvalResult result = eval("(pcall(string.rep, 'x', 2^30))");
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result.value(), json::value(false));
   expect_healthy();
@@ -210,10 +235,11 @@ TEST_F(SandboxTest, CyclicResultIsAConversionError) {
 }
 
 TEST_F(SandboxTest, ResultConversionIgnoresMetamethods) {
-  json::value result = eval(
-      "setmetatable({a = 1}, {__index = function() error('index') end, "
-      "__pairs = function() error('pairs') end, __len = function() error('len') end})")
-                           .value();
+  json::value result =
+      eval(
+          "setmetatable({a = 1}, {__index = function() error('index') end, "
+          "__pairs = function() error('pairs') end, __len = function() error('len') end})")
+          .value();
   EXPECT_EQ(result, json::parse(R"({"a":1})"));
 }
 
@@ -253,7 +279,33 @@ TEST_F(SandboxTest, MetamethodRecursionInCIsACleanError) {
   expect_healthy();
 }
 
+TEST_F(SandboxTest, CatastrophicPatternsAreRefusedBeforeMatching) {
+  // Without the guard this runs for minutes inside C, out of the hook's reach.
+  const auto start = std::chrono::steady_clock::now();
+  for (const char* expression :
+       {"string.find(string.rep('a', 3000), '.-.-.-b')", "('a'):rep(100000):match('.-.-b')",
+        "select(2, ('a'):rep(100000):gsub('[^,]*,', ''))",
+        "(function() for w in ('a'):rep(100000):gmatch('^.-.-b') do end end)()"}) {
+    EvalError e = err(expression);
+    EXPECT_EQ(e.kind, Kind::runtime) << expression;
+    EXPECT_NE(e.message.find("pattern is too expensive"), std::string::npos) << e.message;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // pcall can catch the refusal; nothing ran.
+  EXPECT_EQ(eval("(pcall(string.find, ('a'):rep(3000), '.-.-.-b'))").value(), json::value(false));
+  // Plain find has no pattern.
+  EXPECT_EQ(eval("string.find(('a'):rep(100000) .. '.-', '.-', 1, true)").value(),
+            json::value(100001));
+}
+
 TEST_F(SandboxTest, PatternsAndFormatsWork) {
+  EXPECT_EQ(eval("('  trim me  '):match('^%s*(.-)%s*$')").value(), json::value("trim me"));
+  EXPECT_EQ(eval("(function() local t = {} for k, v in ('a=1, b=2'):gmatch('(%w+)=(%w+)') do "
+                 "t[#t + 1] = k .. v end return table.concat(t, ' ') end)()")
+                .value(),
+            json::value("a1 b2"));
+  EXPECT_EQ(eval("('(a(b)c) d'):match('%b()')").value(), json::value("(a(b)c)"));
+  EXPECT_EQ(eval("select(2, ('x'):rep(10000):gsub('x', 'y'))").value(), json::value(10000));
   EXPECT_EQ(eval("string.format('%05.1f|%s', 3.14159, 'x')").value(), json::value("003.1|x"));
   EXPECT_EQ(eval("('a,b,c'):gsub(',', ';')").value(), json::value("a;b;c"));
   EXPECT_EQ(eval("select('#', 1, 2, 3)").value(), json::value(3));

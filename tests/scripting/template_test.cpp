@@ -1,10 +1,10 @@
-#include "scripting/expression.h"
+#include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include "scripting/expression.h"
 
 namespace flowpilot::scripting {
 namespace {

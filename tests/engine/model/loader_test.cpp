@@ -1,4 +1,5 @@
 #include "engine/loader/loader.h"
+#include "engine/schema/json_schema.h"
 
 #include "scripting/expression.h"
 
@@ -13,18 +14,53 @@
 namespace flowpilot::engine {
 namespace {
 
+std::shared_ptr<const JsonSchema> compile_schema(std::string_view text) {
+  std::string error;
+  auto schema = JsonSchema::compile(boost::json::parse(text), &error);
+  if (schema == nullptr) ADD_FAILURE() << "test schema does not compile: " << error;
+  return schema;
+}
+
 // The step kinds these tests may name; the engine's registry implements the same interface.
+// Two have input schemas: `core.log` (one required text and a closed set of keys) and
+// `sheets.append` (integers, an enum and a nested list of objects).
 class TestCatalog final : public StepCatalog {
  public:
   bool has_step(std::string_view uses) const override {
     return std::find(names_.begin(), names_.end(), uses) != names_.end();
   }
   std::vector<std::string> step_names() const override { return names_; }
+  const JsonSchema* input_schema(std::string_view uses) const override {
+    if (uses == "core.log") return log_.get();
+    if (uses == "sheets.append") return sheets_.get();
+    return nullptr;
+  }
 
  private:
   std::vector<std::string> names_{"core.noop",         "core.log",         "core.sleep",
                                   "core.fail",         "core.approval",    "meta_ads.insights",
-                                  "meta_ads.pause_campaign", "transform.filter", "slack.notify"};
+                                  "meta_ads.pause_campaign", "transform.filter", "slack.notify",
+                                  "sheets.append"};
+  std::shared_ptr<const JsonSchema> log_ = compile_schema(R"({
+    "type": "object",
+    "required": ["message"],
+    "additionalProperties": false,
+    "properties": {"message": {"type": "string"}, "level": {"enum": ["info", "warn", "error"]}}
+  })");
+  std::shared_ptr<const JsonSchema> sheets_ = compile_schema(R"({
+    "type": "object",
+    "required": ["sheet", "rows"],
+    "properties": {
+      "sheet": {"type": "string"},
+      "max_rows": {"type": "integer", "minimum": 1, "maximum": 1000},
+      "mode": {"enum": ["append", "replace"]},
+      "rows": {"type": "array", "items": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "cpa": {"type": "number", "minimum": 0}}
+      }}
+    }
+  })");
 };
 
 const scripting::ExpressionEngine& expressions() {
@@ -243,6 +279,8 @@ on_failure:
     uses: core.log
     wtih: {}
 )");
+  // With `with` misspelt, the step has no inputs, and core.log requires `message`.
+  EXPECT_TRUE(has_diag(r, 15, 5, "on_failure step `alert`, `with`: required property `message` is missing"));
   EXPECT_TRUE(has_diag(r, 2, 1, "unknown key `nmae` at the top level", "name"));
   EXPECT_TRUE(has_diag(r, 4, 21, "unknown key `defualt` in input `a`", "default"));
   EXPECT_TRUE(has_diag(r, 7, 5, "unknown key `timezon` in cron trigger 1", "timezone"));
@@ -254,7 +292,7 @@ on_failure:
   EXPECT_TRUE(has_diag(r, 17, 5, "unknown key `wtih` in on_failure step `alert`", "with"));
   // The misspelt `secret` also leaves the token scheme without one.
   EXPECT_TRUE(has_diag(r, 8, 46, "webhook auth `token` needs a `secret`"));
-  EXPECT_EQ(r.diagnostics.size(), 10u) << dump(r);
+  EXPECT_EQ(r.diagnostics.size(), 11u) << dump(r);
   for (std::size_t i = 1; i < r.diagnostics.size(); ++i) {
     EXPECT_LE(r.diagnostics[i - 1].where.line, r.diagnostics[i].where.line) << "file order";
   }
@@ -329,6 +367,7 @@ steps:
 on_failure:
   - id: fetch
     uses: core.log
+    with: {message: hi}
 )");
   EXPECT_TRUE(has_diag(r, 5, 9, "duplicate step id `fetch`; the first is on line 3"));
   EXPECT_TRUE(has_diag(r, 8, 9, "duplicate step id `fetch`; the first is on line 3"));
@@ -628,6 +667,7 @@ on_failure:
     needs: [cleanup, a]
   - id: cleanup
     uses: core.log
+    with: {message: cleaning up}
 )");
   EXPECT_TRUE(has_diag(r, 5, 12, "step `a` needs `alert`, an on_failure step"));
   EXPECT_TRUE(has_diag(r, 9, 22, "on_failure step `alert` needs `a`, a main step; on_failure steps may only need other on_failure steps"));
@@ -706,6 +746,106 @@ TEST(Loader, DuplicateKeysAreReportedWithOtherErrors) {
   const auto r = load("id: demo\nid: other\nsteps: [{id: a, uses: core.nope}]\n");
   EXPECT_TRUE(has_diag(r, 2, 1, "duplicate key `id`; the first is on line 1"));
   EXPECT_TRUE(has_diag(r, 3, 23, "unknown step kind `core.nope`", "core.noop"));
+}
+
+TEST(Loader, LiteralInputsAreCheckedAgainstTheStepSchema) {
+  const auto r = load(R"(id: demo
+steps:
+  - id: notify
+    uses: core.log
+    with:
+      message: 5
+      levle: warn
+  - id: save
+    uses: sheets.append
+    with:
+      sheet: s
+      max_rows: 0
+      mode: upsert
+      rows:
+        - {name: a, cpa: 1}
+        - {name: b, cpa: high}
+)");
+  EXPECT_TRUE(has_diag(r, 6, 16, "step `notify`, `with.message`: must be a string, not an integer"));
+  EXPECT_TRUE(has_diag(r, 7, 7, "step `notify`, `with`: unknown property `levle`; allowed: `message` and `level`"));
+  EXPECT_TRUE(has_diag(r, 12, 17, "step `save`, `with.max_rows`: must be at least 1, not 0"));
+  EXPECT_TRUE(has_diag(r, 13, 13, R"(step `save`, `with.mode`: must be one of "append" or "replace", not "upsert")"));
+  EXPECT_TRUE(has_diag(r, 16, 26, "step `save`, `with.rows[1].cpa`: must be a number, not a string"));
+  EXPECT_EQ(r.diagnostics.size(), 5u) << dump(r);
+}
+
+TEST(Loader, TemplatedInputsAreLeftToRunTime) {
+  const auto r = load(R"(id: demo
+steps:
+  - id: notify
+    uses: core.log
+    with: {message: "${{ run.id }}", level: "${{ run.workflow }}"}
+  - id: save
+    uses: sheets.append
+    with:
+      sheet: s
+      max_rows: "${{ 10 * 2 }}"
+      rows: "${{ steps.notify.output }}"
+  - id: save_each
+    uses: sheets.append
+    with:
+      sheet: "${{ run.id }}"
+      rows:
+        - {name: "${{ run.id }}", cpa: "${{ 1 + 1 }}"}
+        - {name: "cpa is ${{ 2 }}"}
+)");
+  EXPECT_TRUE(r.ok()) << dump(r);
+}
+
+TEST(Loader, MissingInputsAreCheckedAsEmpty) {
+  const auto r = load(R"(id: demo
+steps:
+  - id: notify
+    uses: core.log
+  - id: save
+    uses: sheets.append
+    with: {}
+  - id: rows_without_names
+    uses: sheets.append
+    with: {sheet: s, rows: [{cpa: 1}]}
+on_failure:
+  - id: alert
+    uses: core.log
+    with:
+)");
+  EXPECT_TRUE(has_diag(r, 3, 5, "step `notify`, `with`: required property `message` is missing"));
+  EXPECT_TRUE(has_diag(r, 7, 11, "step `save`, `with`: required property `sheet` is missing"));
+  EXPECT_TRUE(has_diag(r, 7, 11, "step `save`, `with`: required property `rows` is missing"));
+  EXPECT_TRUE(has_diag(r, 10, 29, "step `rows_without_names`, `with.rows[0]`: required property `name` is missing"));
+  EXPECT_TRUE(has_diag(r, 14, 5, "on_failure step `alert`, `with`: required property `message` is missing"));
+  EXPECT_EQ(r.diagnostics.size(), 5u) << dump(r);
+}
+
+TEST(Loader, SchemaProblemsComeWithTheOtherDiagnostics) {
+  const auto r = load(R"(id: demo
+steps:
+  - id: notify
+    uses: core.log
+    timeout: 5x
+    with: {message: [1], extra: true}
+  - id: save
+    uses: sheets.appendd
+    with: {anything: 1}
+  - id: later
+    uses: sheets.append
+    needs: [nope]
+    with: {sheet: s, rows: [], max_rows: 1.5}
+)");
+  EXPECT_TRUE(has_diag(r, 5, 14, "`timeout` in step `notify`: `5x` is not a duration"));
+  EXPECT_TRUE(has_diag(r, 6, 21, "step `notify`, `with.message`: must be a string, not an array"));
+  EXPECT_TRUE(has_diag(r, 6, 26, "step `notify`, `with`: unknown property `extra`"));
+  EXPECT_TRUE(has_diag(r, 8, 11, "unknown step kind `sheets.appendd`", "sheets.append"));
+  EXPECT_TRUE(has_diag(r, 12, 13, "step `later` needs `nope`, which is not a step"));
+  EXPECT_TRUE(has_diag(r, 13, 42, "step `later`, `with.max_rows`: must be an integer, not 1.5"));
+  EXPECT_EQ(r.diagnostics.size(), 6u) << dump(r);
+  for (std::size_t i = 1; i < r.diagnostics.size(); ++i) {
+    EXPECT_LE(r.diagnostics[i - 1].where.line, r.diagnostics[i].where.line) << "file order";
+  }
 }
 
 TEST(Loader, FileErrors) {

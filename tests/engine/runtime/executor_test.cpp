@@ -418,6 +418,20 @@ steps:
   EXPECT_NE(error.find("steps.missing.output.id"), std::string::npos) << error;
 }
 
+TEST_F(RuntimeTest, RenderedInputsAreCheckedAgainstTheStepSchema) {
+  auto status = run_to_end(R"(
+id: schema-at-run-time
+inputs:
+  failures: {type: string, default: "two"}
+steps:
+  - {id: a, uses: core.fail, with: {failures: "${{ inputs.failures }}"}}
+)");
+  ASSERT_EQ(status, RunStatus::failed);
+  const auto step = steps_of(last_run_)["a"];
+  EXPECT_NE(step.error.find("with.failures"), std::string::npos) << step.error;
+  EXPECT_EQ(step.attempt, 1);  // a schema mismatch is not retried
+}
+
 TEST_F(RuntimeTest, InterruptedStepRerunsWithTheSameKeyAndFinishedStepsDoNot) {
   auto wf = load(R"(
 id: interrupted
