@@ -9,10 +9,6 @@
 #include "engine/schedule/duration.h"
 #include "engine/schema/json_schema.h"
 
-// Must match Debian's libdate-tz build; see engine/schedule/cron.cpp.
-#ifndef USE_OS_TZDB
-#define USE_OS_TZDB 1
-#endif
 #include <date/tz.h>
 
 #include <sodium.h>

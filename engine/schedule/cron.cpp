@@ -1,10 +1,6 @@
 #include "engine/schedule/cron.h"
 
-// Debian builds libdate-tz against the system's zoneinfo (USE_OS_TZDB=1). The declarations must
-// match the library's, whether or not the build passes the definition along.
-#ifndef USE_OS_TZDB
-#define USE_OS_TZDB 1
-#endif
+// USE_OS_TZDB=1 comes from engine/CMakeLists.txt: it must match Debian's libdate-tz build.
 #include <date/tz.h>
 
 #include <array>

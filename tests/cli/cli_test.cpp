@@ -1,0 +1,190 @@
+// Runs the real `flowpilot` binary as a user would and checks its output and exit codes.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("flowpilot-cli-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result flowpilot(const std::string& args) {
+    const std::string cmd = "cd '" + dir_.string() + "' && FLOWPILOT_DB='" +
+                            (dir_ / "test.db").string() + "' '" + FLOWPILOT_BINARY_DIR +
+                            "/cli/flowpilot' " + args + " 2>&1";
+    Result r;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return r;
+    std::array<char, 4096> buf{};
+    while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) r.output += buf.data();
+    const int status = pclose(pipe);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+
+  static std::string workflow(const std::string& name) {
+    return std::string(FLOWPILOT_SOURCE_DIR) + "/workflows/" + name;
+  }
+
+  static std::string run_id(const std::string& output) {
+    std::smatch m;
+    const std::regex re("run ([0-9a-f]{12}-[0-9a-f]{16})");
+    return std::regex_search(output, m, re) ? m[1].str() : std::string();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, HelpAndWrongUsage) {
+  auto help = flowpilot("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.output.find("validate"), std::string::npos);
+  for (const char* cmd : {"validate --help", "run --help", "runs --help", "runs approve --help"}) {
+    auto r = flowpilot(cmd);
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.output.find("Usage:"), std::string::npos) << cmd;
+  }
+  auto none = flowpilot("");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.output.find("A subcommand is required"), std::string::npos);
+  EXPECT_NE(none.output.find("Usage:"), std::string::npos);
+  auto missing = flowpilot("run");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.output.find("file is required"), std::string::npos);
+  EXPECT_NE(missing.output.find("Usage: flowpilot run"), std::string::npos);
+  auto unknown = flowpilot("launch");
+  EXPECT_EQ(unknown.code, 2);
+  auto bad_input = flowpilot("run " + workflow("approval-gate.yaml") + " --input nokey");
+  EXPECT_EQ(bad_input.code, 2);
+  EXPECT_NE(bad_input.output.find("key=value"), std::string::npos);
+}
+
+TEST_F(CliTest, ValidateReportsEveryProblemWithLocations) {
+  const auto bad = write("bad.yaml", R"(id: Bad_Id
+steps:
+  - id: fetch
+    uses: core.nop
+    neeeds: [x]
+)");
+  auto r = flowpilot("validate " + workflow("campaign-health-check.yaml") + " " + bad);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("campaign-health-check.yaml: ok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:1:5: workflow id `Bad_Id`"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:4:11:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean `core.noop`?"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:5:5: unknown key `neeeds`"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean `needs`?"), std::string::npos) << r.output;
+  auto missing = flowpilot("validate nowhere.yaml");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.output.find("nowhere.yaml"), std::string::npos);
+  auto good = flowpilot("validate " + workflow("campaign-health-check.yaml"));
+  EXPECT_EQ(good.code, 0);
+}
+
+TEST_F(CliTest, RunPrintsStepsAndOutputs) {
+  auto r = flowpilot("run " + workflow("campaign-health-check.yaml") + " --input target_cpa=35");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("succeeded"), std::string::npos);
+  EXPECT_NE(r.output.find("STEP"), std::string::npos);
+  EXPECT_NE(r.output.find("fetch_budgets"), std::string::npos);
+  EXPECT_NE(r.output.find("\"checked\": 4"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"Retargeting\""), std::string::npos) << r.output;
+
+  auto bad = flowpilot("run " + workflow("campaign-health-check.yaml") + " --input target_cpa=lots");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("input `target_cpa` must be a number"), std::string::npos);
+
+  auto list = flowpilot("runs list");
+  EXPECT_EQ(list.code, 0);
+  EXPECT_NE(list.output.find(run_id(r.output)), std::string::npos);
+}
+
+TEST_F(CliTest, FailedRunExitsNonZero) {
+  const auto wf = write("fails.yaml", R"(id: fails
+steps:
+  - {id: boom, uses: core.fail, with: {message: out of budget}}
+)");
+  auto r = flowpilot("run " + wf);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("out of budget"), std::string::npos);
+}
+
+TEST_F(CliTest, ApprovalParksThenApproveFinishesInAnotherProcess) {
+  auto parked = flowpilot("run " + workflow("approval-gate.yaml"));
+  ASSERT_EQ(parked.code, 3) << parked.output;
+  const auto id = run_id(parked.output);
+  ASSERT_FALSE(id.empty());
+  EXPECT_NE(parked.output.find("waiting for approval"), std::string::npos);
+
+  auto approved = flowpilot("runs approve " + id + " --by maria --comment ok");
+  ASSERT_EQ(approved.code, 0) << approved.output;
+  EXPECT_NE(approved.output.find("\"applied\": true"), std::string::npos);
+  auto again = flowpilot("runs approve " + id);
+  EXPECT_EQ(again.code, 2);
+  EXPECT_NE(again.output.find("no pending approval"), std::string::npos);
+
+  auto second = flowpilot("run " + workflow("approval-gate.yaml"));
+  const auto id2 = run_id(second.output);
+  auto rejected = flowpilot("runs reject " + id2 + " --comment 'not now'");
+  EXPECT_EQ(rejected.code, 1);
+  EXPECT_NE(rejected.output.find("not now"), std::string::npos);
+
+  auto show = flowpilot("runs show " + id + " --logs");
+  EXPECT_EQ(show.code, 0);
+  EXPECT_NE(show.output.find("approved by maria"), std::string::npos) << show.output;
+  EXPECT_EQ(flowpilot("runs show 0000").code, 2);
+}
+
+TEST_F(CliTest, SecretsNeverReachTheTerminalOrTheStore) {
+  const auto wf = write("secret.yaml", R"(id: secret
+steps:
+  - {id: call, uses: core.noop, with: {auth: "Bearer ${{ secrets.TOKEN }}"}}
+outputs:
+  sent: ${{ steps.call.output.auth }}
+)");
+  const auto secrets = write("secrets.yaml", "TOKEN: s3cr3t-value-42\n");
+  auto r = flowpilot("run " + wf + " --secrets " + secrets);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("s3cr3t-value-42"), std::string::npos);
+  EXPECT_NE(r.output.find("Bearer ***"), std::string::npos);
+  auto show = flowpilot("runs show " + run_id(r.output));
+  EXPECT_EQ(show.output.find("s3cr3t-value-42"), std::string::npos);
+  for (const char* file : {"test.db", "test.db-wal"}) {
+    std::ifstream db(dir_ / file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("s3cr3t-value-42"), std::string::npos) << file;
+  }
+}
+
+TEST_F(CliTest, ResumeFinishesNothingWhenNothingIsUnfinished) {
+  auto r = flowpilot("runs resume");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.output.find("no unfinished runs"), std::string::npos);
+}
+
+}  // namespace
