@@ -7,7 +7,8 @@
 // Usage: flowpilot_bench [--dir DIR] [--repeat N]   (DIR: where the durable database lives)
 #include "engine/executor/executor.h"
 #include "engine/loader/loader.h"
-#include "engine/steps/core_steps.h"
+#include "engine/plugins/plugin_host.h"
+#include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
 
 #include <fmt/format.h>
@@ -40,13 +41,19 @@ double percentile(std::vector<double> v, double p) {
 }
 
 struct Bench {
+  fe::PluginHost plugins{fe::PluginServices{}};
   fe::StepRegistry registry;
   flowpilot::scripting::ExpressionEngine expressions;
   std::unique_ptr<fe::Store> store;
   std::unique_ptr<fe::Executor> executor;
 
   Bench(const fs::path& db, fe::Durability durability) {
-    fe::register_core_steps(registry);
+    fe::register_builtin_steps(registry);
+    plugins.load_directories({fe::builtin_plugin_dir()}, registry);
+    if (!registry.has_step("core.noop")) {
+      std::cerr << "core plugin not found in " << fe::builtin_plugin_dir() << "\n";
+      std::exit(2);
+    }
     fs::remove(db);
     fs::remove(db.string() + "-wal");
     fs::remove(db.string() + "-shm");

@@ -1,11 +1,13 @@
 #include "cli/app_context.h"
 
-#include "engine/steps/core_steps.h"
+#include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
 
+#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 
@@ -18,9 +20,76 @@ std::string default_db_path() {
   return "flowpilot.db";
 }
 
+namespace {
+
+// FLOWPILOT_HTTP_ALLOW_NETWORKS="127.0.0.0/8,10.1.0.0/16": networks the SSRF guard lets through.
+std::vector<std::string> allowed_networks() {
+  std::vector<std::string> out;
+  const char* env = std::getenv("FLOWPILOT_HTTP_ALLOW_NETWORKS");
+  if (env == nullptr) return out;
+  std::string_view rest(env);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (const auto part = rest.substr(0, comma); !part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+boost::json::value yaml_to_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    boost::json::object obj;
+    for (const auto& entry : node) obj[entry.first.as<std::string>()] = yaml_to_json(entry.second);
+    return obj;
+  }
+  if (node.IsSequence()) {
+    boost::json::array arr;
+    for (const auto& item : node) arr.push_back(yaml_to_json(item));
+    return arr;
+  }
+  if (node.IsNull()) return nullptr;
+  return boost::json::value(node.as<std::string>());
+}
+
+}  // namespace
+
 AppContext::AppContext(const CommonOptions& options)
     : options_(options), expressions_(std::make_unique<scripting::ExpressionEngine>()) {
-  engine::register_core_steps(registry_);
+  engine::register_builtin_steps(registry_);
+  engine::HttpClientOptions http_options;
+  try {
+    http_options.allowed_networks = allowed_networks();
+    http_ = std::make_unique<engine::HttpClient>(http_options);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("FLOWPILOT_HTTP_ALLOW_NETWORKS: ") + e.what());
+  }
+  plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
+  refusals_ = plugins_->load_directories(engine::plugin_search_path(), registry_);
+  for (const auto& refusal : refusals_) {
+    std::cerr << "flowpilot: plugin not loaded: " << refusal.to_string() << "\n";
+  }
+  if (!options_.connections_file.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(options_.connections_file);
+    } catch (const YAML::Exception& e) {
+      throw UsageError("cannot read connections file " + options_.connections_file + ": " +
+                       e.what());
+    }
+    if (!root.IsMap()) {
+      throw UsageError("connections file " + options_.connections_file +
+                       " must map connection names to their fields");
+    }
+    for (const auto& entry : root) {
+      const std::string name = entry.first.as<std::string>();
+      if (!entry.second.IsMap()) {
+        throw UsageError("connection `" + name + "` in " + options_.connections_file +
+                         " must be a mapping of fields (type, token, ...)");
+      }
+      connections_[name] = yaml_to_json(entry.second).as_object();
+    }
+  }
   // Secrets from the environment: FLOWPILOT_SECRET_<NAME>=value.
   constexpr std::string_view kPrefix = "FLOWPILOT_SECRET_";
   for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
@@ -79,9 +148,15 @@ engine::Executor& AppContext::executor() {
                                                load_context());
       return result.workflow;
     };
+    engine::ExecutorOptions options;
+    options.connections = [this](std::string_view name) -> std::optional<boost::json::object> {
+      auto it = connections_.find(name);
+      if (it == connections_.end()) return std::nullopt;
+      return it->second;
+    };
     executor_ = std::make_unique<engine::Executor>(
         store(), registry_, *expressions_,
-        [this](std::string_view name) { return secret(name); }, resolver);
+        [this](std::string_view name) { return secret(name); }, resolver, options);
   }
   return *executor_;
 }

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "engine/executor/executor.h"
+#include "engine/http/http_client.h"
 #include "engine/loader/loader.h"
+#include "engine/plugins/plugin_host.h"
 #include "engine/steps/step.h"
 #include "engine/store/store.h"
 #include "scripting/expression.h"
@@ -17,8 +19,9 @@
 namespace flowpilot::cli {
 
 struct CommonOptions {
-  std::string db_path;       // --db, FLOWPILOT_DB, default ./flowpilot.db
-  std::string secrets_file;  // --secrets: YAML or JSON mapping NAME: value
+  std::string db_path;           // --db, FLOWPILOT_DB, default ./flowpilot.db
+  std::string secrets_file;      // --secrets: YAML or JSON mapping NAME: value
+  std::string connections_file;  // --connections: YAML mapping name: {credential fields}
 };
 
 // Thrown for problems the user can fix (bad file, missing run); main prints it and exits 2.
@@ -38,12 +41,18 @@ class AppContext {
   engine::Executor& executor();
 
   std::optional<std::string> secret(std::string_view name) const;
+  const engine::PluginHost& plugins() const { return *plugins_; }
+  const std::vector<engine::PluginRefusal>& plugin_refusals() const { return refusals_; }
 
  private:
   CommonOptions options_;
   engine::StepRegistry registry_;
+  std::unique_ptr<engine::HttpClient> http_;
+  std::unique_ptr<engine::PluginHost> plugins_;
+  std::vector<engine::PluginRefusal> refusals_;
   std::unique_ptr<scripting::ExpressionEngine> expressions_;
   std::map<std::string, std::string, std::less<>> secrets_;
+  std::map<std::string, boost::json::object, std::less<>> connections_;
   std::unique_ptr<engine::Store> store_;
   std::unique_ptr<engine::Executor> executor_;
 };

@@ -27,6 +27,8 @@ void add_db_options(CLI::App* cmd, RunsArgs& args) {
   cmd->add_option("--db", args.common.db_path,
                   "SQLite database (default: $FLOWPILOT_DB or ./flowpilot.db)");
   cmd->add_option("--secrets", args.common.secrets_file, "YAML file of secrets (NAME: value)");
+  cmd->add_option("--connections", args.common.connections_file,
+                  "YAML file of connections: name: {type: bearer, token: ...}");
 }
 
 std::string default_decider() {

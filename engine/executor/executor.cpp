@@ -180,6 +180,9 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
   void on_call_finished(const RunPtr& r, std::size_t step, int index, std::uint64_t token,
                         std::optional<json::value> output, StepError error);
   void append_log(const RunPtr& r, LogRecord record);
+  scripting::EvalResult evaluate_for_call(const RunPtr& r, std::size_t step, int index,
+                                          std::string_view expression,
+                                          const json::value& row);
   asio::io_context& io() { return io_; }
 
  private:
@@ -265,7 +268,7 @@ class CallImpl final : public StepCall, public std::enable_shared_from_this<Call
  public:
   CallImpl(std::weak_ptr<Executor::Impl> exec, RunPtr run, std::size_t step, int index, int attempt,
            std::uint64_t token, std::string step_id, std::string connection, json::value input,
-           bool plan)
+           bool plan, json::value credentials)
       : exec_(std::move(exec)),
         run_(std::move(run)),
         step_(step),
@@ -277,7 +280,8 @@ class CallImpl final : public StepCall, public std::enable_shared_from_this<Call
         key_(unit_key(run_id_, step_id_, index)),
         connection_(std::move(connection)),
         input_(std::move(input)),
-        plan_(plan) {}
+        plan_(plan),
+        credentials_(std::move(credentials)) {}
 
   const std::string& run_id() const override { return run_id_; }
   const std::string& step_id() const override { return step_id_; }
@@ -287,7 +291,22 @@ class CallImpl final : public StepCall, public std::enable_shared_from_this<Call
   const std::string& connection() const override { return connection_; }
   const json::value& input() const override { return input_; }
   bool plan_mode() const override { return plan_; }
+  const json::value* credentials() const override {
+    return credentials_.is_null() ? nullptr : &credentials_;
+  }
   bool cancelled() const override { return cancelled_.load(); }
+
+  void progress(double fraction, std::string note) override {
+    const double pct = std::clamp(fraction, 0.0, 1.0) * 100.0;
+    log(LogLevel::info, note.empty() ? fmt::format("progress {:.0f}%", pct)
+                                     : fmt::format("progress {:.0f}%: {}", pct, note));
+  }
+
+  scripting::EvalResult evaluate(std::string_view expression, const json::value& row) override {
+    auto exec = exec_.lock();
+    if (!exec) return scripting::EvalError{scripting::EvalError::Kind::runtime, "engine stopped"};
+    return exec->evaluate_for_call(run_, step_, index_, expression, row);
+  }
 
   void log(LogLevel level, std::string message) override {
     auto exec = exec_.lock();
@@ -343,6 +362,7 @@ class CallImpl final : public StepCall, public std::enable_shared_from_this<Call
   std::string connection_;
   json::value input_;
   bool plan_;
+  json::value credentials_;
   std::atomic<bool> done_{false};
   std::atomic<bool> cancelled_{false};
   std::mutex mu_;
@@ -657,6 +677,16 @@ void Executor::Impl::activate_step(const RunPtr& r, std::size_t i, Pending& p) {
                fmt::format("step `{}` uses `{}`, which is not installed", spec.id, spec.uses), p);
     return;
   }
+  if (r->record.dry_run) {
+    const StepDescriptor& d = s.handler->descriptor();
+    if (d.side_effects && !d.supports_plan) {
+      step_ended(r, i, StepStatus::skipped,
+                 fmt::format("skipped in a dry run: `{}` changes things and cannot describe a plan",
+                             spec.uses),
+                 p);
+      return;
+    }
+  }
   if (s.is_foreach) {
     if (!prepare_items(r, i, p)) return;
     set_status(r, s, -1, StepStatus::running);
@@ -807,13 +837,37 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
       return;
     }
   }
+  json::value credentials;
+  if (!spec.connection.empty()) {
+    std::optional<json::object> found;
+    if (options_.connections) found = options_.connections(spec.connection);
+    if (!found) {
+      const std::string message =
+          fmt::format("step `{}`: connection `{}` is not defined", spec.id, spec.connection);
+      set_status(r, s, index, StepStatus::failed);
+      u.finished_at = now_millis();
+      put_attempt(r, i, index, rendered.value(), nullptr, message, p);
+      put_unit(r, i, index, nullptr, message, p);
+      if (index >= 0) --s.in_flight;
+      step_ended(r, i, StepStatus::failed, message, p);
+      return;
+    }
+    // Credentials are secrets: whatever of them a step echoes is masked like any secret.
+    for (const auto& [key, value] : *found) {
+      if (value.is_string()) r->redactor.add(std::string(value.get_string()));
+    }
+    credentials = std::move(*found);
+  }
+  const StepDescriptor* descriptor = registry_.describe(spec.uses);
+  const bool plan = r->record.dry_run && descriptor != nullptr && descriptor->side_effects;
+
   set_status(r, s, index, StepStatus::running);
   put_unit(r, i, index, nullptr, {}, p);
   put_attempt(r, i, index, rendered.value(), nullptr, {}, p);
 
   auto call = std::make_shared<CallImpl>(weak_from_this(), r, i, index, u.attempt, u.token,
                                          spec.id, spec.connection, std::move(rendered.value()),
-                                         r->record.dry_run);
+                                         plan, std::move(credentials));
   r->calls[{i, index}] = call;
   StepHandler* handler = s.handler;
   const std::optional<Millis> timeout = spec.timeout ? spec.timeout : r->workflow->default_timeout;
@@ -1212,6 +1266,20 @@ void Executor::Impl::put_attempt(const RunPtr& r, std::size_t i, int index,
     rec.error = r->redactor.redact(error);
   }
   p.batch.add(PutAttempt{std::move(rec)});
+}
+
+scripting::EvalResult Executor::Impl::evaluate_for_call(const RunPtr& r, std::size_t step,
+                                                       int index, std::string_view expression,
+                                                       const json::value& row) {
+  std::lock_guard lock(r->mu);
+  const StepState& s = r->steps[step];
+  const json::value index_value = index;
+  const bool has_item = index >= 0 && s.items_ready &&
+                        static_cast<std::size_t>(index) < s.items.size();
+  scripting::Scope scope = scope_for(r, has_item ? &s.items[static_cast<std::size_t>(index)] : nullptr,
+                                     has_item ? &index_value : nullptr);
+  scope.bind("row", row);
+  return expressions_.evaluate(expression, scope);
 }
 
 void Executor::Impl::append_log(const RunPtr& r, LogRecord record) {

@@ -50,12 +50,18 @@ class InputError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
+using SecretLookup = std::function<std::optional<std::string>(std::string_view name)>;
+// Resolves a step's `connection` to its credentials (a JSON object); nullopt: unknown connection.
+using ConnectionLookup =
+    std::function<std::optional<boost::json::object>(std::string_view name)>;
+
 struct ExecutorOptions {
   std::size_t worker_threads = 0;        // 0: one per hardware thread
   int default_foreach_concurrency = 16;  // when a foreach step sets no `concurrency`
+  ConnectionLookup connections;          // null: steps naming a connection fail
 };
 
-using SecretLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
 // Rebuilds the definition a run started with, from its stored version. Returns null when the
 // stored definition no longer loads (the run then fails with that reason).
 using WorkflowResolver =

@@ -4,6 +4,7 @@
 #include "engine/loader/loader.h"
 
 #include "engine/loader/detail/document_paths.h"
+#include "engine/model/suggest.h"
 #include "engine/loader/detail/yaml_document.h"
 #include "engine/schedule/cron.h"
 #include "engine/schedule/duration.h"
@@ -65,55 +66,6 @@ constexpr std::string_view kResponds[] = {"accepted", "result"};
 constexpr int kMaxRetryAttempts = 100;
 constexpr std::int64_t kMaxConcurrency = 1'000'000;
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::size_t common_prefix(std::string_view a, std::string_view b) {
-  std::size_t n = 0;
-  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
-  return n;
-}
-
-// The candidate a typo most likely meant: a small edit distance (scaled for long names), or a
-// prefix of at least three characters. Empty when nothing is close.
-template <typename Range>
-std::string nearest(std::string_view given, const Range& candidates) {
-  if (given.empty()) return {};
-  std::string best;
-  std::size_t best_score = std::numeric_limits<std::size_t>::max();
-  for (const auto& c : candidates) {
-    const std::string_view candidate(c);
-    if (candidate.empty() || candidate == given) continue;
-    const std::size_t distance = edit_distance(given, candidate);
-    const std::size_t allowed = std::max<std::size_t>(2, std::min(given.size(), candidate.size()) / 4);
-    std::size_t score = std::numeric_limits<std::size_t>::max();
-    if (distance <= allowed && distance < given.size()) {
-      score = distance;
-    } else if (given.size() >= 3 &&
-               (candidate.starts_with(given) || given.starts_with(candidate))) {
-      score = allowed + 1;
-    } else if (given.size() >= 4 && common_prefix(given, candidate) * 5 >= given.size() * 4) {
-      score = allowed + 2;  // "hmac-sha1" → "hmac-sha256"
-    }
-    if (score < best_score) {
-      best_score = score;
-      best = std::string(candidate);
-    }
-  }
-  return best;
-}
 
 std::string describe(const json::value& v) {
   switch (v.kind()) {
@@ -388,7 +340,7 @@ void Validator::check_keys(const json::object& o, const Context& c, Names allowe
     const std::string_view key = entry.key();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     error(key_at(c.at(key)), "unknown key `" + std::string(key) + "` " + c.key_phrase(),
-          nearest(key, allowed));
+          nearest_name(key, allowed));
   }
 }
 
@@ -420,7 +372,7 @@ std::optional<std::size_t> Validator::read_enum(const json::value& v, const std:
     if (names[i] == text) return i;
   }
   error(at(path), label + " must be " + choices + ", not `" + std::string(text) + "`",
-        nearest(text, names));
+        nearest_name(text, names));
   return std::nullopt;
 }
 
@@ -675,7 +627,7 @@ void Validator::parse_triggers(const json::value& v, Workflow& wf) {
     if (!cron && !webhook) {
       std::string suggestion;
       for (const auto& entry : *o) {
-        if (suggestion.empty()) suggestion = nearest(entry.key(), std::array<std::string_view, 2>{"cron", "webhook"});
+        if (suggestion.empty()) suggestion = nearest_name(entry.key(), std::array<std::string_view, 2>{"cron", "webhook"});
       }
       error(at(path), what + " needs `cron:` or `webhook:`", suggestion);
       continue;
@@ -707,7 +659,7 @@ void Validator::parse_cron_trigger(const json::object& o, const Context& c, Work
       trigger.timezone = *tz;
     } else {
       error(at(c.at("timezone")), "unknown time zone `" + *tz + "`; use an IANA name such as Europe/Berlin",
-            nearest(*tz, time_zone_names()));
+            nearest_name(*tz, time_zone_names()));
     }
   }
   if (const json::value* cu = member(o, "catch_up")) {
@@ -922,7 +874,7 @@ ParsedStep Validator::parse_step(const json::value& v, const std::string& path, 
     spec.uses = std::string(uses->get_string());
     if (!ctx_.catalog.has_step(spec.uses)) {
       error(at(c.at("uses")), "unknown step kind `" + spec.uses + "` " + c.phrase,
-            nearest(spec.uses, ctx_.catalog.step_names()));
+            nearest_name(spec.uses, ctx_.catalog.step_names()));
     }
   }
 
@@ -1085,7 +1037,7 @@ void Validator::check_graph(std::vector<ParsedStep>& main, std::vector<ParsedSte
         auto it = ids.find(need);
         if (it == ids.end()) {
           error(at(path), who + " needs `" + need + "`, which is not a step",
-                nearest(need, step.on_failure ? failure_ids : main_ids));
+                nearest_name(need, step.on_failure ? failure_ids : main_ids));
           continue;
         }
         const bool target_on_failure = it->second.first;

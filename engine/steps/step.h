@@ -13,6 +13,7 @@
 #pragma once
 
 #include "engine/model/workflow.h"
+#include "scripting/expression.h"
 
 #include <boost/json/value.hpp>
 
@@ -61,9 +62,16 @@ class StepCall {
   virtual const std::string& connection() const = 0;
   virtual const boost::json::value& input() const = 0;  // the rendered `with`
   virtual bool plan_mode() const = 0;                    // dry run: describe, do not change
+  // The step's connection credentials, resolved for this call only; null without a connection.
+  virtual const boost::json::value* credentials() const = 0;
 
   virtual void log(LogLevel level, std::string message) = 0;
+  virtual void progress(double fraction, std::string note) = 0;
   virtual bool cancelled() const = 0;
+  // Evaluates a sandboxed expression with `row` bound as `row`, in the run's context (inputs,
+  // steps, run, trigger, item): what transform.filter's `where:` uses.
+  virtual scripting::EvalResult evaluate(std::string_view expression,
+                                         const boost::json::value& row) = 0;
   // Runs `fn` after `delay` on a worker thread, unless the call is cancelled first, in which case
   // `fn` runs at once with cancelled() true. Lets a step wait without holding a thread.
   virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;

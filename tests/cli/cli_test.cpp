@@ -181,6 +181,41 @@ outputs:
   }
 }
 
+TEST_F(CliTest, PluginsListAndDescribe) {
+  auto list = flowpilot("plugins list");
+  ASSERT_EQ(list.code, 0) << list.output;
+  for (const char* step : {"core.approval", "core.noop", "core.sleep", "http.request"}) {
+    EXPECT_NE(list.output.find(step), std::string::npos) << step;
+  }
+  EXPECT_NE(list.output.find("core.so"), std::string::npos);
+  auto describe = flowpilot("plugins describe core.fail");
+  ASSERT_EQ(describe.code, 0);
+  EXPECT_NE(describe.output.find("failures"), std::string::npos);
+  EXPECT_NE(describe.output.find("integer"), std::string::npos);
+  auto typo = flowpilot("plugins describe core.slep");
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_NE(typo.output.find("did you mean `core.sleep`?"), std::string::npos);
+}
+
+TEST_F(CliTest, DryRunPrintsThePlanAndChangesNothing) {
+  const auto wf = write("pause.yaml", R"(id: pause
+steps:
+  - id: pause
+    uses: http.request
+    connection: ads
+    with: {method: POST, url: "https://ads.example.invalid/campaigns/c-101", json: {status: PAUSED}}
+)");
+  const auto connections = write("connections.yaml", "ads: {type: bearer, token: tok-998877}\n");
+  auto r = flowpilot("run " + wf + " --dry-run --connections " + connections);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("plan (dry run, nothing was changed)"), std::string::npos);
+  EXPECT_NE(r.output.find("\"method\":\"POST\""), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("tok-998877"), std::string::npos);
+  auto missing = flowpilot("run " + wf + " --dry-run");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.output.find("connection `ads` is not defined"), std::string::npos);
+}
+
 TEST_F(CliTest, ResumeFinishesNothingWhenNothingIsUnfinished) {
   auto r = flowpilot("runs resume");
   EXPECT_EQ(r.code, 0);

@@ -10,7 +10,8 @@
 //        flowpilot_crash_test --child DB JOURNAL WORKFLOW   (internal: one worker process)
 #include "engine/executor/executor.h"
 #include "engine/loader/loader.h"
-#include "engine/steps/core_steps.h"
+#include "engine/plugins/plugin_host.h"
+#include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
 
 #include <boost/json.hpp>
@@ -109,7 +110,9 @@ std::string make_workflow() {
 
 int run_child(const std::string& db, const std::string& journal, const std::string& workflow) {
   StepRegistry registry;
-  register_core_steps(registry);
+  register_builtin_steps(registry);
+  PluginHost plugins({});
+  plugins.load_directories({builtin_plugin_dir()}, registry);
   registry.add(std::make_shared<JournalStep>(journal));
   flowpilot::scripting::ExpressionEngine expressions;
   LoadContext context{registry, expressions, {}};

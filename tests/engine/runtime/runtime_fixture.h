@@ -4,8 +4,10 @@
 #pragma once
 
 #include "engine/executor/executor.h"
+#include "engine/http/http_client.h"
 #include "engine/loader/loader.h"
-#include "engine/steps/core_steps.h"
+#include "engine/plugins/plugin_host.h"
+#include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
 
 #include <boost/json.hpp>
@@ -113,7 +115,18 @@ class RuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fresh_temp_dir("flowpilot-runtime");
-    register_core_steps(registry_);
+    register_builtin_steps(registry_);
+    // The core steps come from plugins/core through the real loader, as in production.
+    // The real HTTP client, allowed to reach only this machine's loopback test servers.
+    HttpClientOptions http_options;
+    http_options.allowed_networks = {"127.0.0.1/32"};
+    http_ = std::make_unique<HttpClient>(http_options);
+    plugins_ = std::make_unique<PluginHost>(PluginServices{http_.get(), {}});
+    for (const auto& refusal : plugins_->load_directories({builtin_plugin_dir()}, registry_)) {
+      ADD_FAILURE() << refusal.to_string();
+    }
+    ASSERT_TRUE(registry_.has_step("core.noop")) << "core plugin not found in "
+                                                 << builtin_plugin_dir();
     probe_ = std::make_shared<ProbeStep>();
     registry_.add(probe_);
     open();
@@ -183,6 +196,8 @@ class RuntimeTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<PluginHost> plugins_;  // outlives the registry's use by the executor
   StepRegistry registry_;
   std::shared_ptr<ProbeStep> probe_;
   scripting::ExpressionEngine expressions_;
