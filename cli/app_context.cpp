@@ -87,7 +87,29 @@ AppContext::AppContext(const CommonOptions& options)
         throw UsageError("connection `" + name + "` in " + options_.connections_file +
                          " must be a mapping of fields (type, token, ...)");
       }
-      connections_[name] = yaml_to_json(entry.second).as_object();
+      boost::json::object fields = yaml_to_json(entry.second).as_object();
+      // `rate_limit: {per_second: 5, burst: 10}` throttles every call that uses the connection.
+      if (auto* limit = fields.if_contains("rate_limit")) {
+        const auto* obj = limit->if_object();
+        engine::RateLimit rate;
+        try {
+          rate.per_second = obj != nullptr && obj->contains("per_second")
+                                ? std::stod(std::string(obj->at("per_second").as_string()))
+                                : 0;
+          rate.burst = obj != nullptr && obj->contains("burst")
+                           ? std::stod(std::string(obj->at("burst").as_string()))
+                           : 1;
+        } catch (const std::exception&) {
+          rate.per_second = -1;
+        }
+        if (obj == nullptr || rate.per_second <= 0 || rate.burst < 1) {
+          throw UsageError("connection `" + name + "` in " + options_.connections_file +
+                           ": rate_limit must look like {per_second: 5, burst: 10}");
+        }
+        plugins_->limit_connection(name, rate);
+        fields.erase("rate_limit");
+      }
+      connections_[name] = std::move(fields);
     }
   }
   // Secrets from the environment: FLOWPILOT_SECRET_<NAME>=value.

@@ -267,7 +267,36 @@ class PluginStep final : public StepHandler {
     }
     c->call = std::move(call);
     c->self = c;
-    start_(state_, c.get());
+    const std::string& connection = c->call->connection();
+    const auto wait = connection.empty() ? std::chrono::milliseconds(0)
+                                         : host_->rate_limiter_.reserve(connection, 1);
+    if (wait.count() > 0) {
+      c->call->after(wait, [start = start_, state = state_, c] {
+        if (c->call->cancelled()) {
+          constexpr std::string_view kMessage = "cancelled while waiting for the rate limit";
+          host_fail(c.get(), fp_str{kMessage.data(), kMessage.size()}, 0, 0);
+          return;
+        }
+        invoke(start, state, c.get());
+      });
+      return;
+    }
+    invoke(start_, state_, c.get());
+  }
+
+  // A C++ exception escaping a plugin's start is the plugin's bug; it fails the call (instead of
+  // unwinding into a worker thread) and releases the call's resources.
+  static void invoke(fp_step_start_fn start, void* state, fp_call* c) {
+    std::string message;
+    try {
+      start(state, c);
+      return;
+    } catch (const std::exception& e) {
+      message = std::string("step raised an error: ") + e.what();
+    } catch (...) {
+      message = "step raised an unknown error";
+    }
+    host_fail(c, fp_str{message.data(), message.size()}, 0, 0);
   }
 
  private:
@@ -357,6 +386,10 @@ PluginHost::~PluginHost() {
 }
 
 const std::vector<LoadedPlugin>& PluginHost::plugins() const { return impl_->infos_; }
+
+void PluginHost::limit_connection(const std::string& connection, RateLimit limit) {
+  impl_->rate_limiter_.configure(connection, limit);
+}
 
 std::optional<PluginRefusal> PluginHost::load_file(const std::filesystem::path& file,
                                                    const std::vector<std::filesystem::path>& dirs,

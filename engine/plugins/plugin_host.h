@@ -17,6 +17,7 @@
 // must outlive every step call it has registered.
 #pragma once
 
+#include "engine/plugins/rate_limiter.h"
 #include "engine/steps/step.h"
 
 #include <boost/json/object.hpp>
@@ -68,6 +69,11 @@ class PluginHost {
                                          StepRegistry& registry);
 
   const std::vector<LoadedPlugin>& plugins() const;
+
+  // Limits calls to plugin steps that name connection `connection`: each call waits for one
+  // token before it starts, whichever workflow or run it belongs to. Plugins may also take
+  // tokens under keys of their own (an ad account) through the host's rate_acquire.
+  void limit_connection(const std::string& connection, RateLimit limit);
 
   class Impl;  // defined in plugin_host.cpp only
 

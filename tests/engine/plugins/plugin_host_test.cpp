@@ -233,3 +233,45 @@ steps:
 
 }  // namespace
 }  // namespace flowpilot::engine::testing
+
+namespace flowpilot::engine::testing {
+namespace {
+
+TEST(RateLimiterTest, UnconfiguredKeysAreUnlimitedAndBucketsRefill) {
+  RateLimiter limiter;
+  EXPECT_EQ(limiter.reserve("anything", 100).count(), 0);
+  limiter.configure("meta", {10, 2});  // 10 per second, burst 2
+  EXPECT_EQ(limiter.reserve("meta", 1).count(), 0);
+  EXPECT_EQ(limiter.reserve("meta", 1).count(), 0);
+  const auto third = limiter.reserve("meta", 1).count();
+  EXPECT_GT(third, 50);
+  EXPECT_LE(third, 100);
+  // Reservations queue: the next caller waits behind the previous one.
+  EXPECT_GT(limiter.reserve("meta", 1).count(), third);
+}
+
+TEST_F(PluginRunTest, ConnectionRateLimitSpacesCalls) {
+  host_->limit_connection("slow-api", {20, 1});  // one call every 50 ms
+  executor_.reset();
+  ExecutorOptions options;
+  options.connections = [](std::string_view) -> std::optional<boost::json::object> {
+    return boost::json::object{{"token", "t"}};
+  };
+  executor_ = make_executor(options);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto status = run_to_end(R"(
+id: limited
+steps:
+  - id: each
+    uses: good.echo
+    connection: slow-api
+    foreach: [1, 2, 3, 4, 5]
+    concurrency: 5
+)");
+  ASSERT_EQ(status, RunStatus::succeeded);
+  // Five calls at 20 per second with a burst of one take at least four intervals.
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(190));
+}
+
+}  // namespace
+}  // namespace flowpilot::engine::testing
