@@ -166,8 +166,8 @@ engine::Executor& AppContext::executor() {
   if (!executor_) {
     auto resolver = [this](const engine::WorkflowVersionRecord& version)
         -> std::shared_ptr<const engine::Workflow> {
-      auto result = engine::load_workflow_yaml(version.source_text, version.source_file,
-                                               load_context());
+      auto result = engine::load_workflow_source(version.source_text, version.source_file,
+                                                 version.format, load_context());
       return result.workflow;
     };
     engine::ExecutorOptions options;

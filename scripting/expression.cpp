@@ -142,6 +142,11 @@ EvalResult ExpressionEngine::evaluate(std::string_view expression, const Scope& 
   return state->evaluate(expression, scope, limits);
 }
 
+void ExpressionEngine::with_state(const std::function<void(detail::SandboxState&)>& use) const {
+  Borrowed<Pool> state(*pool_);
+  use(*state.operator->());
+}
+
 // `}}` is searched for textually, so an expression cannot contain `}}` even inside a Lua string
 // literal (`${{ "}}" }}` ends at the first `}}`). Expressions rarely need it; a string built with
 // "}" .. "}" works around it.

@@ -35,6 +35,10 @@
 
 namespace flowpilot::scripting {
 
+namespace detail {
+class SandboxState;
+}
+
 // Per-evaluation limits. Defaults suit expressions; the lua code step lowers or raises them.
 struct Limits {
   std::uint64_t max_instructions = 1'000'000;  // Lua VM instructions, counted by the hook
@@ -109,6 +113,10 @@ class ExpressionEngine {
   EvalResult evaluate(std::string_view expression, const Scope& scope, const Limits& limits) const;
 
   const Limits& limits() const { return limits_; }
+
+  // Lends a pooled state to `use` for the duration of the call. For run_program (program.h), which
+  // shares the pool so that programs and expressions run in identically prepared states.
+  void with_state(const std::function<void(detail::SandboxState&)>& use) const;
 
  private:
   class Pool;

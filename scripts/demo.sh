@@ -13,8 +13,8 @@ export FLOWPILOT_DB="$data_dir/flowpilot.db"
 export FLOWPILOT_SECRET_SLACK_TOKEN="${FLOWPILOT_SECRET_SLACK_TOKEN:-xoxb-demo-token}"
 
 echo
-echo "== flowpilot validate workflows/*.yaml"
-build/cli/flowpilot validate workflows/*.yaml
+echo "== flowpilot validate workflows/*"
+build/cli/flowpilot validate workflows/*.yaml workflows/*.lua
 echo
 echo "== flowpilot run workflows/campaign-health-check.yaml --input target_cpa=35"
 status=0

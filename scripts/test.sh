@@ -17,3 +17,6 @@ scripts/build.sh asan
 echo "== unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 900 -L unit
+
+echo "== fuzzing (short run)"
+scripts/fuzz.sh

@@ -2,6 +2,7 @@
 
 #include "engine/executor/redactor.h"
 #include "engine/schedule/duration.h"
+#include "scripting/program.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -45,6 +46,7 @@ struct StepState {
   const StepSpec* spec = nullptr;
   bool on_failure = false;
   bool approval = false;
+  bool lua = false;  // `uses: lua`: the executor runs the program itself
   StepHandler* handler = nullptr;
   Unit unit;
   std::string error;
@@ -198,6 +200,8 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
   void launch_items(const RunPtr& r, std::size_t i, Pending& p);
   void start_attempt(const RunPtr& r, std::size_t i, int index, Pending& p);
   void start_approval(const RunPtr& r, std::size_t i, Pending& p);
+  void start_lua(const RunPtr& r, std::size_t i, int index, const std::shared_ptr<CallImpl>& call,
+                 Pending& p);
   void arm_retry(const RunPtr& r, std::size_t i, int index, Pending& p);
   void arm_approval_expiry(const RunPtr& r, std::size_t i, const ApprovalRecord& approval,
                            Pending& p);
@@ -399,7 +403,8 @@ RunPtr Executor::Impl::make_run(std::shared_ptr<const Workflow> workflow, RunRec
     s.spec = &spec;
     s.on_failure = on_failure;
     s.approval = spec.uses == kApprovalStep;
-    s.handler = s.approval ? nullptr : registry_.find(spec.uses);
+    s.lua = spec.uses == kLuaStep;
+    s.handler = s.approval || s.lua ? nullptr : registry_.find(spec.uses);
     s.is_foreach = !spec.foreach.is_null();
     s.concurrency = static_cast<std::size_t>(
         spec.concurrency > 0 ? spec.concurrency : options_.default_foreach_concurrency);
@@ -672,12 +677,12 @@ void Executor::Impl::activate_step(const RunPtr& r, std::size_t i, Pending& p) {
     start_approval(r, i, p);
     return;
   }
-  if (s.handler == nullptr) {
+  if (s.handler == nullptr && !s.lua) {
     step_ended(r, i, StepStatus::failed,
                fmt::format("step `{}` uses `{}`, which is not installed", spec.id, spec.uses), p);
     return;
   }
-  if (r->record.dry_run) {
+  if (r->record.dry_run && s.handler != nullptr) {
     const StepDescriptor& d = s.handler->descriptor();
     if (d.side_effects && !d.supports_plan) {
       step_ended(r, i, StepStatus::skipped,
@@ -869,6 +874,10 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
                                          spec.id, spec.connection, std::move(rendered.value()),
                                          plan, std::move(credentials));
   r->calls[{i, index}] = call;
+  if (s.lua) {
+    start_lua(r, i, index, call, p);
+    return;
+  }
   StepHandler* handler = s.handler;
   const std::optional<Millis> timeout = spec.timeout ? spec.timeout : r->workflow->default_timeout;
   const std::uint64_t token = u.token;
@@ -970,6 +979,93 @@ void Executor::Impl::arm_retry(const RunPtr& r, std::size_t i, int index, Pendin
       self->advance(r, p);
       self->commit(r, std::move(p));
     });
+  });
+}
+
+// A lua step runs its program on a worker thread over a copy of the run's context, so that a
+// program that computes for seconds does not hold the run's lock; the copy is what an expression
+// evaluated at the same moment would see.
+void Executor::Impl::start_lua(const RunPtr& r, std::size_t i, int index,
+                               const std::shared_ptr<CallImpl>& call, Pending& p) {
+  StepState& s = r->steps[i];
+  const StepSpec& spec = *s.spec;
+  struct Snapshot {
+    json::value inputs, steps, run, trigger, item, index, with;
+    bool has_item = false;
+  };
+  auto snap = std::make_shared<Snapshot>();
+  snap->inputs = r->record.inputs;
+  snap->steps = r->steps_ctx;
+  snap->run = r->run_ctx;
+  snap->trigger = r->record.trigger;
+  snap->with = call->input();
+  if (index >= 0) {
+    snap->has_item = true;
+    snap->item = s.items[static_cast<std::size_t>(index)];
+    snap->index = index;
+  }
+  scripting::ProgramOptions options;
+  options.chunk_name = spec.code_origin.empty() ? "step `" + spec.id + "`" : spec.code_origin;
+  // The operator's caps bound what a workflow may ask for; a workflow may only lower them.
+  options.limits = options_.lua_limits;
+  if (spec.max_instructions) {
+    options.limits.max_instructions = std::min(options.limits.max_instructions, *spec.max_instructions);
+  }
+  if (spec.max_memory_bytes) {
+    options.limits.max_memory_bytes = std::min(options.limits.max_memory_bytes, *spec.max_memory_bytes);
+  }
+  if (spec.max_time) options.limits.max_wall_time = std::min(options.limits.max_wall_time, *spec.max_time);
+  const std::optional<Millis> timeout = spec.timeout ? spec.timeout : r->workflow->default_timeout;
+  if (timeout) options.limits.max_wall_time = std::min(options.limits.max_wall_time, *timeout);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  options.log = [call](std::string_view level, std::string_view message) {
+    LogLevel l = LogLevel::info;
+    if (level == "debug") l = LogLevel::debug;
+    else if (level == "warn") l = LogLevel::warn;
+    else if (level == "error") l = LogLevel::error;
+    call->log(l, std::string(message));
+  };
+  p.actions.push_back([this, weak, r, i, call, snap, options = std::move(options)] {
+    auto self = weak.lock();
+    if (!self) return;
+    const StepSpec& spec = *r->steps[i].spec;
+    scripting::Scope scope;
+    scope.bind("inputs", snap->inputs);
+    scope.bind("steps", snap->steps);
+    scope.bind("run", snap->run);
+    scope.bind("trigger", snap->trigger);
+    scope.bind("with", snap->with);
+    if (snap->has_item) {
+      scope.bind("item", snap->item);
+      scope.bind("index", snap->index);
+    }
+    RunState* raw = r.get();
+    scope.set_secret_resolver([this, raw](std::string_view name) -> std::optional<std::string> {
+      if (!secrets_) return std::nullopt;
+      auto value = secrets_(name);
+      if (value) {
+        std::lock_guard lock(raw->mu);
+        raw->redactor.add(*value);
+      }
+      return value;
+    });
+    auto outcome = scripting::run_program(expressions_, spec.code, scope, options);
+    if (auto* result = std::get_if<scripting::ProgramResult>(&outcome)) {
+      call->complete(std::move(result->value));
+      return;
+    }
+    const auto& error = std::get<scripting::ProgramError>(outcome);
+    const bool limit = error.kind == scripting::EvalError::Kind::instruction_limit ||
+                       error.kind == scripting::EvalError::Kind::memory_limit ||
+                       error.kind == scripting::EvalError::Kind::time_limit;
+    std::string where;
+    if (error.line > 0) {
+      const int line = spec.code_origin.empty() ? error.line : spec.code_line + error.line - 1;
+      where = fmt::format(" at {}:{}", options.chunk_name, line);
+    }
+    call->fail({limit ? fmt::format("lua step `{}` {}{}", spec.id, error.message, where)
+                      : fmt::format("lua step `{}` failed{}: {}", spec.id, where, error.message),
+                false, std::nullopt});
   });
 }
 

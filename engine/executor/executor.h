@@ -59,6 +59,8 @@ struct ExecutorOptions {
   std::size_t worker_threads = 0;        // 0: one per hardware thread
   int default_foreach_concurrency = 16;  // when a foreach step sets no `concurrency`
   ConnectionLookup connections;          // null: steps naming a connection fail
+  // Caps for `lua` steps: the defaults, and the most a workflow's `limits:` may keep.
+  scripting::Limits lua_limits{50'000'000, 64u << 20, std::chrono::milliseconds(10'000)};
 };
 
 

@@ -10,6 +10,8 @@
 #include "engine/schedule/duration.h"
 #include "engine/schema/json_schema.h"
 
+#include "scripting/program.h"
+
 #include <date/tz.h>
 
 #include <sodium.h>
@@ -17,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -52,6 +55,12 @@ constexpr std::string_view kRetryKeys[] = {"attempts", "backoff", "delay", "max_
 constexpr std::string_view kStepKeys[] = {"id",      "name",        "uses",  "connection",
                                           "with",    "needs",       "if",    "foreach",
                                           "concurrency", "retry",   "timeout"};
+// `uses: lua` steps take their program and its limits as well.
+constexpr std::string_view kLuaStepKeys[] = {"id",      "name",        "uses",  "connection",
+                                             "with",    "needs",       "if",    "foreach",
+                                             "concurrency", "retry",   "timeout", "code",
+                                             "file",    "limits"};
+constexpr std::string_view kLuaLimitKeys[] = {"instructions", "memory", "time"};
 
 constexpr std::string_view kInputTypes[] = {"string", "number", "integer",
                                             "boolean", "object", "array"};
@@ -65,6 +74,11 @@ constexpr std::string_view kResponds[] = {"accepted", "result"};
 
 constexpr int kMaxRetryAttempts = 100;
 constexpr std::int64_t kMaxConcurrency = 1'000'000;
+// Lua step programs: the size of a `file:` program, and the smallest limits that still let a
+// program do something (a lower value is almost certainly a unit mistake).
+constexpr std::uintmax_t kMaxLuaFileBytes = 1u << 20;
+constexpr std::int64_t kMinLuaInstructions = 1000;
+constexpr std::int64_t kMinLuaMemoryBytes = 64 * 1024;
 
 
 std::string describe(const json::value& v) {
@@ -325,6 +339,13 @@ class Validator {
   void parse_if(const json::value& v, const Context& c, StepSpec& spec);
   void parse_foreach(const json::value& v, const Context& c, StepSpec& spec);
   void parse_needs(const json::value& v, const Context& c, ParsedStep& step);
+  void parse_lua(const json::object& o, const Context& c, const std::string& who, StepSpec& spec);
+  bool read_lua_file(const json::value& v, const Context& c, const std::string& who,
+                     StepSpec& spec);
+  void parse_lua_limits(const json::value& v, const Context& c, StepSpec& spec);
+  std::optional<std::size_t> read_memory(const json::value& v, const std::string& path,
+                                         const std::string& label);
+  int code_start_line(const std::string& path) const;
   void check_graph(std::vector<ParsedStep>& main, std::vector<ParsedStep>& on_failure);
   void report_cycles(const std::vector<ParsedStep>& steps);
   std::vector<std::size_t> dependency_order(const std::vector<ParsedStep>& steps) const;
@@ -332,6 +353,8 @@ class Validator {
   const LocatedDocument& doc_;
   const std::string& file_;
   const LoadContext& ctx_;
+  std::string_view source_text_;  // for where inline code starts (see code_start_line)
+  std::string_view format_;
   std::vector<Diagnostic> diagnostics_;
 };
 
@@ -859,7 +882,14 @@ ParsedStep Validator::parse_step(const json::value& v, const std::string& path, 
     }
   }
   const Context c{path, "in " + name_for_messages};
-  check_keys(*o, c, kStepKeys);
+  const json::value* uses_value = member(*o, "uses");
+  const bool is_lua = uses_value != nullptr && uses_value->is_string() &&
+                      uses_value->get_string() == kLuaStep;
+  if (is_lua) {
+    check_keys(*o, c, kLuaStepKeys);
+  } else {
+    check_keys(*o, c, kStepKeys);
+  }
 
   if (auto s = read_string(*o, "name", c)) spec.name = *s;
   if (spec.name.empty()) spec.name = spec.id;
@@ -917,7 +947,184 @@ ParsedStep Validator::parse_step(const json::value& v, const std::string& path, 
   if (const json::value* t = member(*o, "timeout")) {
     spec.timeout = read_duration(*t, c.at("timeout"), c.label("timeout"));
   }
+  if (is_lua) parse_lua(*o, c, name_for_messages, spec);
   return step;
+}
+
+// Where a step's inline program starts. For a YAML block scalar (`code: |`) the value's position
+// is the indicator on the key's line, and the program starts on the next line; a quoted or plain
+// value starts where it stands.
+int Validator::code_start_line(const std::string& path) const {
+  const SourceLocation where = at(path);
+  if (where.line <= 0) return 1;
+  if (format_ != "yaml" || where.column <= 0) return where.line;
+  std::size_t offset = 0;
+  for (int line = 1; line < where.line && offset != std::string_view::npos; ++line) {
+    offset = source_text_.find('\n', offset);
+    if (offset != std::string_view::npos) ++offset;
+  }
+  if (offset == std::string_view::npos) return where.line;
+  offset += static_cast<std::size_t>(where.column - 1);
+  if (offset < source_text_.size() && (source_text_[offset] == '|' || source_text_[offset] == '>')) {
+    return where.line + 1;
+  }
+  return where.line;
+}
+
+// `file:` names a program next to the workflow. It stays inside the workflow's folder (no
+// absolute paths, no `..`), so that a definition cannot read arbitrary files of the host.
+bool Validator::read_lua_file(const json::value& v, const Context& c, const std::string& who,
+                              StepSpec& spec) {
+  namespace fs = std::filesystem;
+  const std::string path = c.at("file");
+  if (!v.is_string() || v.get_string().empty()) {
+    error(at(path), c.label("file") + " must be the path of a .lua file, not " + describe(v));
+    return false;
+  }
+  const std::string text(v.get_string());
+  const fs::path relative(text);
+  if (relative.is_absolute() || relative.has_root_name() || relative.has_root_directory()) {
+    error(at(path), c.label("file") + " must be relative to the workflow file's folder, not the "
+                                      "absolute path `" + text + "`");
+    return false;
+  }
+  for (const auto& part : relative) {
+    if (part == "..") {
+      error(at(path), c.label("file") + " must stay inside the workflow file's folder; `" + text +
+                          "` uses `..`");
+      return false;
+    }
+  }
+  const fs::path full = (fs::path(file_).parent_path() / relative).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_regular_file(full, ec)) {
+    error(at(path), who + ": cannot read `" + text + "` (looked for " + full.string() + "): " +
+                        (fs::exists(full, ec) ? "not a regular file" : "no such file"));
+    return false;
+  }
+  const auto size = fs::file_size(full, ec);
+  if (ec) {
+    error(at(path), who + ": cannot read `" + text + "`: " + ec.message());
+    return false;
+  }
+  if (size > kMaxLuaFileBytes) {
+    error(at(path), who + ": `" + text + "` is " + std::to_string(size) +
+                        " bytes; a step's program may have at most " +
+                        std::to_string(kMaxLuaFileBytes) + " bytes");
+    return false;
+  }
+  std::ifstream in(full, std::ios::binary);
+  std::string code(static_cast<std::size_t>(size), '\0');
+  if (!in || !in.read(code.data(), static_cast<std::streamsize>(size))) {
+    error(at(path), who + ": cannot read `" + text + "`");
+    return false;
+  }
+  spec.code = std::move(code);
+  spec.code_origin = full.string();
+  spec.code_line = 1;
+  return true;
+}
+
+// "33554432", "32MiB", "512 KiB", "64MB": bytes for `limits.memory`.
+std::optional<std::size_t> Validator::read_memory(const json::value& v, const std::string& path,
+                                                  const std::string& label) {
+  const std::string range = " (at least " + std::to_string(kMinLuaMemoryBytes) + " bytes, 64KiB)";
+  if (!v.is_string()) {
+    auto n = read_int(v, path, label, kMinLuaMemoryBytes, std::numeric_limits<std::int64_t>::max());
+    if (!n) return std::nullopt;
+    return static_cast<std::size_t>(*n);
+  }
+  const std::string text = trim(v.get_string());
+  std::size_t digits = 0;
+  while (digits < text.size() && is_digit(text[digits])) ++digits;
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},           {"B", 1},          {"KB", 1000},        {"KiB", 1u << 10},
+      {"MB", 1'000'000}, {"MiB", 1u << 20}, {"GB", 1'000'000'000}, {"GiB", 1u << 30}};
+  const std::string unit = trim(std::string_view(text).substr(digits));
+  const auto* found = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                   [&](const auto& u) { return u.first == unit; });
+  std::uint64_t count = 0;
+  const bool number_ok =
+      digits > 0 && digits <= 12 &&
+      std::from_chars(text.data(), text.data() + digits, count).ec == std::errc();
+  if (!number_ok || found == std::end(kUnits)) {
+    error(at(path), label + " must be a number of bytes or a size such as 32MiB or 512KiB, not `" +
+                        text + "`");
+    return std::nullopt;
+  }
+  const std::uint64_t bytes = count * found->second;  // at most 12 digits × 2^30: no overflow
+  if (bytes < static_cast<std::uint64_t>(kMinLuaMemoryBytes)) {
+    error(at(path), label + " is too small: `" + text + "` is " + std::to_string(bytes) +
+                        " bytes" + range);
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
+void Validator::parse_lua_limits(const json::value& v, const Context& c, StepSpec& spec) {
+  const std::string path = c.at("limits");
+  if (v.is_null()) return;
+  const json::object* o = want_object(v, path, c.label("limits"),
+                                      "a mapping such as {instructions: 1000000, memory: 32MiB, "
+                                      "time: 5s}");
+  if (o == nullptr) return;
+  const Context lc{path, "in `limits` " + c.phrase};
+  check_keys(*o, lc, kLuaLimitKeys);
+  if (const json::value* n = member(*o, "instructions")) {
+    if (auto count = read_int(*n, lc.at("instructions"), lc.label("instructions"),
+                              kMinLuaInstructions, std::numeric_limits<std::int64_t>::max())) {
+      spec.max_instructions = static_cast<std::uint64_t>(*count);
+    }
+  }
+  if (const json::value* m = member(*o, "memory")) {
+    spec.max_memory_bytes = read_memory(*m, lc.at("memory"), lc.label("memory"));
+  }
+  if (const json::value* t = member(*o, "time")) {
+    // read_duration refuses zero and negative durations.
+    spec.max_time = read_duration(*t, lc.at("time"), lc.label("time"));
+  }
+}
+
+// A `lua` step's program (`code:` or `file:`, exactly one) and its limits. The program is
+// compiled here so that a syntax error is a load error, at the line of the program it is on.
+void Validator::parse_lua(const json::object& o, const Context& c, const std::string& who,
+                          StepSpec& spec) {
+  const json::value* code = member(o, "code");
+  const json::value* file = member(o, "file");
+  if (code != nullptr && code->is_null()) code = nullptr;
+  if (file != nullptr && file->is_null()) file = nullptr;
+  if (const json::value* l = member(o, "limits")) parse_lua_limits(*l, c, spec);
+  if (code != nullptr && file != nullptr) {
+    error(key_at(c.at("file")), who + " has both `code` and `file`; keep one");
+    return;
+  }
+  if (code == nullptr && file == nullptr) {
+    error(at(c.path), who + " has no program; add `code:` (inline Lua) or `file:` (a .lua file "
+                            "next to the workflow)");
+    return;
+  }
+  if (code != nullptr) {
+    if (!code->is_string()) {
+      error(at(c.at("code")), c.label("code") + " must be Lua source text, not " + describe(*code));
+      return;
+    }
+    if (trim(code->get_string()).empty()) {
+      error(at(c.at("code")), c.label("code") + " is empty; write a program that ends with "
+                                                "`return value`");
+      return;
+    }
+    spec.code = std::string(code->get_string());
+    spec.code_origin = file_;
+    spec.code_line = code_start_line(c.at("code"));
+  } else if (!read_lua_file(*file, c, who, spec)) {
+    return;
+  }
+  // A short chunk name: Lua shortens long ones in its messages, which would hide the line.
+  if (auto problem = scripting::check_program(spec.code, "code")) {
+    const int line = problem->line > 0 ? spec.code_line + problem->line - 1 : spec.code_line;
+    error(SourceLocation{spec.code_origin, line, 1},
+          who + ": the Lua code does not compile: " + problem->message);
+  }
 }
 
 void Validator::parse_needs(const json::value& v, const Context& c, ParsedStep& step) {
@@ -1197,6 +1404,8 @@ std::vector<std::size_t> Validator::dependency_order(const std::vector<ParsedSte
 
 LoadResult Validator::run(std::string_view source_text, std::string_view format) {
   LoadResult result;
+  source_text_ = source_text;
+  format_ = format;
   if (!doc_.root.is_object()) {
     error(at(""), "a workflow must be a mapping with keys such as `id` and `steps`, not " +
                       describe(doc_.root));
@@ -1333,9 +1542,10 @@ LoadResult load_workflow_file(const std::filesystem::path& file, const LoadConte
     result.diagnostics.push_back(Diagnostic{SourceLocation{file_name, 0, 0}, std::move(message), ""});
     return result;
   };
-  if (!has_extension(file, ".yaml") && !has_extension(file, ".yml")) {
+  const bool is_lua = has_extension(file, ".lua");
+  if (!is_lua && !has_extension(file, ".yaml") && !has_extension(file, ".yml")) {
     return fail("cannot load `" + file.filename().string() +
-                "`: workflow files end in .yaml or .yml");
+                "`: workflow files end in .yaml, .yml or .lua");
   }
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
@@ -1351,7 +1561,7 @@ LoadResult load_workflow_file(const std::filesystem::path& file, const LoadConte
   text.resize(static_cast<std::size_t>(size));
   in.read(text.data(), static_cast<std::streamsize>(size));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  return load_workflow_yaml(text, file_name, ctx);
+  return is_lua ? load_workflow_lua(text, file_name, ctx) : load_workflow_yaml(text, file_name, ctx);
 }
 
 }  // namespace flowpilot::engine

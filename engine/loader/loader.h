@@ -1,7 +1,7 @@
 // Loading workflow definitions into the model, with validation.
 //
-// Every definition goes through the same two stages: a front end turns the file (YAML today,
-// Lua later) into a located document, a JSON value plus a map from field path to file:line:column;
+// Every definition goes through the same two stages: a front end turns the file (YAML, or Lua
+// returning a table of the same shape) into a located document, a JSON value plus a map from field path to file:line:column;
 // then one builder validates that document against DESIGN.md section 5 and builds a Workflow.
 // All problems in a file are reported at once, each with its location and, where one exists, the
 // nearest valid name as a suggestion.
@@ -15,6 +15,7 @@
 #include "engine/model/workflow.h"
 #include "scripting/expression.h"
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -51,12 +52,27 @@ struct LoadContext {
   LoadLimits limits{};
 };
 
-// Reads and validates a file; the format follows the extension (.yaml / .yml).
+// Reads and validates a file; the format follows the extension (.yaml / .yml / .lua).
 LoadResult load_workflow_file(const std::filesystem::path& file, const LoadContext& ctx);
 
 // Validates YAML text; `file_name` is used in diagnostics.
 LoadResult load_workflow_yaml(std::string_view text, const std::string& file_name,
                               const LoadContext& ctx);
+
+// Runs a Lua workflow file (in the sandbox, without I/O, under kLuaLoadLimits) and validates the
+// table it returns exactly like YAML. The file may use the builders `workflow{}` and `step{}`
+// (see docs/lua.md) so that errors point at the line of each step; `file_name` names the file in
+// diagnostics and is the folder `file:` programs of lua steps are read from.
+// Loads a definition's text in the given format ("yaml" or "lua"), as stored with every run.
+LoadResult load_workflow_source(std::string_view text, const std::string& file_name,
+                                std::string_view format, const LoadContext& ctx);
+
+LoadResult load_workflow_lua(std::string_view text, const std::string& file_name,
+                             const LoadContext& ctx);
+
+// The limits a Lua workflow file runs under while it is loaded.
+inline constexpr scripting::Limits kLuaLoadLimits{10'000'000, 64u << 20,
+                                                  std::chrono::milliseconds(2000)};
 
 // The shared second stage: validates a located document and builds the model. `source_text` and
 // `format` are stored on the Workflow.

@@ -106,7 +106,21 @@ struct StepSpec {
   std::optional<RetryPolicy> retry;  // falls back to Workflow::default_retry
   std::optional<Millis> timeout;     // falls back to Workflow::default_timeout
   SourceLocation location;
+
+  // `uses: lua` only. The program comes from `code:` (inline) or `file:` (read at load time,
+  // relative to the workflow file); `code` holds the text either way. `code_line` is the line of
+  // the program's first line in `code_origin` (the workflow file, or the .lua file), so that
+  // errors point there. `limits:` may lower the program's limits (instructions, memory, time).
+  std::string code;
+  std::string code_origin;
+  int code_line = 1;
+  std::optional<std::uint64_t> max_instructions;
+  std::optional<std::size_t> max_memory_bytes;
+  std::optional<Millis> max_time;
 };
+
+// The step kind of Lua code steps: `uses: lua`.
+inline constexpr std::string_view kLuaStep = "lua";
 
 struct Workflow {
   std::string id;

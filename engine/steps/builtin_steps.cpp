@@ -12,6 +12,12 @@ void register_builtin_steps(StepRegistry& registry) {
       R"({"type":"object","properties":{"message":{"type":"string"},"timeout":{}},
          "additionalProperties":false})");
   registry.add_builtin(std::move(approval));
+
+  StepDescriptor lua;
+  lua.name = std::string(kLuaStep);
+  lua.summary = "Runs Lua code (`code:` or `file:`) over the run's data and returns its result.";
+  lua.input_schema = boost::json::parse(R"({"type":"object"})");
+  registry.add_builtin(std::move(lua));
 }
 
 }  // namespace flowpilot::engine

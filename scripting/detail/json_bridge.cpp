@@ -323,6 +323,9 @@ int secrets_index(lua_State* L) {
     if (ctx->scope != nullptr && ctx->scope->secret_resolver()) {
       ctx->secret_value = ctx->scope->secret_resolver()(std::string_view(name, length));
     }
+    if (ctx->program != nullptr && ctx->secret_value && !ctx->secret_value->empty()) {
+      ctx->revealed_secrets.push_back(*ctx->secret_value);
+    }
   } catch (...) {
     resolver_failed = true;
   }
@@ -379,8 +382,9 @@ std::size_t json_footprint(const json::value& v, std::size_t limit) {
 
 class Converter {
  public:
-  Converter(lua_State* L, std::size_t max_bytes, std::string& error)
-      : L_(L), budget_(max_bytes), error_(error) {}
+  Converter(lua_State* L, std::size_t max_bytes, std::string& error, int locations,
+            std::map<std::string, int>* lines)
+      : L_(L), budget_(max_bytes), error_(error), locations_(locations), lines_(lines) {}
 
   bool convert(int index, json::value& out, int depth) {
     switch (lua_type(L_, index)) {
@@ -474,6 +478,13 @@ class Converter {
       return fail("result is nested too deeply");
     }
     path_.push_back(identity);
+    if (lines_ != nullptr) {
+      lua_pushvalue(L_, index);
+      if (lua_rawget(L_, locations_) == LUA_TNUMBER && lua_isinteger(L_, -1)) {
+        (*lines_)[text_path_] = static_cast<int>(lua_tointeger(L_, -1));
+      }
+      lua_pop(L_, 1);
+    }
     // Classify with raw iteration: metamethods never run, so a hostile __index or __pairs cannot
     // throw or lie here.
     std::size_t count = 0;
@@ -507,8 +518,15 @@ class Converter {
     for (std::size_t i = 1; i <= count; ++i) {
       lua_rawgeti(L_, index, static_cast<lua_Integer>(i));
       json::value& element = array.emplace_back(nullptr);
+      const std::size_t mark = text_path_.size();
+      if (lines_ != nullptr) {
+        text_path_ += '[';
+        text_path_ += std::to_string(i - 1);
+        text_path_ += ']';
+      }
       // A failed conversion leaves junk above `index`; to_json() restores the stack top.
       if (!convert(lua_gettop(L_), element, depth + 1)) return false;
+      text_path_.resize(mark);
       lua_pop(L_, 1);
     }
     return true;
@@ -544,7 +562,13 @@ class Converter {
       }
       if (!charge(key.size())) return false;
       json::value& member = object[key];
+      const std::size_t mark = text_path_.size();
+      if (lines_ != nullptr) {
+        if (!text_path_.empty()) text_path_ += '.';
+        text_path_ += key;
+      }
       if (!convert(value_index, member, depth + 1)) return false;
+      text_path_.resize(mark);
       lua_pop(L_, 1);
     }
     return true;
@@ -555,6 +579,9 @@ class Converter {
   std::string& error_;
   std::vector<const void*> path_;
   std::unordered_set<const json::value*> copied_;
+  int locations_ = 0;
+  std::map<std::string, int>* lines_ = nullptr;
+  std::string text_path_;  // path of the value being converted, kept only when lines_ is set
 };
 
 }  // namespace
@@ -632,8 +659,17 @@ bool is_table_like_userdata(lua_State* L, int index) {
 }
 
 bool to_json(lua_State* L, int index, std::size_t max_bytes, json::value& out, std::string& error) {
+  return to_json(L, index, max_bytes, out, error, 0, nullptr);
+}
+
+bool to_json(lua_State* L, int index, std::size_t max_bytes, json::value& out, std::string& error,
+             int locations, std::map<std::string, int>* lines) {
   const int top = lua_gettop(L);
-  Converter converter(L, max_bytes, error);
+  if (locations != 0) locations = lua_absindex(L, locations);
+  if (lines != nullptr && (locations == 0 || lua_type(L, locations) != LUA_TTABLE)) {
+    lines = nullptr;
+  }
+  Converter converter(L, max_bytes, error, locations, lines);
   const bool ok = converter.convert(lua_absindex(L, index), out, 0);
   lua_settop(L, top);
   return ok;

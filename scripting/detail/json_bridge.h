@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,12 @@ bool is_table_like_userdata(lua_State* L, int index);
 inline constexpr int kMaxResultDepth = 100;
 bool to_json(lua_State* L, int index, std::size_t max_bytes, boost::json::value& out,
              std::string& error);
+
+// As above; also, for every table met that is a key of the table at stack index `locations`
+// (0: none), stores its path in the result (`steps[2].with`, root "") → the integer value in
+// `lines`. Lookups are raw, like the rest of the conversion.
+bool to_json(lua_State* L, int index, std::size_t max_bytes, boost::json::value& out,
+             std::string& error, int locations, std::map<std::string, int>* lines);
 
 // Compact JSON as interpolation and __tostring show it: integral doubles without ".0" or exponent
 // noise, non-finite numbers as null, strings escaped, non-ASCII bytes kept.

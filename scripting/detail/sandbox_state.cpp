@@ -11,9 +11,14 @@
 
 #include "scripting/detail/json_bridge.h"
 #include "scripting/detail/pattern_guard.h"
+#include "scripting/detail/stdlib.h"
 
 // What the sandbox keeps and why:
-// - Libraries: base, string, table, math, utf8. No io, os, package, debug, coroutine.
+// - Libraries: base, string, table, math, utf8. No io, os, package, debug, coroutine. Coroutines
+//   stay out because lua_sethook is per thread: code in a coroutine would run without the count
+//   hook, so neither the instruction budget nor the deadline would stop it.
+// - Added for data work (stdlib.h): json, date, money, and helpers in string and table. Programs
+//   also get print, log, a date library with now/today, and (on request) locate.
 // - Base functions removed: dofile, loadfile, load (all reach the compiler or the file system),
 //   require, collectgarbage (lets a script stop the collector or drive it to burn time outside
 //   the hook), print and warn (expressions have no output stream), and rawset: it is the one way to
@@ -52,6 +57,8 @@ char kLibraryKey;       // registry: the table of names every environment falls 
 char kEnvMetatableKey;  // registry: the shared, locked metatable of every environment
 char kChunkCacheKey;    // registry: slot → compiled expression
 char kLimitSentinel;    // error object raised by the hook; the host reads the real cause
+char kProgramDateKey;   // registry: read-only proxy of the date library with now/today
+char kLocatedKey;       // registry: weak-keyed table → line, for locate() in the current program
 
 // Refuse absurd single requests before they reach malloc (sanitizers abort on them).
 constexpr std::size_t kMaxSingleAllocation = std::size_t{1} << 40;
@@ -138,7 +145,7 @@ int sandbox_setmetatable(lua_State* L) {
     const bool has_gc = lua_rawget(L, 2) != LUA_TNIL;
     lua_pop(L, 1);
     if (has_gc) {
-      return luaL_error(L, "__gc metamethods are not allowed in expressions");
+      return luaL_error(L, "__gc metamethods are not allowed in the sandbox");
     }
   }
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -283,6 +290,21 @@ int setup_sandbox(lua_State* L) {
     lua_pushcclosure(L, guarded_pattern_call, 2);
     lua_setfield(L, -2, name);
   }
+  add_string_functions(L, -1);
+  lua_pop(L, 1);
+
+  lua_getfield(L, globals, LUA_TABLIBNAME);
+  add_table_functions(L, -1);
+  lua_pop(L, 1);
+  push_json_library(L);
+  lua_setfield(L, globals, "json");
+  push_money_library(L);
+  lua_setfield(L, globals, "money");
+  push_date_library(L, false);
+  lua_setfield(L, globals, "date");
+  push_date_library(L, true);
+  push_library_proxy(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kProgramDateKey);
   lua_pop(L, 1);
 
   // Strings share one metatable whose __index is the real string library; lock it so that
@@ -310,7 +332,8 @@ int setup_sandbox(lua_State* L) {
   lua_getfield(L, globals, "xpcall");
   lua_pushcclosure(L, sandbox_xpcall, 1);
   lua_setfield(L, library, "xpcall");
-  for (const char* name : {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME}) {
+  for (const char* name : {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, "json",
+                           "money", "date"}) {
     lua_getfield(L, globals, name);
     push_library_proxy(L, -1);
     lua_setfield(L, library, name);
@@ -341,6 +364,30 @@ int setup_sandbox(lua_State* L) {
 
   register_json_bridge(L);
   return 0;
+}
+
+// Pushes a fresh environment for one evaluation or program: the scope's names as read-only views,
+// `secrets`, `_G`, and the library behind a locked metatable. Returns its stack index.
+int push_environment(lua_State* L, const Scope& scope) {
+  const auto& bindings = scope.bindings();
+  lua_createtable(L, 0, static_cast<int>(bindings.size()) + 8);
+  const int env = lua_gettop(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kEnvMetatableKey);
+  lua_setmetatable(L, env);
+  for (const auto& binding : bindings) {
+    lua_pushlstring(L, binding.first.data(), binding.first.size());
+    push_json(L, *binding.second);
+    lua_rawset(L, env);
+  }
+  // `secrets` always resolves through the scope's resolver, even if a binding shares the name:
+  // secret values must never come from ordinary data.
+  lua_pushliteral(L, "secrets");
+  push_secrets(L);
+  lua_rawset(L, env);
+  lua_pushliteral(L, "_G");
+  lua_pushvalue(L, env);
+  lua_rawset(L, env);
+  return env;
 }
 
 // Everything that touches Lua during an evaluation runs here, under lua_pcall, so that any error
@@ -380,25 +427,7 @@ int evaluation_trampoline(lua_State* L) {
   }
   lua_rawgeti(L, cache, call->slot);
   const int function = lua_gettop(L);
-
-  const auto& bindings = call->scope->bindings();
-  lua_createtable(L, 0, static_cast<int>(bindings.size()) + 2);
-  const int env = lua_gettop(L);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &kEnvMetatableKey);
-  lua_setmetatable(L, env);
-  for (const auto& binding : bindings) {
-    lua_pushlstring(L, binding.first.data(), binding.first.size());
-    push_json(L, *binding.second);
-    lua_rawset(L, env);
-  }
-  // `secrets` always resolves through the scope's resolver, even if a binding shares the name:
-  // secret values must never come from ordinary data.
-  lua_pushliteral(L, "secrets");
-  push_secrets(L);
-  lua_rawset(L, env);
-  lua_pushliteral(L, "_G");
-  lua_pushvalue(L, env);
-  lua_rawset(L, env);
+  const int env = push_environment(L, *call->scope);
 
   // Upvalue 1 of a main chunk is _ENV.
   lua_pushvalue(L, env);
@@ -406,6 +435,18 @@ int evaluation_trampoline(lua_State* L) {
   lua_pushvalue(L, function);
   lua_call(L, 0, 1);
   return 1;
+}
+
+// Empties the library functions' host-side buffers; a large one (json.encode of a big table) is
+// freed rather than kept for the life of the pooled state.
+void release_scratch(StateContext& ctx) {
+  constexpr std::size_t kKeptCapacity = 4096;
+  if (ctx.scratch.capacity() > kKeptCapacity) {
+    std::string().swap(ctx.scratch);
+  } else {
+    ctx.scratch.clear();
+  }
+  ctx.decoded = nullptr;
 }
 
 // Restores the state between evaluations even when the host throws (std::bad_alloc).
@@ -427,6 +468,7 @@ class EvaluationGuard {
     }
     ctx_->scope = nullptr;
     ctx_->secret_value.reset();
+    release_scratch(*ctx_);
     ++ctx_->generation;
   }
 
@@ -434,6 +476,203 @@ class EvaluationGuard {
   lua_State* L_;
   StateContext* ctx_;
   int slot_;
+};
+
+// Lua prints chunk names of "=name" sources shortened to LUA_IDSIZE - 1 bytes.
+std::string_view printed_chunk_name(std::string_view chunk_name) {
+  return chunk_name.substr(0, LUA_IDSIZE - 1);
+}
+
+// True when the activation record belongs to the program's main chunk or a function defined in
+// it (not the prelude, not a C function).
+bool in_program_chunk(const lua_Debug& ar, const ProgramOptions& options) {
+  return ar.source != nullptr && ar.source[0] == '=' &&
+         std::string_view(ar.source + 1) == options.chunk_name && ar.currentline > 0;
+}
+
+// The line of the innermost frame running the program's own code, so that an error or a locate()
+// inside a prelude helper reports the line of the program that called the helper. 0: none.
+int program_line(lua_State* L, int first_level) {
+  const ProgramOptions* options = context_of(L)->program;
+  lua_Debug ar;
+  for (int level = first_level; options != nullptr && lua_getstack(L, level, &ar) != 0; ++level) {
+    if (lua_getinfo(L, "Sl", &ar) != 0 && in_program_chunk(ar, *options)) {
+      return ar.currentline;
+    }
+  }
+  return 0;
+}
+
+int program_message_handler(lua_State* L) {
+  context_of(L)->error_line = program_line(L, 1);
+  return message_handler(L);
+}
+
+// Replaces every occurrence of a secret value with "***", longest secrets first so that a secret
+// containing another is masked whole.
+std::string mask_secrets(std::string_view text, std::vector<std::string> secrets) {
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::string masked(text);
+  for (const std::string& secret : secrets) {
+    std::string next;
+    std::size_t position = 0;
+    for (std::size_t found = masked.find(secret); found != std::string::npos;
+         found = masked.find(secret, position)) {
+      next.append(masked, position, found - position);
+      next += "***";
+      position = found + secret.size();
+    }
+    next.append(masked, position, std::string::npos);
+    masked = std::move(next);
+  }
+  return masked;
+}
+
+// Joins the arguments like print() does (tostring of each, tab-separated) and hands the text to
+// ProgramOptions::log. Upvalue 1: the level name.
+int log_function(lua_State* L) {
+  const int count = lua_gettop(L);
+  luaL_Buffer buffer;
+  luaL_buffinit(L, &buffer);
+  for (int i = 1; i <= count; ++i) {
+    if (i > 1) luaL_addchar(&buffer, '\t');
+    luaL_tolstring(L, i, nullptr);
+    luaL_addvalue(&buffer);
+  }
+  luaL_pushresult(&buffer);
+  std::size_t length = 0;
+  const char* text = lua_tolstring(L, -1, &length);
+  const char* level = lua_tostring(L, lua_upvalueindex(1));
+  const ProgramOptions* options = context_of(L)->program;
+  bool failed = false;
+  if (options != nullptr && options->log) {
+    try {
+      const std::vector<std::string>& secrets = context_of(L)->revealed_secrets;
+      if (secrets.empty()) {
+        options->log(level, std::string_view(text, length));
+      } else {
+        options->log(level, mask_secrets(std::string_view(text, length), secrets));
+      }
+    } catch (...) {
+      failed = true;
+    }
+  }
+  if (failed) {
+    return luaL_error(L, "the log could not take the message");
+  }
+  return 0;
+}
+
+// locate(t): remembers the caller's line for t and returns t (see ProgramOptions::enable_locate).
+int locate_function(lua_State* L) {
+  if (lua_type(L, 1) != LUA_TTABLE) {
+    return luaL_error(L, "locate: argument 1 must be a table");
+  }
+  lua_settop(L, 1);
+  int line = program_line(L, 1);
+  if (line == 0) {
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) != 0 && lua_getinfo(L, "l", &ar) != 0) {
+      line = ar.currentline;
+    }
+  }
+  if (line > 0) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &kLocatedKey);
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, line);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+struct ProgramCall {
+  std::string_view code;
+  const Scope* scope = nullptr;
+  const ProgramOptions* options = nullptr;
+  bool compile_failed = false;
+  bool compile_out_of_memory = false;
+};
+
+int load_text(lua_State* L, ProgramCall* call, std::string_view code, const char* chunk_name) {
+  const int status = luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t");
+  if (status != LUA_OK) {
+    call->compile_failed = true;
+    call->compile_out_of_memory = status == LUA_ERRMEM;
+    return lua_error(L);
+  }
+  return 0;
+}
+
+// Runs under lua_pcall like evaluation_trampoline: builds the environment, runs the prelude and
+// then the program, and leaves the program's first return value (or nil).
+int program_trampoline(lua_State* L) {
+  auto* call = static_cast<ProgramCall*>(lua_touserdata(L, 1));
+  const ProgramOptions& options = *call->options;
+  const int env = push_environment(L, *call->scope);
+
+  lua_pushliteral(L, "info");
+  lua_pushcclosure(L, log_function, 1);
+  lua_setfield(L, env, "print");
+  lua_createtable(L, 0, 4);
+  for (const char* level : {"debug", "info", "warn", "error"}) {
+    lua_pushstring(L, level);
+    lua_pushcclosure(L, log_function, 1);
+    lua_setfield(L, -2, level);
+  }
+  lua_setfield(L, env, "log");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kProgramDateKey);
+  lua_setfield(L, env, "date");
+  if (options.enable_locate) {
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &kLocatedKey);
+    lua_pushcfunction(L, locate_function);
+    lua_setfield(L, env, "locate");
+  }
+
+  if (!options.prelude.empty()) {
+    load_text(L, call, options.prelude, "=prelude");
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1);
+    lua_call(L, 0, 0);
+  }
+  // The chunk name is built on the Lua stack, not in a std::string a Lua error could leak.
+  lua_pushliteral(L, "=");
+  lua_pushlstring(L, options.chunk_name.data(), options.chunk_name.size());
+  lua_concat(L, 2);
+  load_text(L, call, call->code, lua_tostring(L, -1));
+  lua_pushvalue(L, env);
+  lua_setupvalue(L, -2, 1);
+  lua_call(L, 0, 1);
+  return 1;
+}
+
+// Clears the per-program state even when the host throws.
+class ProgramGuard {
+ public:
+  ProgramGuard(lua_State* L, StateContext* ctx) : L_(L), ctx_(ctx) {}
+  ProgramGuard(const ProgramGuard&) = delete;
+  ProgramGuard& operator=(const ProgramGuard&) = delete;
+  ~ProgramGuard() {
+    lua_settop(L_, 0);
+    lua_pushnil(L_);
+    lua_rawsetp(L_, LUA_REGISTRYINDEX, &kLocatedKey);
+    ctx_->scope = nullptr;
+    ctx_->program = nullptr;
+    ctx_->revealed_secrets.clear();
+    ctx_->secret_value.reset();
+    release_scratch(*ctx_);
+    ++ctx_->generation;
+  }
+
+ private:
+  lua_State* L_;
+  StateContext* ctx_;
 };
 
 std::string_view trim(std::string_view text) {
@@ -659,6 +898,108 @@ std::optional<std::string> SandboxState::check(std::string_view expression, cons
     chunk_slots_.emplace(std::string(expression), call.slot);
   }
   return message;
+}
+
+ProgramOutcome SandboxState::run_program(std::string_view code, const Scope& scope,
+                                         const ProgramOptions& options) {
+  const std::string_view trimmed = trim(code);
+  if (!trimmed.empty() && trimmed.front() == '\x1b') {
+    return ProgramError{EvalError::Kind::compile,
+                        "precompiled Lua bytecode is not accepted; programs must be text", 0};
+  }
+  lua_State* L = lua_.get();
+  ProgramCall call;
+  call.code = code;
+  call.scope = &scope;
+  call.options = &options;
+
+  arm_limits(options.limits);
+  context_->scope = &scope;
+  context_->program = &options;
+  context_->error_line = 0;
+  std::optional<ProgramOutcome> outcome;
+  {
+    ProgramGuard guard(L, context_.get());
+    lua_settop(L, 0);
+    lua_pushcfunction(L, program_message_handler);
+    lua_pushcfunction(L, program_trampoline);
+    lua_pushlightuserdata(L, &call);
+    const int status = lua_pcall(L, 1, 1, 1);
+
+    if (context_->limit_hit != LimitHit::none ||
+        (status == LUA_ERRMEM || call.compile_out_of_memory)) {
+      if (context_->limit_hit == LimitHit::none) context_->limit_hit = LimitHit::memory;
+      const EvalError error = limit_error(options.limits);
+      outcome.emplace(
+          ProgramError{error.kind, program_limit_message(error.message), context_->error_line});
+    } else if (status != LUA_OK) {
+      const char* message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+      ProgramError error;
+      error.kind = call.compile_failed ? EvalError::Kind::compile : EvalError::Kind::runtime;
+      if (message == nullptr) {
+        error.message = "unknown Lua error";
+        error.line = context_->error_line;
+      } else {
+        const int line = split_chunk_position(options.chunk_name, message, error.message);
+        error.line = line > 0 ? line : context_->error_line;
+      }
+      if (!context_->revealed_secrets.empty()) {
+        // Errors end up in run records and logs, where secret values must not appear either.
+        error.message = mask_secrets(error.message, context_->revealed_secrets);
+      }
+      outcome.emplace(std::move(error));
+    } else {
+      ProgramResult result;
+      std::string error;
+      const std::size_t budget =
+          saturating_add(options.limits.max_memory_bytes, options.limits.max_memory_bytes);
+      const int returned = lua_gettop(L);
+      int locations = 0;
+      if (options.enable_locate) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &kLocatedKey);
+        locations = lua_gettop(L);
+      }
+      if (to_json(L, returned, budget, result.value, error, locations,
+                  options.enable_locate ? &result.lines : nullptr)) {
+        outcome.emplace(std::move(result));
+      } else {
+        outcome.emplace(ProgramError{EvalError::Kind::conversion, std::move(error), 0});
+      }
+    }
+  }
+  if (context_->limit_hit != LimitHit::none) {
+    reusable_ = false;
+  }
+  disarm_limits();
+  return std::move(*outcome);
+}
+
+std::string program_limit_message(std::string_view expression_message) {
+  static constexpr std::string_view kPrefix = "expression ";
+  if (expression_message.substr(0, kPrefix.size()) == kPrefix) {
+    expression_message.remove_prefix(kPrefix.size());
+  }
+  return std::string(expression_message);
+}
+
+int split_chunk_position(std::string_view chunk_name, std::string_view message, std::string& bare) {
+  const std::string_view name = printed_chunk_name(chunk_name);
+  int line = 0;
+  while (message.size() > name.size() && message.substr(0, name.size()) == name &&
+         message[name.size()] == ':') {
+    std::size_t i = name.size() + 1;
+    int value = 0;
+    while (i < message.size() && std::isdigit(static_cast<unsigned char>(message[i]))) {
+      value = std::min(value * 10 + (message[i] - '0'), 1 << 30);
+      ++i;
+    }
+    if (i == name.size() + 1 || message.substr(i, 2) != ": ") break;
+    // Rethrowing adds a prefix in front; the last one is where the error was first raised.
+    line = value;
+    message.remove_prefix(i + 2);
+  }
+  bare.assign(message);
+  return line;
 }
 
 std::string instruction_limit_message(std::uint64_t max_instructions) {

@@ -16,8 +16,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "scripting/expression.h"
+#include "scripting/program.h"
 
 struct lua_State;
 
@@ -47,6 +49,20 @@ class StateContext {
 
   // A resolved secret between the resolver call and the push into Lua (see secrets_index).
   std::optional<std::string> secret_value;
+
+  // The program in progress (null for expressions): print, log and locate read its options.
+  const ProgramOptions* program = nullptr;
+  // Line of the program's main chunk that was running when the error was raised; 0 when unknown.
+  int error_line = 0;
+  // Secret values the program has read, masked in what print and log hand to the log sink:
+  // secret values never appear in logs.
+  std::vector<std::string> revealed_secrets;
+
+  // Host-side results and messages of library functions (see stdlib_support.h). They live here,
+  // not in locals of the C functions, because a Lua error (longjmp) would skip a local's
+  // destructor.
+  std::string scratch;
+  boost::json::value decoded;
 };
 
 StateContext* context_of(lua_State* L);
@@ -62,6 +78,8 @@ class SandboxState {
 
   EvalResult evaluate(std::string_view expression, const Scope& scope, const Limits& limits);
   std::optional<std::string> check(std::string_view expression, const Limits& limits);
+  ProgramOutcome run_program(std::string_view code, const Scope& scope,
+                             const ProgramOptions& options);
 
   // False after a limit was hit; the owner must destroy the state instead of reusing it.
   bool reusable() const { return reusable_; }
@@ -99,6 +117,15 @@ class SandboxState {
 std::string instruction_limit_message(std::uint64_t max_instructions);
 std::string memory_limit_message(std::size_t max_bytes);
 std::string time_limit_message(std::chrono::milliseconds max_wall_time);
+
+// The message of a limit error in a program: the same sentence without the leading "expression ",
+// since callers prefix it with the step ("lua step `x` exceeded ...").
+std::string program_limit_message(std::string_view expression_message);
+
+// Splits "<chunk_name>:LINE: message" (and the repeated prefixes rethrows add) into the line where
+// the error was first raised and the bare message. Lua shortens chunk names to LUA_IDSIZE - 1
+// bytes; so does this. Returns 0 as the line when the message has no such prefix.
+int split_chunk_position(std::string_view chunk_name, std::string_view message, std::string& bare);
 
 // Removes Lua's "chunk:line:" position prefixes from an error message. For a one-line expression
 // the position says nothing; for longer ones the innermost becomes "line N: " (clamped to the

@@ -118,7 +118,7 @@ int run_child(const std::string& db, const std::string& journal, const std::stri
   LoadContext context{registry, expressions, {}};
   auto store = open_sqlite_store({db});
   auto resolver = [&](const WorkflowVersionRecord& v) {
-    return load_workflow_yaml(v.source_text, v.source_file, context).workflow;
+    return load_workflow_source(v.source_text, v.source_file, v.format, context).workflow;
   };
   Executor executor(*store, registry, expressions, nullptr, resolver);
   executor.resume_all();

@@ -219,7 +219,7 @@ TEST_F(SandboxTest, EnvironmentMetatableChangesDoNotLeak) {
 
 TEST_F(SandboxTest, FinalizersAreRefused) {
   EvalError e = err("setmetatable({}, {__gc = function() while true do end end})");
-  EXPECT_EQ(e.message, "__gc metamethods are not allowed in expressions");
+  EXPECT_EQ(e.message, "__gc metamethods are not allowed in the sandbox");
   expect_healthy();
 }
 

@@ -40,7 +40,7 @@ class TestCatalog final : public StepCatalog {
   std::vector<std::string> names_{"core.noop",         "core.log",         "core.sleep",
                                   "core.fail",         "core.approval",    "meta_ads.insights",
                                   "meta_ads.pause_campaign", "transform.filter", "slack.notify",
-                                  "sheets.append"};
+                                  "sheets.append",     "lua"};
   std::shared_ptr<const JsonSchema> log_ = compile_schema(R"({
     "type": "object",
     "required": ["message"],
@@ -852,9 +852,14 @@ TEST(Loader, FileErrors) {
   const auto missing = load_fixture("does_not_exist.yaml");
   ASSERT_EQ(missing.diagnostics.size(), 1u);
   EXPECT_NE(missing.diagnostics[0].message.find("cannot read the file"), std::string::npos);
+  // .lua files are workflows too: this one is read and validated (it has no steps).
   const auto lua = load_fixture("weekly_report.lua");
-  ASSERT_EQ(lua.diagnostics.size(), 1u);
-  EXPECT_NE(lua.diagnostics[0].message.find(".yaml or .yml"), std::string::npos);
+  ASSERT_EQ(lua.diagnostics.size(), 1u) << dump(lua);
+  EXPECT_NE(lua.diagnostics[0].message.find("no `steps`"), std::string::npos) << dump(lua);
+  // Other extensions are refused before the file is even looked for.
+  const auto json = load_fixture("weekly_report.json");
+  ASSERT_EQ(json.diagnostics.size(), 1u);
+  EXPECT_NE(json.diagnostics[0].message.find(".yaml, .yml or .lua"), std::string::npos) << dump(json);
 }
 
 TEST(Loader, FileLargerThanTheLimitIsRefusedBeforeReading) {

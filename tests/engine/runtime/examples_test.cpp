@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 
 struct Example {
   std::string name;
-  std::string yaml;
+  std::string text;
+  std::string format;  // "yaml" or "lua"
 };
 
 std::vector<Example> examples() {
@@ -25,18 +26,23 @@ std::vector<Example> examples() {
     std::string line;
     std::string block;
     bool in_yaml = false;
+    std::string format;
     int line_no = 0;
     int start = 0;
     while (std::getline(in, line)) {
       ++line_no;
-      if (!in_yaml && line.rfind("```yaml", 0) == 0) {
+      if (!in_yaml && (line.rfind("```yaml", 0) == 0 || line.rfind("```lua", 0) == 0)) {
         in_yaml = true;
+        format = line.rfind("```lua", 0) == 0 ? "lua" : "yaml";
         block.clear();
         start = line_no;
       } else if (in_yaml && line.rfind("```", 0) == 0) {
         in_yaml = false;
-        if (block.rfind("id:", 0) == 0) {
-          out.push_back({entry.path().filename().string() + ":" + std::to_string(start), block});
+        // A complete workflow: YAML starting with `id:`, or Lua starting with `-- workflow`.
+        if ((format == "yaml" && block.rfind("id:", 0) == 0) ||
+            (format == "lua" && block.rfind("-- workflow\n", 0) == 0)) {
+          out.push_back({entry.path().filename().string() + ":" + std::to_string(start), block,
+                         format});
         }
       } else if (in_yaml) {
         block += line + "\n";
@@ -44,26 +50,29 @@ std::vector<Example> examples() {
     }
   }
   for (const auto& entry : fs::directory_iterator(root / "workflows")) {
-    if (entry.path().extension() != ".yaml") continue;
+    const auto ext = entry.path().extension();
+    if (ext != ".yaml" && ext != ".lua") continue;
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();
-    out.push_back({"workflows/" + entry.path().filename().string(), text.str()});
+    out.push_back({entry.path().string(), text.str(), ext == ".lua" ? "lua" : "yaml"});
   }
   return out;
 }
 
 TEST_F(RuntimeTest, EveryDocumentedWorkflowLoadsAndRuns) {
   const auto all = examples();
-  ASSERT_GE(all.size(), 8u) << "the docs lost their examples";
+  ASSERT_GE(all.size(), 12u) << "the docs lost their examples";
+  EXPECT_GE(std::count_if(all.begin(), all.end(), [](const Example& e) { return e.format == "lua"; }),
+            3);
   for (const auto& example : all) {
     SCOPED_TRACE(example.name);
-    auto loaded = load_workflow_yaml(example.yaml, example.name, context());
+    auto loaded = load_workflow_source(example.text, example.name, example.format, context());
     for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
     if (!loaded.ok()) continue;
     const auto id = start(loaded.workflow);
     const auto status = executor_->wait(id, std::chrono::seconds(30));
-    const bool has_approval = example.yaml.find("core.approval") != std::string::npos;
+    const bool has_approval = example.text.find("core.approval") != std::string::npos;
     if (has_approval) {
       EXPECT_TRUE(executor_->is_parked(id));
       auto approvals = store_->list_approvals(ApprovalStatus::pending);

@@ -153,7 +153,7 @@ class RuntimeTest : public ::testing::Test {
 
   std::unique_ptr<Executor> make_executor(ExecutorOptions options = {}) {
     auto resolver = [this](const WorkflowVersionRecord& v) -> std::shared_ptr<const Workflow> {
-      return load_workflow_yaml(v.source_text, v.source_file, context()).workflow;
+      return load_workflow_source(v.source_text, v.source_file, v.format, context()).workflow;
     };
     auto secrets = [](std::string_view name) -> std::optional<std::string> {
       if (name == "API_TOKEN") return std::string("tok-very-secret-123");

@@ -1,0 +1,1 @@
+return {id = 'plain', steps = {{id = 'a', uses = 'core.noop', with = {}}}}
