@@ -171,6 +171,23 @@ engine::Executor& AppContext::executor() {
       return result.workflow;
     };
     engine::ExecutorOptions options;
+    // The operator's caps for lua steps (defaults and maxima; a workflow may only lower them).
+    auto env_number = [](const char* name, std::uint64_t fallback) -> std::uint64_t {
+      const char* v = std::getenv(name);
+      if (v == nullptr || *v == '\0') return fallback;
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v, &end, 10);
+      if (end == v || *end != '\0' || n == 0) {
+        throw UsageError(std::string(name) + " must be a positive whole number, got `" + v + "`");
+      }
+      return n;
+    };
+    options.lua_limits.max_instructions =
+        env_number("FLOWPILOT_LUA_MAX_INSTRUCTIONS", options.lua_limits.max_instructions);
+    options.lua_limits.max_memory_bytes = static_cast<std::size_t>(
+        env_number("FLOWPILOT_LUA_MAX_MEMORY_BYTES", options.lua_limits.max_memory_bytes));
+    options.lua_limits.max_wall_time = std::chrono::milliseconds(env_number(
+        "FLOWPILOT_LUA_MAX_TIME_MS", static_cast<std::uint64_t>(options.lua_limits.max_wall_time.count())));
     options.connections = [this](std::string_view name) -> std::optional<boost::json::object> {
       auto it = connections_.find(name);
       if (it == connections_.end()) return std::nullopt;

@@ -28,8 +28,11 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Result flowpilot(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && FLOWPILOT_DB='" +
+  Result flowpilot(const std::string& args) { return flowpilot_env("", args); }
+
+  // `env` is a prefix of VAR=value assignments for the command.
+  Result flowpilot_env(const std::string& env, const std::string& args) {
+    const std::string cmd = "cd '" + dir_.string() + "' && " + env + "FLOWPILOT_DB='" +
                             (dir_ / "test.db").string() + "' '" + FLOWPILOT_BINARY_DIR +
                             "/cli/flowpilot' " + args + " 2>&1";
     Result r;
@@ -214,6 +217,29 @@ steps:
   auto missing = flowpilot("run " + wf + " --dry-run");
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.output.find("connection `ads` is not defined"), std::string::npos);
+}
+
+TEST_F(CliTest, OperatorCapsBoundLuaSteps) {
+  const auto wf = write("spin.yaml", R"(id: spin
+steps:
+  - id: spin
+    uses: lua
+    code: |
+      local n = 0
+      for i = 1, 1e7 do n = n + i end
+      return n
+)");
+  auto capped = flowpilot("run " + wf);
+  ASSERT_EQ(capped.code, 0) << capped.output;
+  const std::string tight = "FLOWPILOT_LUA_MAX_INSTRUCTIONS=200000 ";
+  auto r = flowpilot_env(tight, "run " + wf);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("lua step `spin` exceeded 200,000 instructions"), std::string::npos)
+      << r.output;
+  auto bad = flowpilot_env("FLOWPILOT_LUA_MAX_INSTRUCTIONS=lots ", "run " + wf);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("FLOWPILOT_LUA_MAX_INSTRUCTIONS must be a positive whole number"),
+            std::string::npos);
 }
 
 TEST_F(CliTest, ResumeFinishesNothingWhenNothingIsUnfinished) {
