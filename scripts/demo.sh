@@ -16,10 +16,21 @@ echo
 echo "== flowpilot validate workflows/*"
 build/cli/flowpilot validate workflows/*.yaml workflows/*.lua
 echo
-echo "== flowpilot run workflows/campaign-health-check.yaml --input target_cpa=35"
 status=0
-build/cli/flowpilot run workflows/campaign-health-check.yaml --input target_cpa=35 || status=$?
-echo
+run() {
+  echo "== flowpilot $*"
+  build/cli/flowpilot "$@" || { code=$?; [ "$code" -eq 3 ] || status=$code; }
+  echo
+}
+run run workflows/campaign-health-check.yaml --input target_cpa=35
+run run workflows/lua-scoring.yaml
+run run workflows/per-account-sync.lua
+# The approval gate parks (exit code 3) until a person decides; approve it as one would.
+run run workflows/approval-gate.yaml
+parked=$(build/cli/flowpilot runs list --workflow approval-gate --status running --limit 1 |
+         awk 'NR==2 {print $1}')
+[ -n "$parked" ] && run runs approve "$parked" --by demo --comment "looks right"
+run plugins list
 echo "== flowpilot runs list"
 build/cli/flowpilot runs list --limit 5
 echo

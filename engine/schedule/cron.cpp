@@ -3,10 +3,13 @@
 // USE_OS_TZDB=1 comes from engine/CMakeLists.txt: it must match Debian's libdate-tz build.
 #include <date/tz.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <vector>
 
 namespace flowpilot::engine {
@@ -160,7 +163,94 @@ bool unrestricted(std::string_view field) {
   return !field.empty() && (field.front() == '*' || field.front() == '?');
 }
 
+const date::time_zone* zone_or_throw(const std::string& zone) {
+  try {
+    return date::locate_zone(zone);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("unknown time zone `" + zone +
+                                "`; use an IANA name such as Europe/Berlin or UTC");
+  }
+}
+
+// The first time of day at or after `from` whose hour, minute and second are all allowed.
+template <std::size_t H, std::size_t M, std::size_t S>
+std::optional<std::chrono::seconds> first_time_of_day(const std::bitset<H>& hours,
+                                                      const std::bitset<M>& minutes,
+                                                      const std::bitset<S>& seconds,
+                                                      std::chrono::seconds from) {
+  const auto total = from.count();
+  const int from_h = static_cast<int>(total / 3600);
+  const int from_m = static_cast<int>(total / 60 % 60);
+  const int from_s = static_cast<int>(total % 60);
+  for (int h = from_h; h < 24; ++h) {
+    if (!hours.test(static_cast<std::size_t>(h))) continue;
+    // Only in the starting hour and minute do the lower fields have to reach `from`.
+    for (int m = h == from_h ? from_m : 0; m < 60; ++m) {
+      if (!minutes.test(static_cast<std::size_t>(m))) continue;
+      for (int s = h == from_h && m == from_m ? from_s : 0; s < 60; ++s) {
+        if (seconds.test(static_cast<std::size_t>(s))) {
+          return std::chrono::seconds{h * 3600 + m * 60 + s};
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool matches_day(const CronExpression& cron, date::local_days day) {
+  const date::year_month_day ymd{day};
+  if (!cron.months.test(static_cast<unsigned>(ymd.month()))) return false;
+  const unsigned dom = static_cast<unsigned>(ymd.day());
+  const date::year_month_day_last month_end{ymd.year(), date::month_day_last{ymd.month()}};
+  const unsigned last = static_cast<unsigned>(month_end.day());
+  const bool dom_ok = cron.days_of_month.test(dom) || (cron.last_day_of_month && dom == last);
+  const bool dow_ok = cron.days_of_week.test(date::weekday{day}.c_encoding());
+  // Vixie cron: with both day fields restricted, a day matching either fires.
+  return cron.dom_restricted && cron.dow_restricted ? dom_ok || dow_ok : dom_ok && dow_ok;
+}
+
+// The first local time in [from, end) matching every field, if any.
+std::optional<date::local_seconds> first_local_match(const CronExpression& cron,
+                                                     date::local_seconds from,
+                                                     date::local_seconds end) {
+  auto day = date::floor<date::days>(from);
+  std::chrono::seconds time_of_day = from - day;
+  for (; day < end; day += date::days{1}, time_of_day = std::chrono::seconds{0}) {
+    if (!matches_day(cron, day)) continue;
+    if (auto tod = first_time_of_day(cron.hours, cron.minutes, cron.seconds, time_of_day)) {
+      const auto candidate = day + *tod;
+      if (candidate < end) return candidate;
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::chrono::sys_seconds> CronExpression::next_after(std::chrono::sys_seconds after,
+                                                                   const std::string& zone) const {
+  const date::time_zone* tz = zone_or_throw(zone);
+  // Walk the zone's UTC periods of constant offset. Within one period local time is UTC plus a
+  // fixed offset, so the first matching local time maps back to the first matching instant; the
+  // periods come in UTC order, so the first period with a match holds the answer. Gaps and
+  // overlaps need no special case: a skipped local time lies in no period, and a repeated one
+  // lies in two.
+  const auto horizon = after + std::chrono::seconds{kSearchHorizon};
+  auto from = after + std::chrono::seconds{1};
+  while (from < horizon) {
+    const date::sys_info info = tz->get_info(from);
+    const auto period_end = std::min(info.end, horizon);
+    const auto to_local = [&](std::chrono::sys_seconds t) {
+      return date::local_seconds{t.time_since_epoch() + info.offset};
+    };
+    if (auto local = first_local_match(*this, to_local(from), to_local(period_end))) {
+      return std::chrono::sys_seconds{local->time_since_epoch() - info.offset};
+    }
+    from = period_end;
+  }
+  return std::nullopt;
+}
 
 std::optional<CronExpression> CronExpression::parse(std::string_view text, std::string* error) {
   std::string message;
@@ -227,6 +317,103 @@ bool is_valid_time_zone(std::string_view name) {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+std::string format_iso8601(std::chrono::sys_seconds t, const std::string& zone) {
+  const date::time_zone* tz = zone_or_throw(zone);
+  const date::sys_info info = tz->get_info(t);
+  const date::local_seconds local{t.time_since_epoch() + info.offset};
+  const auto day = date::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const date::hh_mm_ss<std::chrono::seconds> hms{local - day};
+  const auto offset_minutes = std::chrono::duration_cast<std::chrono::minutes>(info.offset).count();
+  const long long abs_minutes = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d%c%02lld:%02lld",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                offset_minutes < 0 ? '-' : '+', abs_minutes / 60, abs_minutes % 60);
+  return buffer;
+}
+
+namespace {
+
+// Reads exactly `digits` decimal digits at `pos`, advancing it.
+std::optional<int> read_digits(std::string_view text, std::size_t& pos, std::size_t digits) {
+  if (pos + digits > text.size()) return std::nullopt;
+  int value = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  pos += digits;
+  return value;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::chrono::sys_seconds> parse_iso8601(std::string_view text,
+                                                      const std::string& zone) {
+  const date::time_zone* tz = zone_or_throw(zone);
+  std::size_t pos = 0;
+  const auto year = read_digits(text, pos, 4);
+  if (!year || !expect(text, pos, '-')) return std::nullopt;
+  const auto month = read_digits(text, pos, 2);
+  if (!month || !expect(text, pos, '-')) return std::nullopt;
+  const auto day = read_digits(text, pos, 2);
+  if (!day || pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) {
+    return std::nullopt;
+  }
+  ++pos;
+  const auto hour = read_digits(text, pos, 2);
+  if (!hour || !expect(text, pos, ':')) return std::nullopt;
+  const auto minute = read_digits(text, pos, 2);
+  if (!minute) return std::nullopt;
+  int second = 0;
+  if (pos < text.size() && text[pos] == ':') {
+    ++pos;
+    const auto s = read_digits(text, pos, 2);
+    if (!s) return std::nullopt;
+    second = *s;
+  }
+  const date::year_month_day ymd{date::year{*year}, date::month{static_cast<unsigned>(*month)},
+                                 date::day{static_cast<unsigned>(*day)}};
+  if (!ymd.ok() || *hour > 23 || *minute > 59 || second > 59) return std::nullopt;
+  const date::local_seconds local = date::local_days{ymd} + std::chrono::hours{*hour} +
+                                    std::chrono::minutes{*minute} + std::chrono::seconds{second};
+
+  if (pos == text.size()) {
+    const date::local_info info = tz->get_info(local);
+    if (info.result == date::local_info::nonexistent) return std::nullopt;
+    // Unique or ambiguous: `first` is the only or the earlier offset.
+    return std::chrono::sys_seconds{local.time_since_epoch() - info.first.offset};
+  }
+  std::chrono::seconds offset{0};
+  if (text[pos] == 'Z' || text[pos] == 'z') {
+    ++pos;
+  } else if (text[pos] == '+' || text[pos] == '-') {
+    const bool negative = text[pos] == '-';
+    ++pos;
+    const auto oh = read_digits(text, pos, 2);
+    if (!oh) return std::nullopt;
+    if (pos < text.size() && text[pos] == ':') ++pos;
+    const auto om = read_digits(text, pos, 2);
+    if (!om || *oh > 23 || *om > 59) return std::nullopt;
+    offset = std::chrono::hours{*oh} + std::chrono::minutes{*om};
+    if (negative) offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  return std::chrono::sys_seconds{local.time_since_epoch() - offset};
 }
 
 }  // namespace flowpilot::engine

@@ -242,6 +242,19 @@ steps:
             std::string::npos);
 }
 
+TEST_F(CliTest, CronNextPrintsFireTimesInTheZone) {
+  auto r = flowpilot("cron next '0 9 * * MON' --tz Europe/Berlin --from 2026-03-23T10:00:00+01:00 --count 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  // The Monday after the spring change is 09:00 summer time, not 08:00.
+  EXPECT_EQ(r.output, "2026-03-30T09:00:00+02:00\n2026-04-06T09:00:00+02:00\n");
+  auto bad = flowpilot("cron next '61 * * * *'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("minute"), std::string::npos) << bad.output;
+  auto zone = flowpilot("cron next '@daily' --tz Mars/Olympus");
+  EXPECT_EQ(zone.code, 2);
+  EXPECT_NE(zone.output.find("Mars/Olympus"), std::string::npos) << zone.output;
+}
+
 TEST_F(CliTest, ResumeFinishesNothingWhenNothingIsUnfinished) {
   auto r = flowpilot("runs resume");
   EXPECT_EQ(r.code, 0);
