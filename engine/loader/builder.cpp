@@ -2,6 +2,7 @@
 // builds the Workflow. Validation keeps going after an error so that one pass reports every
 // problem of a file; the model is only handed out when there were none.
 #include "engine/loader/loader.h"
+#include "engine/model/json_text.h"
 
 #include "engine/loader/detail/document_paths.h"
 #include "engine/model/suggest.h"
@@ -95,15 +96,6 @@ std::string describe(const json::value& v) {
   return "something else";
 }
 
-// JSON text for messages, except that doubles print as written ("1.5", not "1.5E0").
-std::string display(const json::value& v) {
-  if (v.is_double()) {
-    std::ostringstream out;
-    out << v.get_double();
-    return out.str();
-  }
-  return json::serialize(v);
-}
 
 std::string join(Names names, std::string_view last_separator) {
   std::string out;
@@ -405,14 +397,14 @@ std::optional<std::int64_t> Validator::read_int(const json::value& v, const std:
   const auto n = integral(v);
   if (!n) {
     error(at(path), label + " must be a whole number, not " +
-                        (v.is_number() ? "`" + display(v) + "`" : describe(v)));
+                        (v.is_number() ? "`" + display_json(v) + "`" : describe(v)));
     return std::nullopt;
   }
   if (*n < min || *n > max) {
     const std::string range = max == std::numeric_limits<std::int64_t>::max() || max == kMaxConcurrency
                                   ? "at least " + std::to_string(min)
                                   : "between " + std::to_string(min) + " and " + std::to_string(max);
-    error(at(path), label + " must be " + range + ", not " + display(v));
+    error(at(path), label + " must be " + range + ", not " + display_json(v));
     return std::nullopt;
   }
   return n;
@@ -425,7 +417,7 @@ std::optional<Millis> Validator::read_duration(const json::value& v, const std::
     text = std::string(v.get_string());
   } else if (v.is_number()) {
     // A bare YAML number means seconds; hand it to the same parser so the rules stay in one place.
-    text = display(v);
+    text = display_json(v);
   } else {
     error(at(path), label + " must be a duration such as 30s, 5m or 2h, not " + describe(v));
     return std::nullopt;
@@ -597,7 +589,7 @@ void Validator::parse_inputs(const json::value& v, Workflow& wf) {
         for (std::size_t i = 0; i < values.size(); ++i) {
           if (type_ok && !matches_type(input.type, values[i])) {
             error(at(index_path(c.at("enum"), i)),
-                  "allowed value " + display(values[i]) + " of input `" + name +
+                  "allowed value " + display_json(values[i]) + " of input `" + name +
                       "` must be " + type_phrase(input.type) + ", as its type is " +
                       std::string(to_string(input.type)));
           }
@@ -613,7 +605,7 @@ void Validator::parse_inputs(const json::value& v, Workflow& wf) {
                              describe(*d));
       } else if (!input.allowed.empty() &&
                  std::find(input.allowed.begin(), input.allowed.end(), *d) == input.allowed.end()) {
-        error(at(dpath), "default of input `" + name + "` is " + display(*d) +
+        error(at(dpath), "default of input `" + name + "` is " + display_json(*d) +
                              ", which is not one of its allowed values");
       }
       if (input.required) {

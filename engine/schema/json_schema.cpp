@@ -24,6 +24,7 @@
 // engine/CMakeLists.txt does for the whole library.
 
 #include "engine/schema/json_schema.h"
+#include "engine/model/json_text.h"
 
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
@@ -250,15 +251,6 @@ std::string kind_name(const json::value& v) {
   return "something else";
 }
 
-// JSON text, except that doubles print as written ("1.5", not "1.5e0").
-std::string display(const json::value& v) {
-  if (v.is_double()) {
-    std::ostringstream out;
-    out << v.get_double();
-    return out.str();
-  }
-  return json::serialize(v);
-}
 
 std::string join(const std::vector<std::string>& items, std::string_view last) {
   std::string out;
@@ -357,7 +349,7 @@ std::string type_message(const std::vector<const json::object*>& schemas, const 
   std::vector<std::string> names;
   for (const auto& t : types) names.push_back(type_name(t));
   // "must be an integer, not 1.5" says more than "not a number".
-  const std::string actual = value->is_double() ? display(*value) : kind_name(*value);
+  const std::string actual = value->is_double() ? display_json(*value) : kind_name(*value);
   return "must be " + join(names, " or ") + ", not " + actual;
 }
 
@@ -370,19 +362,19 @@ std::string enum_message(const std::vector<const json::object*>& schemas, const 
         std::find(e->get_array().begin(), e->get_array().end(), *value) != e->get_array().end()) {
       continue;  // this enum accepted it; another one failed
     }
-    for (const auto& v : e->get_array()) allowed.push_back(display(v));
+    for (const auto& v : e->get_array()) allowed.push_back(display_json(v));
     break;
   }
   std::string out = allowed.empty() ? "is not one of the allowed values"
                     : allowed.size() == 1 ? "must be " + allowed.front()
                                           : "must be one of " + join(allowed, " or ");
-  if (value != nullptr && !value->is_object() && !value->is_array()) out += ", not " + display(*value);
+  if (value != nullptr && !value->is_object() && !value->is_array()) out += ", not " + display_json(*value);
   return out;
 }
 
 std::string const_message(const std::vector<const json::object*>& schemas) {
   for (const json::object* schema : schemas) {
-    if (const json::value* c = schema->if_contains("const")) return "must be " + display(*c);
+    if (const json::value* c = schema->if_contains("const")) return "must be " + display_json(*c);
   }
   return "does not have the required value";
 }
@@ -484,7 +476,7 @@ std::vector<std::string> messages_for(const RawProblem& raw, const json::value& 
   if (d.starts_with("Failed to match regex")) return {pattern_message(schemas(), raw.value)};
 
   const std::string actual =
-      raw.value != nullptr && raw.value->is_number() ? ", not " + display(*raw.value) : "";
+      raw.value != nullptr && raw.value->is_number() ? ", not " + display_json(*raw.value) : "";
   if (auto n = after(d, "Expected number greater than or equal to ", " ")) {
     return {"must be at least " + trim_number(*n) + actual};
   }
