@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev liblua5.4-dev
   libhowardhinnant-date-dev tzdata libsodium-dev libcli11-dev libspdlog-dev libfmt-dev
   libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev clang libfuzzer-14-dev
-  python3
+  python3 prometheus
 )
 
 missing=()

@@ -261,4 +261,42 @@ TEST_F(CliTest, ResumeFinishesNothingWhenNothingIsUnfinished) {
   EXPECT_NE(r.output.find("no unfinished runs"), std::string::npos);
 }
 
+TEST_F(CliTest, ServeAnswersHealthzAndStopsOnSigterm) {
+  // bash for the background process, /dev/tcp for the request and kill for the signal.
+  const std::string script = write("serve.sh", R"SH(
+"$1" serve --listen 127.0.0.1:0 --data-dir "$PWD/data" > serve.out 2> serve.err &
+pid=$!
+for i in $(seq 1 200); do grep -q 'serving on' serve.out && break; sleep 0.05; done
+cat serve.out
+port=$(sed -n 's|^flowpilot serving on http://127.0.0.1:\([0-9]*\)$|\1|p' serve.out)
+if [ -n "$port" ] && exec 3<>"/dev/tcp/127.0.0.1/$port"; then
+  printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  cat <&3
+  exec 3<&-
+fi
+kill -TERM $pid
+for i in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+if kill -0 $pid 2>/dev/null; then echo "still running 5 s after SIGTERM"; kill -KILL $pid; fi
+wait $pid
+echo "exit=$?"
+cat serve.err
+)SH");
+  const std::string cmd = "cd '" + dir_.string() + "' && bash '" + script + "' '" +
+                          FLOWPILOT_BINARY_DIR + "/cli/flowpilot' 2>&1";
+  std::string output;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
+  pclose(pipe);
+  std::smatch m;
+  const std::regex serving("flowpilot serving on http://127\\.0\\.0\\.1:([0-9]+)\n");
+  ASSERT_TRUE(std::regex_search(output, m, serving)) << output;
+  EXPECT_NE(m[1].str(), "0");
+  EXPECT_NE(output.find("HTTP/1.1 200 OK"), std::string::npos) << output;
+  EXPECT_NE(output.find(R"({"status":"ok"})"), std::string::npos) << output;
+  EXPECT_NE(output.find("exit=0"), std::string::npos) << output;
+  EXPECT_TRUE(fs::exists(dir_ / "data" / "flowpilot.db"));
+}
+
 }  // namespace

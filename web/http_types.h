@@ -1,0 +1,94 @@
+// Flowpilot's own HTTP request and response values, independent of Boost.Beast, so that route
+// handlers are plain functions over values: tests build a Request and inspect the Response without
+// sockets, and only web/http_server.cpp knows about Beast (STYLE.md, "HTTP").
+//
+// Errors at the HTTP border are `application/problem+json` bodies (RFC 9457) made by
+// problem_json(); handlers return them as values rather than throwing.
+//
+// Thread-safety: plain values; no shared state.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace flowpilot::web {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+// "GET", "HEAD", ...; "OTHER" for kOther.
+std::string_view method_name(Method method);
+// Case-sensitive, as RFC 9110 defines method names; anything unknown is kOther.
+Method parse_method(std::string_view text);
+
+// Header fields in arrival order. Lookup is case-insensitive (field names are, per RFC 9110).
+class Headers {
+ public:
+  // The first value of `name`, or nullopt. The view is valid until this object changes.
+  std::optional<std::string_view> get(std::string_view name) const;
+  // Replaces every field called `name` with one field.
+  void set(std::string_view name, std::string_view value);
+  // Appends a field, keeping any existing ones of the same name.
+  void add(std::string_view name, std::string_view value);
+  void remove(std::string_view name);
+
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+struct Request {
+  Method method = Method::kGet;
+  std::string method_text = "GET";  // as received, for 405 messages and logs
+  std::string target;               // the request-target exactly as received
+  std::string raw_path;             // target up to '?', still percent-encoded
+  std::string query;                // after '?', still percent-encoded; empty if none
+  Headers headers;
+  std::string body;
+
+  // Set by the Router before the handler runs: the canonical, percent-decoded path (no trailing
+  // slash except for "/") and the values of the pattern's {param} segments, decoded.
+  std::string path;
+  std::map<std::string, std::string, std::less<>> params;
+
+  // The decoded value of the first `name=value` pair in the query ('+' is a space), or nullopt.
+  std::optional<std::string> query_value(std::string_view name) const;
+};
+
+// Splits `target` into raw_path and query and fills the other fields of a Request.
+Request make_request(std::string_view method, std::string_view target, Headers headers = {},
+                     std::string body = {});
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+};
+
+// The standard reason phrase of `status` ("Not Found"), or "Unknown".
+std::string_view reason_phrase(int status);
+
+// A 2xx/4xx/5xx JSON response: Content-Type application/json and the serialised `body`.
+Response json_response(int status, const boost::json::value& body);
+
+// An RFC 9457 problem: Content-Type application/problem+json and a body with
+//   type     - "about:blank" unless `extra` carries "type" (a URI naming the problem kind),
+//   title    - short, the same for every occurrence of the kind,
+//   status   - the HTTP status, repeated for clients that only see the body,
+//   detail   - what went wrong with this request, naming the field or part concerned,
+//   instance - only if `extra` carries it (the request path, usually),
+// plus every other member of `extra` (e.g. "errors": [{"path": ..., "message": ...}]). Members of
+// `extra` named "title", "status" or "detail" are ignored: those come from the parameters.
+Response problem_json(int status, std::string_view title, std::string_view detail,
+                      const boost::json::object& extra = {});
+
+// Percent-decodes `text`; nullopt if a '%' is not followed by two hex digits. '+' stays '+'.
+std::optional<std::string> percent_decode(std::string_view text);
+
+}  // namespace flowpilot::web

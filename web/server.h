@@ -1,0 +1,70 @@
+// The HTTP/1.1 server of `flowpilot serve`: accepts connections and hands each complete request to
+// a Router. Boost.Beast stays inside web/http_server.cpp (this header is Beast-free, so the TUs
+// that include it compile fast).
+//
+// Roles as in Beast's advanced server: a listener accepts; a session per connection reads a
+// request, asks the router, writes the response, and loops while keep-alive holds. Each session
+// runs on its own strand; the io_context is run by `threads` threads. Handlers run on those
+// threads, so a slow handler occupies one of them: long work belongs on the executor.
+//
+// Limits, set before every read (BAD-INPUTS 17): the body (413 once exceeded, by Content-Length
+// or while reading chunks), the header block including the request line (431), and the time to
+// receive a whole request, which also bounds how long an idle keep-alive connection is kept. On
+// timeout the connection is closed without a response: Beast's timed stream closes the socket
+// when the deadline passes, so there is nothing left to write a 408 on. A malformed request gets
+// a 400 and the connection is closed. Past `max_connections` open connections a new one gets 503
+// with Retry-After and is closed. After an error response the server stops sending, reads and
+// discards what the client still sends for up to a second, then closes, so that the client sees
+// the response rather than a reset.
+//
+// stop() is graceful: it stops accepting, closes connections waiting for a request, lets requests
+// in progress finish and their responses be written (with `Connection: close`), and waits at most
+// `shutdown_timeout` before closing whatever is left. It then joins the threads.
+//
+// Thread-safety: start() and stop() are called by the owner, not from a handler (stop() waits for
+// handlers). The Router must outlive the server and not change after start().
+#pragma once
+
+#include "web/router.h"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace flowpilot::web {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";                  // an IPv4 or IPv6 literal
+  std::uint16_t port = 8080;                          // 0: the OS picks a free port
+  std::size_t max_body_bytes = 1024 * 1024;           // 1 MiB
+  std::size_t max_header_bytes = 16 * 1024;           // 16 KiB, request line included
+  std::chrono::milliseconds read_timeout{10'000};     // per request, and per idle keep-alive wait
+  std::size_t max_connections = 1024;                 // open connections at once
+  int threads = 2;                                    // threads running the io_context
+  std::chrono::milliseconds shutdown_timeout{10'000};  // stop()'s wait for requests in progress
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const Router& router);
+  // Calls stop().
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the threads; returns the bound port (useful with port 0). Throws
+  // std::invalid_argument for an address that is not an IP literal and std::runtime_error when
+  // the address cannot be bound (the message names it and the OS reason). Call once.
+  std::uint16_t start();
+
+  // Graceful stop, described above. Idempotent; does nothing if start() was not called.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowpilot::web
