@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <fstream>
@@ -92,16 +93,18 @@ AppContext::AppContext(const CommonOptions& options)
       if (auto* limit = fields.if_contains("rate_limit")) {
         const auto* obj = limit->if_object();
         engine::RateLimit rate;
-        try {
-          rate.per_second = obj != nullptr && obj->contains("per_second")
-                                ? std::stod(std::string(obj->at("per_second").as_string()))
-                                : 0;
-          rate.burst = obj != nullptr && obj->contains("burst")
-                           ? std::stod(std::string(obj->at("burst").as_string()))
-                           : 1;
-        } catch (const std::exception&) {
-          rate.per_second = -1;
-        }
+        // The whole value must be a number: "5abc" is a mistake, not 5.
+        auto number = [obj](const char* key, double fallback) {
+          if (obj == nullptr || !obj->contains(key)) return fallback;
+          const auto* text = obj->at(key).if_string();
+          double value = -1;
+          if (text == nullptr) return value;
+          const char* end = text->data() + text->size();
+          const auto parsed = std::from_chars(text->data(), end, value);
+          return parsed.ec == std::errc() && parsed.ptr == end ? value : -1.0;
+        };
+        rate.per_second = number("per_second", 0);
+        rate.burst = number("burst", 1);
         if (obj == nullptr || rate.per_second <= 0 || rate.burst < 1) {
           throw UsageError("connection `" + name + "` in " + options_.connections_file +
                            ": rate_limit must look like {per_second: 5, burst: 10}");

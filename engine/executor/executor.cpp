@@ -48,6 +48,7 @@ struct StepState {
   bool approval = false;
   bool lua = false;  // `uses: lua`: the executor runs the program itself
   StepHandler* handler = nullptr;
+  ApprovalRecord approval_record;  // approval steps: as last written, so decisions need no read
   Unit unit;
   std::string error;
   std::vector<std::size_t> dependents;
@@ -1109,6 +1110,7 @@ void Executor::Impl::start_approval(const RunPtr& r, std::size_t i, Pending& p) 
   s.unit.token = ++r->next_token;
   put_unit(r, i, -1, nullptr, {}, p);
   put_attempt(r, i, -1, rendered.value(), nullptr, {}, p);
+  s.approval_record = approval;
   p.batch.add(PutApproval{approval});
   arm_approval_expiry(r, i, approval, p);
 }
@@ -1303,10 +1305,7 @@ void Executor::Impl::stop_units(const RunPtr& r, const std::string& reason, Pend
     }
     if (is_terminal(s.unit.status)) continue;
     if (s.approval && s.unit.status == StepStatus::waiting) {
-      ApprovalRecord approval;
-      if (auto existing = store_.get_approval(r->record.id, s.spec->id)) approval = *existing;
-      approval.run_id = r->record.id;
-      approval.step_id = s.spec->id;
+      ApprovalRecord approval = s.approval_record;
       approval.status = ApprovalStatus::expired;
       approval.comment = reason;
       approval.decided_at = now_millis();
@@ -1432,10 +1431,7 @@ void Executor::Impl::decide(const std::string& run_id, const std::string& step_i
                                   " is not waiting for an approval");
     }
     const std::size_t i = it->second;
-    ApprovalRecord approval;
-    if (auto existing = store_.get_approval(run_id, step_id)) approval = *existing;
-    approval.run_id = run_id;
-    approval.step_id = step_id;
+    ApprovalRecord approval = s.approval_record;
     approval.status = approve ? ApprovalStatus::approved : ApprovalStatus::rejected;
     approval.decided_by = by;
     approval.comment = comment;
@@ -1515,6 +1511,7 @@ bool Executor::Impl::resume(const std::string& run_id) {
         s.unit.token = ++r->next_token;
         auto approval = store_.get_approval(run_id, s.spec->id);
         if (!approval) continue;
+        s.approval_record = *approval;
         if (approval->status != ApprovalStatus::pending) {
           // Decided while no process held the run: apply the decision now.
           apply_decision(r, i, *approval, p);

@@ -214,6 +214,10 @@ steps:
   EXPECT_NE(r.output.find("plan (dry run, nothing was changed)"), std::string::npos);
   EXPECT_NE(r.output.find("\"method\":\"POST\""), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("tok-998877"), std::string::npos);
+  const auto junk = write("junk.yaml", "ads: {token: t, rate_limit: {per_second: 5abc}}\n");
+  auto bad_rate = flowpilot("run " + wf + " --dry-run --connections " + junk);
+  EXPECT_EQ(bad_rate.code, 2);
+  EXPECT_NE(bad_rate.output.find("rate_limit must look like"), std::string::npos) << bad_rate.output;
   auto missing = flowpilot("run " + wf + " --dry-run");
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.output.find("connection `ads` is not defined"), std::string::npos);

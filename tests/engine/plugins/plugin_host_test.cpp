@@ -111,7 +111,9 @@ TEST(PluginHostTest, SearchPathPutsTheBuiltinDirectoryFirstThenTheEnvironment) {
   ::setenv("FLOWPILOT_PLUGIN_PATH", "/opt/a:/opt/b", 1);
   auto dirs = plugin_search_path({"/etc/flowpilot/plugins"});
   ::unsetenv("FLOWPILOT_PLUGIN_PATH");
-  ASSERT_GE(dirs.size(), 3u);
+  ASSERT_EQ(dirs.size(), 4u);
+  EXPECT_EQ(dirs.front(), builtin_plugin_dir());
+  EXPECT_FALSE(dirs.front().empty()) << "the test binary sits next to the built-in plugins";
   EXPECT_EQ(dirs[dirs.size() - 3], "/opt/a");
   EXPECT_EQ(dirs[dirs.size() - 2], "/opt/b");
   EXPECT_EQ(dirs.back(), "/etc/flowpilot/plugins");

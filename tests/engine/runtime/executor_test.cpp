@@ -276,6 +276,20 @@ TEST_F(RuntimeTest, RejectionFailsTheRun) {
   EXPECT_THROW(executor_->decide(id, "approve", true, "x", ""), std::invalid_argument);
 }
 
+TEST_F(RuntimeTest, CancellingAParkedRunClosesItsApproval) {
+  auto wf = load(kApprovalYaml);
+  const auto id = start(wf);
+  ASSERT_EQ(executor_->wait(id, std::chrono::seconds(10)), RunStatus::running);
+  reopen();  // the approval is known only from the store now
+  executor_->cancel(id, "campaign ended");
+  ASSERT_EQ(executor_->wait(id, std::chrono::seconds(10)), RunStatus::cancelled);
+  auto approval = store_->get_approval(id, "approve");
+  ASSERT_TRUE(approval);
+  EXPECT_EQ(approval->status, ApprovalStatus::expired);
+  EXPECT_EQ(approval->comment, "campaign ended");
+  EXPECT_EQ(approval->message, "Pause 3 campaigns?");
+}
+
 TEST_F(RuntimeTest, ApprovalTimeoutFailsTheStep) {
   auto status = run_to_end(R"(
 id: approval-timeout
