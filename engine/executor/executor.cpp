@@ -171,6 +171,8 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
   }
 
   StartedRun start(RunRequest request);
+  void start_async(RunRequest request, Executor::StartCallback done);
+  StartedRun restart(const std::string& run_id, const std::string& from_step);
   bool resume(const std::string& run_id);
   std::size_t resume_all();
   void decide(const std::string& run_id, const std::string& step_id, bool approve,
@@ -190,6 +192,10 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
 
  private:
   RunPtr make_run(std::shared_ptr<const Workflow> workflow, RunRecord record);
+  RunRecord prepare_start(RunRequest& request, WriteBatch& batch);
+  StartedRun launch_started(std::shared_ptr<const Workflow> workflow, RunRecord record,
+                            const CommitResult& result);
+  void collect_events(const RunPtr& r, const WriteBatch& batch, std::vector<RunEvent>& out) const;
   void admit(const RunPtr& r);
   void activate_run(const RunPtr& r);
   void release_slot(const RunPtr& r);
@@ -453,6 +459,15 @@ scripting::Scope Executor::Impl::scope_for(const RunPtr& r, const json::value* i
 void Executor::Impl::commit(const RunPtr& r, Pending&& p) {
   if (p.batch.empty() && p.actions.empty()) return;
   ++r->pending_commits;
+  if (options_.on_event) {
+    std::vector<RunEvent> events;
+    collect_events(r, p.batch, events);
+    if (!events.empty()) {
+      p.actions.push_back([this, events = std::move(events)] {
+        for (const RunEvent& e : events) options_.on_event(e);
+      });
+    }
+  }
   auto actions = std::make_shared<std::vector<std::function<void()>>>(std::move(p.actions));
   std::weak_ptr<Impl> weak = weak_from_this();
   store_.submit(std::move(p.batch), [weak, r, actions](CommitResult result) {
@@ -502,7 +517,37 @@ RunPtr Executor::Impl::find_run(const std::string& run_id) const {
 
 // ---------------------------------------------------------------------------------------------
 
-StartedRun Executor::Impl::start(RunRequest request) {
+void Executor::Impl::collect_events(const RunPtr& r, const WriteBatch& batch,
+                                    std::vector<RunEvent>& out) const {
+  for (const WriteOp& op : batch.ops) {
+    if (const auto* o = std::get_if<PutRun>(&op)) {
+      RunEvent e;
+      e.kind = RunEvent::Kind::run;
+      e.run_id = o->record.id;
+      e.workflow_id = o->record.workflow_id;
+      e.status = std::string(to_string(o->record.status));
+      e.error = o->record.error;
+      e.started_at = o->record.started_at;
+      e.finished_at = o->record.finished_at;
+      out.push_back(std::move(e));
+    } else if (const auto* o = std::get_if<PutStep>(&op)) {
+      RunEvent e;
+      e.kind = RunEvent::Kind::step;
+      e.run_id = o->record.run_id;
+      e.workflow_id = r->record.workflow_id;
+      e.step_id = o->record.step_id;
+      e.index = o->record.index;
+      e.status = std::string(to_string(o->record.status));
+      e.attempt = o->record.attempt;
+      e.error = o->record.error;
+      e.started_at = o->record.started_at;
+      e.finished_at = o->record.finished_at;
+      out.push_back(std::move(e));
+    }
+  }
+}
+
+RunRecord Executor::Impl::prepare_start(RunRequest& request, WriteBatch& batch) {
   if (!request.workflow) throw std::invalid_argument("start: no workflow");
   const Workflow& wf = *request.workflow;
   RunRecord record;
@@ -515,23 +560,154 @@ StartedRun Executor::Impl::start(RunRequest request) {
   record.idempotency_key = std::move(request.idempotency_key);
   record.dry_run = request.dry_run;
   record.created_at = now_millis();
-
-  WriteBatch batch;
   batch.add(PutWorkflowVersion{{wf.id, wf.version, wf.source_format, wf.source_file,
                                 wf.source_text, record.created_at}});
   batch.add(CreateRun{record});
-  CommitResult result = store_.commit(std::move(batch));
-  if (result.error) std::rethrow_exception(result.error);
+  return record;
+}
+
+StartedRun Executor::Impl::launch_started(std::shared_ptr<const Workflow> workflow,
+                                          RunRecord record, const CommitResult& result) {
   if (!result.created_runs.empty() && !result.created_runs.front().created) {
     return {result.created_runs.front().run_id, false};
   }
-  RunPtr r = make_run(request.workflow, std::move(record));
+  RunPtr r = make_run(std::move(workflow), std::move(record));
+  if (options_.on_event) {
+    RunEvent e;
+    e.run_id = r->record.id;
+    e.workflow_id = r->record.workflow_id;
+    e.status = std::string(to_string(r->record.status));
+    options_.on_event(e);
+  }
   {
     std::lock_guard lock(runs_mu_);
     runs_[r->record.id] = r;
   }
   admit(r);
   return {r->record.id, true};
+}
+
+StartedRun Executor::Impl::start(RunRequest request) {
+  WriteBatch batch;
+  RunRecord record = prepare_start(request, batch);
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) std::rethrow_exception(result.error);
+  return launch_started(request.workflow, std::move(record), result);
+}
+
+void Executor::Impl::start_async(RunRequest request, Executor::StartCallback done) {
+  WriteBatch batch;
+  auto record = std::make_shared<RunRecord>(prepare_start(request, batch));
+  std::weak_ptr<Impl> weak = weak_from_this();
+  store_.submit(std::move(batch), [weak, record, workflow = request.workflow,
+                                   done = std::move(done)](CommitResult result) {
+    auto self = weak.lock();
+    if (result.error || !self || self->stopping_) {
+      // Without the executor the run is still durable and resumes on the next start.
+      StartedRun started{record->id, true};
+      if (!result.created_runs.empty()) {
+        started = {result.created_runs.front().run_id, result.created_runs.front().created};
+      }
+      done(result.error, started);
+      return;
+    }
+    // Admitting a run commits its next state; that must not happen on the writer thread, which
+    // would then wait for itself.
+    StartedRun started{record->id, true};
+    if (!result.created_runs.empty() && !result.created_runs.front().created) {
+      started = {result.created_runs.front().run_id, false};
+    } else {
+      asio::post(self->io_, [self, record, workflow, result] {
+        self->launch_started(workflow, std::move(*record), result);
+      });
+    }
+    done(nullptr, started);
+  });
+}
+
+StartedRun Executor::Impl::restart(const std::string& run_id, const std::string& from_step) {
+  auto original = store_.get_run(run_id);
+  if (!original) throw std::invalid_argument(fmt::format("no run `{}`", run_id));
+  if (!is_terminal(original->status) || find_run(run_id)) {
+    throw std::invalid_argument(fmt::format(
+        "run `{}` is {}; only a finished run can be retried or re-run", run_id,
+        to_string(original->status)));
+  }
+  auto version = store_.get_workflow_version(original->workflow_id, original->workflow_version);
+  std::shared_ptr<const Workflow> workflow = version ? resolver_(*version) : nullptr;
+  if (!workflow) {
+    throw std::invalid_argument(fmt::format(
+        "the definition run `{}` started with (workflow `{}` version {}) no longer loads", run_id,
+        original->workflow_id, original->workflow_version));
+  }
+  std::set<std::string> rerun;  // steps that run again besides those that did not succeed
+  std::set<std::string> on_failure;
+  for (const StepSpec& step : workflow->on_failure) on_failure.insert(step.id);
+  if (!from_step.empty()) {
+    const bool known = std::any_of(workflow->steps.begin(), workflow->steps.end(),
+                                   [&](const StepSpec& s) { return s.id == from_step; });
+    if (!known) {
+      throw std::invalid_argument(fmt::format("workflow `{}` has no step `{}`",
+                                              original->workflow_id, from_step));
+    }
+    // Dependents, transitively: steps are in dependency order, so one pass suffices only if
+    // they were declared that way; iterate to a fixed point instead of relying on it.
+    rerun.insert(from_step);
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const StepSpec& s : workflow->steps) {
+        if (rerun.count(s.id) != 0) continue;
+        for (const std::string& need : s.needs) {
+          if (rerun.count(need) != 0) {
+            rerun.insert(s.id);
+            grew = true;
+            break;
+          }
+        }
+      }
+    }
+  }
+  const auto steps = store_.get_steps(run_id);
+  std::set<std::string> kept;
+  for (const StepRecord& rec : steps) {
+    if (rec.index < 0 && rec.status == StepStatus::succeeded && rerun.count(rec.step_id) == 0 &&
+        on_failure.count(rec.step_id) == 0) {
+      kept.insert(rec.step_id);
+    }
+  }
+  if (from_step.empty() && original->status == RunStatus::succeeded) {
+    throw std::invalid_argument(
+        fmt::format("run `{}` succeeded: nothing failed to retry (re-run from a step instead)",
+                    run_id));
+  }
+  RunRecord record;
+  record.id = new_run_id();
+  record.workflow_id = original->workflow_id;
+  record.workflow_version = original->workflow_version;
+  record.status = RunStatus::queued;
+  record.inputs = original->inputs;
+  record.trigger = json::object{{"type", from_step.empty() ? "retry" : "rerun"},
+                                {"run_id", run_id},
+                                {"step", from_step.empty() ? json::value(nullptr)
+                                                           : json::value(from_step)},
+                                {"body", nullptr},
+                                {"headers", json::object()},
+                                {"query", json::object()}};
+  record.dry_run = original->dry_run;
+  record.rerun_of = run_id;
+  record.created_at = now_millis();
+  WriteBatch batch;
+  batch.add(CreateRun{record});
+  for (const StepRecord& rec : steps) {
+    if (kept.count(rec.step_id) == 0) continue;
+    StepRecord copy = rec;
+    copy.run_id = record.id;
+    batch.add(PutStep{std::move(copy)});
+  }
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) std::rethrow_exception(result.error);
+  resume(record.id);
+  return {record.id, true};
 }
 
 void Executor::Impl::admit(const RunPtr& r) {
@@ -1614,6 +1790,12 @@ Executor::Executor(Store& store, const StepRegistry& steps,
 Executor::~Executor() { impl_->shutdown(); }
 
 StartedRun Executor::start(RunRequest request) { return impl_->start(std::move(request)); }
+void Executor::start_async(RunRequest request, StartCallback done) {
+  impl_->start_async(std::move(request), std::move(done));
+}
+StartedRun Executor::restart(const std::string& run_id, const std::string& from_step) {
+  return impl_->restart(run_id, from_step);
+}
 bool Executor::resume(const std::string& run_id) { return impl_->resume(run_id); }
 std::size_t Executor::resume_all() { return impl_->resume_all(); }
 void Executor::decide(const std::string& run_id, const std::string& step_id, bool approve,

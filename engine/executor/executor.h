@@ -55,12 +55,32 @@ using SecretLookup = std::function<std::optional<std::string>(std::string_view n
 using ConnectionLookup =
     std::function<std::optional<boost::json::object>(std::string_view name)>;
 
+// A state change of a run or of one of its steps, reported once it is durable (for live updates
+// and metrics). Step events carry the step id and, for foreach items, the item index.
+struct RunEvent {
+  enum class Kind { run, step };
+  Kind kind = Kind::run;
+  std::string run_id;
+  std::string workflow_id;
+  std::string step_id;  // step events only
+  int index = -1;       // foreach item, or -1
+  std::string status;   // RunStatus or StepStatus name
+  int attempt = 0;
+  std::string error;
+  EpochMillis started_at = 0;
+  EpochMillis finished_at = 0;  // 0 while not finished
+};
+using RunEventListener = std::function<void(const RunEvent&)>;
+
 struct ExecutorOptions {
   std::size_t worker_threads = 0;        // 0: one per hardware thread
   int default_foreach_concurrency = 16;  // when a foreach step sets no `concurrency`
   ConnectionLookup connections;          // null: steps naming a connection fail
   // Caps for `lua` steps: the defaults, and the most a workflow's `limits:` may keep.
   scripting::Limits lua_limits{50'000'000, 64u << 20, std::chrono::milliseconds(10'000)};
+  // Called on an executor thread after each durable state change; must be quick and must not
+  // call back into the executor. Null: no events.
+  RunEventListener on_event;
 };
 
 
@@ -96,6 +116,23 @@ class Executor {
   // queues or skips it according to the workflow's concurrency policy. Returns once the run
   // record is durable.
   StartedRun start(RunRequest request);
+
+  // Like start(), without blocking: inputs are checked at once (InputError is thrown here), then
+  // `done` is called once the run record is durable (or with the store's error). `done` runs on
+  // the store's writer thread and must be quick.
+  using StartCallback = std::function<void(std::exception_ptr error, StartedRun run)>;
+  void start_async(RunRequest request, StartCallback done);
+
+  // Starts a new run of a finished run's workflow version with the same inputs, reusing the
+  // recorded outputs of some of its steps (DESIGN.md §6, "Restart"):
+  //   from_step empty: retry from the failed steps: every step that succeeded is kept, the others
+  //                    (failed, skipped, cancelled, never started) run again;
+  //   from_step set:   re-run from that step: it and every step that depends on it, directly or
+  //                    not, run again; the other steps that succeeded are kept.
+  // The new run's trigger is {type: "retry"|"rerun", run_id, step} and its rerun_of is run_id.
+  // Throws std::invalid_argument when the run does not exist, has not finished, names no such
+  // step, or (retry) has nothing that failed; StoreError when the store fails.
+  StartedRun restart(const std::string& run_id, const std::string& from_step);
 
   // Loads an unfinished run from the store and continues it. Returns false when the run does not
   // exist or has already finished.

@@ -974,6 +974,11 @@ bool Validator::read_lua_file(const json::value& v, const Context& c, const std:
     return false;
   }
   const std::string text(v.get_string());
+  if (!ctx_.allow_program_files) {
+    error(at(path), c.label("file") + " is only available to workflows read from a directory; "
+                                      "put the program inline with `code:`");
+    return false;
+  }
   const fs::path relative(text);
   if (relative.is_absolute() || relative.has_root_name() || relative.has_root_directory()) {
     error(at(path), c.label("file") + " must be relative to the workflow file's folder, not the "

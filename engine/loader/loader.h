@@ -50,6 +50,9 @@ struct LoadContext {
   const StepCatalog& catalog;
   const scripting::ExpressionEngine& expressions;
   LoadLimits limits{};
+  // Whether `lua` steps may read their program from a `file:` next to the workflow. Definitions
+  // that arrive over the API have no folder of their own: for them it is false.
+  bool allow_program_files = true;
 };
 
 // Reads and validates a file; the format follows the extension (.yaml / .yml / .lua).

@@ -45,7 +45,7 @@ constexpr std::chrono::milliseconds kFirstRetryDelay{25};
 
 constexpr std::string_view kRunColumns =
     "id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, error, "
-    "idempotency_key, dry_run, created_at, started_at, finished_at";
+    "idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of";
 constexpr std::string_view kStepColumns =
     "run_id, step_id, idx, status, attempt, output, error, item_count, started_at, finished_at, "
     "wake_at";
@@ -54,10 +54,12 @@ constexpr std::string_view kAttemptColumns =
 constexpr std::string_view kApprovalColumns =
     "run_id, step_id, status, message, comment, decided_by, created_at, decided_at, expires_at";
 
-#define FP_RUN_VALUES "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+#define FP_RUN_VALUES \
+  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 #define FP_RUN_INSERT                                                                          \
   "INSERT INTO runs(id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, " \
-  "error, idempotency_key, dry_run, created_at, started_at, finished_at) " FP_RUN_VALUES
+  "error, idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, "        \
+  "rerun_of) " FP_RUN_VALUES
 
 enum WriterStmt : std::size_t {
   kBegin,
@@ -73,6 +75,11 @@ enum WriterStmt : std::size_t {
   kPutAttempt,
   kAppendLog,
   kPutApproval,
+  kPutWorkflow,
+  kAppendRevision,
+  kDeleteWorkflow,
+  kDeleteRevisions,
+  kPutScheduleFired,
   kWriterStmtCount,
 };
 
@@ -94,7 +101,8 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "inputs = excluded.inputs, \"trigger\" = excluded.\"trigger\", outputs = excluded.outputs, "
     "error = excluded.error, idempotency_key = excluded.idempotency_key, "
     "dry_run = excluded.dry_run, created_at = excluded.created_at, "
-    "started_at = excluded.started_at, finished_at = excluded.finished_at",
+    "started_at = excluded.started_at, finished_at = excluded.finished_at, "
+    "trigger_type = excluded.trigger_type, rerun_of = excluded.rerun_of",
     "INSERT INTO steps(run_id, step_id, idx, status, attempt, output, error, item_count, "
     "started_at, finished_at, wake_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
     "ON CONFLICT(run_id, step_id, idx) DO UPDATE SET status = excluded.status, "
@@ -114,6 +122,18 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "message = excluded.message, comment = excluded.comment, decided_by = excluded.decided_by, "
     "created_at = excluded.created_at, decided_at = excluded.decided_at, "
     "expires_at = excluded.expires_at",
+    "INSERT INTO workflows(id, source, source_file, enabled, current_version, revision, "
+    "created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT(id) DO UPDATE SET source = excluded.source, source_file = excluded.source_file, "
+    "enabled = excluded.enabled, current_version = excluded.current_version, "
+    "revision = excluded.revision, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at",
+    "INSERT INTO workflow_revisions(workflow_id, revision, version, note, created_at) "
+    "VALUES(?1, ?2, ?3, ?4, ?5)",
+    "DELETE FROM workflows WHERE id = ?1",
+    "DELETE FROM workflow_revisions WHERE workflow_id = ?1",
+    "INSERT INTO schedules(schedule_key, fired_at) VALUES(?1, ?2) "
+    "ON CONFLICT(schedule_key) DO UPDATE SET fired_at = max(fired_at, excluded.fired_at)",
 };
 
 #undef FP_RUN_INSERT
@@ -183,6 +203,20 @@ RunRecord read_run(sqlite3_stmt* s) {
   r.created_at = column_int(s, 10);
   r.started_at = column_int(s, 11);
   r.finished_at = column_int(s, 12);
+  r.rerun_of = column_text(s, 14);
+  return r;
+}
+
+WorkflowRecord read_workflow(sqlite3_stmt* s) {
+  WorkflowRecord r;
+  r.id = column_text(s, 0);
+  r.source = column_text(s, 1);
+  r.source_file = column_text(s, 2);
+  r.enabled = column_int(s, 3) != 0;
+  r.current_version = column_text(s, 4);
+  r.revision = static_cast<int>(column_int(s, 5));
+  r.created_at = column_int(s, 6);
+  r.updated_at = column_int(s, 7);
   return r;
 }
 
@@ -273,6 +307,10 @@ class SqliteStore final : public Store {
   std::optional<ApprovalRecord> get_approval(const std::string& run_id,
                                              const std::string& step_id) override;
   std::vector<ApprovalRecord> list_approvals(std::optional<ApprovalStatus> status) override;
+  std::vector<WorkflowRecord> list_workflows() override;
+  std::optional<WorkflowRecord> get_workflow(const std::string& workflow_id) override;
+  std::vector<RevisionRecord> list_revisions(const std::string& workflow_id) override;
+  std::optional<EpochMillis> get_schedule_fired(const std::string& schedule_key) override;
   void flush() override;
 
  private:
@@ -630,6 +668,15 @@ void SqliteStore::bind_run(sqlite3_stmt* s, const RunRecord& r) {
   bind_int(s, 11, r.created_at);
   bind_int(s, 12, r.started_at);
   bind_int(s, 13, r.finished_at);
+  // Kept in its own column so that runs can be listed by trigger through an index.
+  std::string_view type = "manual";
+  if (const auto* obj = r.trigger.if_object()) {
+    if (const auto* t = obj->if_contains("type"); t != nullptr && t->is_string()) {
+      type = t->get_string();
+    }
+  }
+  bind_text(s, 14, type);
+  bind_text(s, 15, r.rerun_of);
 }
 
 void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
@@ -725,12 +772,49 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       bind_text(s, 5, r.source_text);
       bind_int(s, 6, r.created_at);
       step(s);
+    } else if (const auto* o = std::get_if<PutWorkflow>(&op)) {
+      const WorkflowRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutWorkflow].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.id);
+      bind_text(s, 2, r.source);
+      bind_text(s, 3, r.source_file);
+      bind_int(s, 4, r.enabled ? 1 : 0);
+      bind_text(s, 5, r.current_version);
+      bind_int(s, 6, r.revision);
+      bind_int(s, 7, r.created_at);
+      bind_int(s, 8, r.updated_at);
+      step(s);
+    } else if (const auto* o = std::get_if<AppendRevision>(&op)) {
+      const RevisionRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kAppendRevision].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.workflow_id);
+      bind_int(s, 2, r.revision);
+      bind_text(s, 3, r.version);
+      bind_text(s, 4, r.note);
+      bind_int(s, 5, r.created_at);
+      step(s);
+    } else if (const auto* o = std::get_if<DeleteWorkflow>(&op)) {
+      for (WriterStmt which : {kDeleteWorkflow, kDeleteRevisions}) {
+        sqlite3_stmt* s = writer_stmts_[which].get();
+        StmtReset reset(s);
+        bind_text(s, 1, o->workflow_id);
+        step(s);
+      }
+    } else if (const auto* o = std::get_if<PutScheduleFired>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kPutScheduleFired].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->schedule_key);
+      bind_int(s, 2, o->fired_at);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
     static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
         "PutWorkflowVersion", "CreateRun", "PutRun",     "PutStep",
-        "PutAttempt",         "AppendLog", "PutApproval"};
+        "PutAttempt",         "AppendLog", "PutApproval", "PutWorkflow",
+        "AppendRevision",     "DeleteWorkflow", "PutScheduleFired"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }
@@ -801,6 +885,9 @@ std::vector<RunRecord> SqliteStore::list_runs(const RunFilter& filter) {
   if (!filter.workflow_id.empty()) sql += " AND workflow_id = ?1";
   if (filter.status) sql += " AND status = ?2";
   if (!filter.before_id.empty()) sql += " AND id < ?3";
+  if (!filter.trigger_type.empty()) sql += " AND trigger_type = ?5";
+  if (filter.created_from > 0) sql += " AND created_at >= ?6";
+  if (filter.created_to > 0) sql += " AND created_at < ?7";
   sql += " ORDER BY id DESC LIMIT ?4";
   auto reader = acquire_reader();
   sqlite3_stmt* s = reader->stmt(sql);
@@ -809,6 +896,9 @@ std::vector<RunRecord> SqliteStore::list_runs(const RunFilter& filter) {
   if (filter.status) bind_text(s, 2, to_string(*filter.status));
   if (!filter.before_id.empty()) bind_text(s, 3, filter.before_id);
   bind_int(s, 4, filter.limit > 0 ? filter.limit : -1);  // LIMIT -1: no limit
+  if (!filter.trigger_type.empty()) bind_text(s, 5, filter.trigger_type);
+  if (filter.created_from > 0) bind_int(s, 6, filter.created_from);
+  if (filter.created_to > 0) bind_int(s, 7, filter.created_to);
   std::vector<RunRecord> runs;
   while (step(s)) runs.push_back(read_run(s));
   return runs;
@@ -896,6 +986,59 @@ std::vector<ApprovalRecord> SqliteStore::list_approvals(std::optional<ApprovalSt
   std::vector<ApprovalRecord> approvals;
   while (step(s)) approvals.push_back(read_approval(s));
   return approvals;
+}
+
+constexpr std::string_view kWorkflowColumns =
+    "id, source, source_file, enabled, current_version, revision, created_at, updated_at";
+
+std::vector<WorkflowRecord> SqliteStore::list_workflows() {
+  static const std::string sql = fmt::format("SELECT {} FROM workflows ORDER BY id", kWorkflowColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  std::vector<WorkflowRecord> out;
+  while (step(s)) out.push_back(read_workflow(s));
+  return out;
+}
+
+std::optional<WorkflowRecord> SqliteStore::get_workflow(const std::string& workflow_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM workflows WHERE id = ?1", kWorkflowColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, workflow_id);
+  if (!step(s)) return std::nullopt;
+  return read_workflow(s);
+}
+
+std::vector<RevisionRecord> SqliteStore::list_revisions(const std::string& workflow_id) {
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(
+      "SELECT workflow_id, revision, version, note, created_at FROM workflow_revisions "
+      "WHERE workflow_id = ?1 ORDER BY revision DESC");
+  StmtReset reset(s);
+  bind_text(s, 1, workflow_id);
+  std::vector<RevisionRecord> out;
+  while (step(s)) {
+    RevisionRecord r;
+    r.workflow_id = column_text(s, 0);
+    r.revision = static_cast<int>(column_int(s, 1));
+    r.version = column_text(s, 2);
+    r.note = column_text(s, 3);
+    r.created_at = column_int(s, 4);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<EpochMillis> SqliteStore::get_schedule_fired(const std::string& schedule_key) {
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt("SELECT fired_at FROM schedules WHERE schedule_key = ?1");
+  StmtReset reset(s);
+  bind_text(s, 1, schedule_key);
+  if (!step(s)) return std::nullopt;
+  return column_int(s, 0);
 }
 
 }  // namespace

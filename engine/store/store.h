@@ -73,6 +73,7 @@ struct RunRecord {
   std::string error;
   std::string idempotency_key;  // empty: none
   bool dry_run = false;
+  std::string rerun_of;  // the run this one retries or re-runs; empty: none
   EpochMillis created_at = 0;
   EpochMillis started_at = 0;
   EpochMillis finished_at = 0;
@@ -129,6 +130,28 @@ struct ApprovalRecord {
   EpochMillis expires_at = 0;  // 0: never
 };
 
+// A workflow the server knows by id: defined through the API, or found in a watched directory.
+// Its definitions live in workflow_versions (by content hash); `revision` counts the changes of
+// what is current, and each change is a RevisionRecord, so history and rollback survive restarts.
+struct WorkflowRecord {
+  std::string id;
+  std::string source;  // "api", or "file" for a workflow read from a watched directory
+  std::string source_file;  // the file, for source "file"
+  bool enabled = true;
+  std::string current_version;
+  int revision = 0;
+  EpochMillis created_at = 0;
+  EpochMillis updated_at = 0;
+};
+
+struct RevisionRecord {
+  std::string workflow_id;
+  int revision = 1;
+  std::string version;  // the workflow_versions row this revision made current
+  std::string note;     // "created", "updated", "rolled back to revision 2", "file changed"
+  EpochMillis created_at = 0;
+};
+
 // Write operations. Put* insert or replace by primary key.
 struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absent
 struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
@@ -137,9 +160,16 @@ struct PutStep { StepRecord record; };
 struct PutAttempt { AttemptRecord record; };
 struct AppendLog { LogRecord record; };
 struct PutApproval { ApprovalRecord record; };
+struct PutWorkflow { WorkflowRecord record; };
+struct AppendRevision { RevisionRecord record; };  // fails if (workflow_id, revision) exists
+// Removes the workflow and its revisions; its versions stay, since runs refer to them.
+struct DeleteWorkflow { std::string workflow_id; };
+// The last tick a cron schedule fired (UTC), written with the run the tick created.
+struct PutScheduleFired { std::string schedule_key; EpochMillis fired_at = 0; };
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
-                             PutApproval>;
+                             PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
+                             PutScheduleFired>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -161,6 +191,9 @@ using CommitCallback = std::function<void(CommitResult)>;
 struct RunFilter {
   std::string workflow_id;            // empty: any
   std::optional<RunStatus> status;    // nullopt: any
+  std::string trigger_type;           // "manual", "webhook", "cron", "api", "retry"...; empty: any
+  EpochMillis created_from = 0;       // created_at >= this; 0: no bound
+  EpochMillis created_to = 0;         // created_at < this; 0: no bound
   std::string before_id;              // cursor: runs with id < before_id (ids sort by time)
   int limit = 50;
 };
@@ -189,6 +222,12 @@ class Store {
   virtual std::optional<ApprovalRecord> get_approval(const std::string& run_id,
                                                      const std::string& step_id) = 0;
   virtual std::vector<ApprovalRecord> list_approvals(std::optional<ApprovalStatus> status) = 0;
+
+  virtual std::vector<WorkflowRecord> list_workflows() = 0;  // by id
+  virtual std::optional<WorkflowRecord> get_workflow(const std::string& workflow_id) = 0;
+  // Newest first.
+  virtual std::vector<RevisionRecord> list_revisions(const std::string& workflow_id) = 0;
+  virtual std::optional<EpochMillis> get_schedule_fired(const std::string& schedule_key) = 0;
 
   // Blocks until every batch submitted before the call is durable.
   virtual void flush() = 0;

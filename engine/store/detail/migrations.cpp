@@ -93,8 +93,40 @@ CREATE TABLE approvals(
 CREATE INDEX approvals_by_status ON approvals(status, created_at);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// The server: workflows known by id with their revision history, the trigger type of runs (for
+// filtering), run lineage (retries and re-runs), and the last tick each cron schedule fired.
+constexpr const char* kV2 = R"sql(
+ALTER TABLE runs ADD COLUMN trigger_type TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE runs ADD COLUMN rerun_of TEXT NOT NULL DEFAULT '';
+UPDATE runs SET trigger_type = coalesce(json_extract("trigger", '$.type'), 'manual');
+CREATE INDEX runs_by_trigger ON runs(trigger_type, id);
+
+CREATE TABLE workflows(
+  id TEXT PRIMARY KEY NOT NULL,
+  source TEXT NOT NULL,
+  source_file TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  current_version TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+
+CREATE TABLE workflow_revisions(
+  workflow_id TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  note TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(workflow_id, revision)) WITHOUT ROWID;
+
+CREATE TABLE schedules(
+  schedule_key TEXT PRIMARY KEY NOT NULL,
+  fired_at INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, kV1},
+    {2, kV2},
 }};
 
 int current_version(sqlite3* db) {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@ namespace flowpilot::engine::testing {
 // with: {fail_until: N}   fails attempts 1..N (retryable unless retryable: false)
 //       {sleep_ms: N}     completes after N ms without holding a thread (cancellable)
 //       {hold: true}      never completes (until cancelled)
+//       {fail_while_flag: true}  fails (not retryable) while the test has set fail_flag
 //       anything else     echoed back as the output
 class ProbeStep final : public StepHandler {
  public:
@@ -60,6 +62,11 @@ class ProbeStep final : public StepHandler {
     const std::int64_t fail_until = get_int("fail_until");
     const std::int64_t sleep_ms = get_int("sleep_ms");
     const bool hold = in != nullptr && in->contains("hold");
+    if (in != nullptr && in->contains("fail_while_flag") && fail_flag.load()) {
+      --running_;
+      call->fail({"flag is set", false, std::nullopt});
+      return;
+    }
     if (fail_until >= call->attempt()) {
       bool retryable = true;
       if (in != nullptr && in->contains("retryable")) retryable = in->at("retryable").as_bool();
@@ -94,6 +101,7 @@ class ProbeStep final : public StepHandler {
     return calls_;
   }
   int max_running() const { return max_running_.load(); }
+  std::atomic<bool> fail_flag{false};
 
  private:
   StepDescriptor descriptor_;
