@@ -66,7 +66,9 @@ AppContext::AppContext(const CommonOptions& options)
     throw UsageError(std::string("FLOWPILOT_HTTP_ALLOW_NETWORKS: ") + e.what());
   }
   plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
-  refusals_ = plugins_->load_directories(engine::plugin_search_path(), registry_);
+  std::vector<std::filesystem::path> configured(options_.plugin_paths.begin(),
+                                                options_.plugin_paths.end());
+  refusals_ = plugins_->load_directories(engine::plugin_search_path(configured), registry_);
   for (const auto& refusal : refusals_) {
     std::cerr << "flowpilot: plugin not loaded: " << refusal.to_string() << "\n";
   }
@@ -156,6 +158,9 @@ engine::Store& AppContext::store() {
   if (!store_) {
     engine::SqliteStoreOptions options;
     options.path = options_.db_path.empty() ? default_db_path() : options_.db_path;
+    options.durability =
+        options_.relaxed_durability ? engine::Durability::relaxed : engine::Durability::full;
+    options.on_commit = options_.on_commit;
     try {
       store_ = engine::open_sqlite_store(options);
     } catch (const engine::StoreError& e) {
@@ -167,13 +172,18 @@ engine::Store& AppContext::store() {
 
 engine::Executor& AppContext::executor() {
   if (!executor_) {
-    auto resolver = [this](const engine::WorkflowVersionRecord& version)
-        -> std::shared_ptr<const engine::Workflow> {
-      auto result = engine::load_workflow_source(version.source_text, version.source_file,
-                                                 version.format, load_context());
-      return result.workflow;
-    };
+    engine::WorkflowResolver resolver = resolver_;
+    if (!resolver) {
+      resolver = [this](const engine::WorkflowVersionRecord& version)
+          -> std::shared_ptr<const engine::Workflow> {
+        auto result = engine::load_workflow_source(version.source_text, version.source_file,
+                                                   version.format, load_context());
+        return result.workflow;
+      };
+    }
     engine::ExecutorOptions options;
+    options.worker_threads = options_.worker_threads;
+    options.on_event = options_.on_event;
     // The operator's caps for lua steps (defaults and maxima; a workflow may only lower them).
     auto env_number = [](const char* name, std::uint64_t fallback) -> std::uint64_t {
       const char* v = std::getenv(name);

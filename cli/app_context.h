@@ -10,7 +10,9 @@
 #include "engine/store/store.h"
 #include "scripting/expression.h"
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +24,12 @@ struct CommonOptions {
   std::string db_path;           // --db, FLOWPILOT_DB, default ./flowpilot.db
   std::string secrets_file;      // --secrets: YAML or JSON mapping NAME: value
   std::string connections_file;  // --connections: YAML mapping name: {credential fields}
+  // The server's settings; the other commands keep the defaults.
+  std::vector<std::string> plugin_paths;  // searched after the built-in directory
+  bool relaxed_durability = false;        // synchronous=NORMAL (explicit opt-in)
+  std::size_t worker_threads = 0;         // 0: one per core
+  engine::RunEventListener on_event;
+  std::function<void(std::chrono::duration<double>, std::size_t)> on_commit;
 };
 
 // Thrown for problems the user can fix (bad file, missing run); main prints it and exits 2.
@@ -39,6 +47,12 @@ class AppContext {
   engine::LoadContext load_context() const { return {registry_, *expressions_, {}}; }
   engine::Store& store();
   engine::Executor& executor();
+  // Replaces how stored definitions are loaded back (the server's catalog caches them). Call
+  // before the first executor().
+  void set_resolver(engine::WorkflowResolver resolver) { resolver_ = std::move(resolver); }
+  const engine::HttpClient& http() const { return *http_; }
+  // Stops the executor now rather than at destruction, while what its resolver uses still lives.
+  void stop_executor() { executor_.reset(); }
 
   std::optional<std::string> secret(std::string_view name) const;
   const engine::PluginHost& plugins() const { return *plugins_; }
@@ -53,6 +67,7 @@ class AppContext {
   std::unique_ptr<scripting::ExpressionEngine> expressions_;
   std::map<std::string, std::string, std::less<>> secrets_;
   std::map<std::string, boost::json::object, std::less<>> connections_;
+  engine::WorkflowResolver resolver_;
   std::unique_ptr<engine::Store> store_;
   std::unique_ptr<engine::Executor> executor_;
 };

@@ -1,14 +1,30 @@
-// `flowpilot serve`: the HTTP server over the store in --data-dir (DESIGN.md §9).
+// `flowpilot serve`: the server (DESIGN.md §8-9). Wires the store, the catalog of workflows (the
+// API's and the watched directories'), the executor, the cron scheduler, the webhook receiver,
+// live events, metrics and the REST API onto one HTTP server.
 //
 // Signals: SIGINT and SIGTERM are blocked in every thread before any thread starts, and the main
 // thread collects them with sigwait(). No signal handler runs at all, so nothing unsafe can happen
-// in one; the graceful stop then runs as ordinary code on the main thread.
+// in one; the graceful stop then runs as ordinary code on the main thread, in this order: no new
+// cron firings, no new HTTP requests (those in flight finish, event streams close), no more
+// directory scans, then the executor stops: steps still running stay recorded as running and
+// start again, with the same idempotency keys, when the server next starts.
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "cli/serve_config.h"
+#include "cli/server_log.h"
+#include "engine/catalog/workflow_catalog.h"
+#include "engine/scheduler/cron_scheduler.h"
+#include "engine/schedule/cron.h"
+#include "web/api.h"
+#include "web/live_events.h"
+#include "web/observability.h"
 #include "web/routes.h"
 #include "web/server.h"
+#include "web/webhooks.h"
 
-#include <algorithm>
+#include <boost/json.hpp>
+
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -20,19 +36,13 @@ namespace flowpilot::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ServeArgs {
-  std::string listen = "127.0.0.1:8080";
-  std::string data_dir = "flowpilot-data";
-  std::vector<std::string> workflow_dirs;
-  int threads = 2;
-};
+namespace json = boost::json;
 
 // "HOST:PORT" or "[IPv6]:PORT" -> address and port; "localhost" means 127.0.0.1.
 void parse_listen(const std::string& text, web::ServerOptions& options) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    throw UsageError("--listen `" + text + "` must look like HOST:PORT, e.g. 127.0.0.1:8080");
+    throw UsageError("listen `" + text + "` must look like HOST:PORT, e.g. 127.0.0.1:8080");
   }
   std::string host = text.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -49,42 +59,85 @@ void parse_listen(const std::string& text, web::ServerOptions& options) {
     port = 65536;
   }
   if (port > 65535) {
-    throw UsageError("--listen `" + text + "`: the port must be a number from 0 to 65535");
+    throw UsageError("listen `" + text + "`: the port must be a number from 0 to 65535");
   }
   options.address = host;
   options.port = static_cast<std::uint16_t>(port);
 }
 
-// Validates every workflow file of each directory and prints the problems of each bad file to
-// stderr; a bad file does not stop the server. Returns how many files were invalid.
-int check_workflow_dirs(const std::vector<std::string>& dirs, const AppContext& context) {
-  int invalid = 0;
-  for (const auto& dir : dirs) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw UsageError("--workflows `" + dir + "` is not a directory");
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const auto ext = entry.path().extension();
-      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".lua")) {
-        files.push_back(entry.path());
+// The executor's events go to several listeners that exist only after the executor does.
+struct EventFanout {
+  std::atomic<web::LiveEvents*> live{nullptr};
+  std::atomic<web::WebhookReceiver*> webhooks{nullptr};
+  std::atomic<web::ServerMetrics*> metrics{nullptr};
+
+  void operator()(const engine::RunEvent& e) const {
+    if (auto* m = metrics.load()) m->observe_event(e);
+    if (auto* w = webhooks.load()) w->on_event(e);
+    if (auto* l = live.load()) l->publish(e);
+    if (e.kind == engine::RunEvent::Kind::run) {
+      if (e.error.empty()) {
+        log_fields(spdlog::level::info, "run " + e.status,
+                   {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status}});
+      } else {
+        log_fields(spdlog::level::info, "run " + e.status,
+                   {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status},
+                    {"error", e.error}});
       }
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-      auto result = engine::load_workflow_file(file, context.load_context());
-      if (result.ok()) continue;
-      ++invalid;
-      for (const auto& d : result.diagnostics) std::cerr << d.to_string() << "\n";
+    } else if (log_enabled(spdlog::level::debug)) {
+      log_fields(spdlog::level::debug, "step " + e.status,
+                 {{"run_id", e.run_id},
+                  {"workflow_id", e.workflow_id},
+                  {"step_id", e.index >= 0 ? e.step_id + "[" + std::to_string(e.index) + "]"
+                                           : e.step_id},
+                  {"status", e.status},
+                  {"attempt", std::to_string(e.attempt)},
+                  {"error", e.error}});
     }
   }
-  return invalid;
+};
+
+std::vector<engine::ScheduleSpec> schedules_of(const engine::WorkflowCatalog& catalog) {
+  std::vector<engine::ScheduleSpec> specs;
+  for (const auto& route : catalog.cron_triggers()) {
+    auto expression = engine::CronExpression::parse(route.trigger.expression);
+    if (!expression) continue;  // validation refuses these; nothing to schedule
+    specs.push_back(engine::ScheduleSpec{route.key, *expression, route.trigger.timezone,
+                                         route.trigger.catch_up});
+  }
+  return specs;
 }
 
-int serve(const ServeArgs& args) {
+void report_problems(const engine::WorkflowCatalog& catalog) {
+  for (const auto& problem : catalog.problems()) {
+    for (const auto& d : problem.diagnostics) {
+      log_fields(spdlog::level::warn, "workflow file not loaded: " + d.to_string(),
+                 {{"file", problem.file}});
+    }
+  }
+}
+
+int serve(const ServeConfigFlags& flags) {
+  const ServeConfig config = load_serve_config(flags);
+  if (flags.print_config) {
+    std::cout << render_effective_config(config);
+    return kExitOk;
+  }
+  configure_server_log(config.log_format, config.log_level);
+
   web::ServerOptions options;
-  parse_listen(args.listen, options);
-  if (args.threads < 1) throw UsageError("--threads must be at least 1");
-  options.threads = args.threads;
+  parse_listen(config.listen, options);
+  options.threads = config.http_threads;
+  options.max_body_bytes = config.max_body_bytes;
+  options.max_header_bytes = config.max_header_bytes;
+  options.read_timeout = config.read_timeout;
+  options.max_connections = static_cast<std::size_t>(config.max_connections);
+  options.shutdown_timeout = config.shutdown_timeout;
+  auto sqlite_path = config.sqlite_path();
+  if (!sqlite_path) {
+    throw UsageError("store `" + mask_store_url(config.store_url()) +
+                     "`: this build stores runs in SQLite only (sqlite://PATH)");
+  }
 
   // Block before any thread exists (the executor's, the store's, the server's): threads inherit
   // the mask, so the signals stay pending until sigwait below takes them.
@@ -95,22 +148,108 @@ int serve(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::error_code ec;
-  fs::create_directories(args.data_dir, ec);
-  if (ec) {
-    throw UsageError("cannot create --data-dir `" + args.data_dir + "`: " + ec.message());
+  fs::create_directories(config.data_dir, ec);
+  if (ec) throw UsageError("cannot create data_dir `" + config.data_dir + "`: " + ec.message());
+  for (const auto& dir : config.workflow_dirs) {
+    if (!fs::is_directory(dir, ec)) throw UsageError("workflow directory `" + dir + "` is not a directory");
   }
-  CommonOptions common;
-  common.db_path = (fs::path(args.data_dir) / "flowpilot.db").string();
-  AppContext context(common);
-  check_workflow_dirs(args.workflow_dirs, context);
 
+  web::metrics::Registry registry;
+  web::ServerMetrics server_metrics(registry);
+  EventFanout fanout;
+  fanout.metrics = &server_metrics;
+
+  CommonOptions common;
+  common.db_path = *sqlite_path;
+  common.secrets_file = config.secrets_file;
+  common.connections_file = config.connections_file;
+  common.plugin_paths = config.plugin_paths;
+  common.relaxed_durability = config.durability == Durability::kRelaxed;
+  common.worker_threads = static_cast<std::size_t>(config.worker_threads);
+  common.on_event = [&fanout](const engine::RunEvent& e) { fanout(e); };
+  common.on_commit = [&server_metrics](std::chrono::duration<double> s, std::size_t n) {
+    server_metrics.observe_commit(s, n);
+  };
+  AppContext context(common);
   engine::Store& store = context.store();
-  const std::size_t resumed = context.executor().resume_all();
-  if (resumed > 0) std::cerr << "flowpilot: resumed " << resumed << " unfinished run(s)\n";
+
+  std::vector<fs::path> dirs(config.workflow_dirs.begin(), config.workflow_dirs.end());
+  engine::WorkflowCatalog catalog(store, context.load_context(), dirs);
+  context.set_resolver([&catalog](const engine::WorkflowVersionRecord& v) {
+    return catalog.resolve(v);
+  });
+  catalog.load();
+  report_problems(catalog);
+
+  engine::Executor& executor = context.executor();
+  server_metrics.set_sources(&executor, &context.http());
+  const std::size_t resumed = executor.resume_all();
+  if (resumed > 0) {
+    log_fields(spdlog::level::info, "resumed unfinished runs", {{"count", std::to_string(resumed)}});
+  }
+
+  // Cron: a tick's run and the record that it fired are written together, and the tick's id is
+  // the run's idempotency key, so a restart within a tick cannot fire it twice.
+  engine::SchedulerHooks hooks;
+  hooks.last_fired = [&store](const std::string& key) -> std::optional<std::chrono::sys_seconds> {
+    auto at = store.get_schedule_fired(key);
+    if (!at) return std::nullopt;
+    return std::chrono::sys_seconds(std::chrono::seconds(*at / 1000));
+  };
+  hooks.fire = [&catalog, &executor](const engine::Firing& firing) {
+    const std::string workflow_id = firing.schedule_key.substr(0, firing.schedule_key.rfind('#'));
+    auto entry = catalog.get(workflow_id);
+    if (!entry) return;  // removed since: nothing to run
+    engine::RunRequest run;
+    run.workflow = entry->workflow;
+    run.idempotency_key = "cron:" + firing.firing_id;
+    run.trigger = json::object{{"type", "cron"},
+                               {"schedule", firing.schedule_key},
+                               {"scheduled_for", engine::format_iso8601(firing.scheduled_for, "UTC")},
+                               {"catch_up", firing.catch_up},
+                               {"body", nullptr},
+                               {"headers", json::object()},
+                               {"query", json::object()}};
+    run.also_write.push_back(engine::PutScheduleFired{
+        firing.schedule_key,
+        static_cast<engine::EpochMillis>(firing.scheduled_for.time_since_epoch().count()) * 1000});
+    const auto started = executor.start(std::move(run));
+    log_fields(spdlog::level::info, "cron fired",
+               {{"schedule", firing.schedule_key}, {"run_id", started.run_id},
+                {"firing_id", firing.firing_id}});
+  };
+  engine::CronSchedulerOptions scheduler_options;
+  scheduler_options.warn = [](std::string message) {
+    log_fields(spdlog::level::warn, message, {});
+  };
+  engine::CronScheduler scheduler(hooks, scheduler_options);
+  scheduler.set_schedules(schedules_of(catalog));
+  catalog.set_listener([&scheduler, &catalog] {
+    report_problems(catalog);
+    try {
+      scheduler.set_schedules(schedules_of(catalog));
+    } catch (const std::exception& e) {
+      log_fields(spdlog::level::err, std::string("cron schedules not updated: ") + e.what(), {});
+    }
+  });
+
+  web::LiveEvents live_events;
+  fanout.live = &live_events;
+  web::WebhookOptions webhook_options;
+  webhook_options.rate = config.webhook_rate;
+  webhook_options.burst = config.webhook_burst;
+  webhook_options.result_timeout = config.result_timeout;
+  web::WebhookReceiver webhooks(
+      web::WebhookServices{catalog, executor, store, context.expressions(),
+                           [&context](std::string_view name) { return context.secret(name); },
+                           &registry},
+      webhook_options);
+  fanout.webhooks = &webhooks;
 
   web::Router router;
   web::add_health_routes(router, [&store] {
     // A point read of a run that cannot exist: cheap, and fails if the database does not answer.
+    // Migrations ran when the store opened, so an answering store is a migrated one.
     try {
       (void)store.get_run("readyz-probe");
       return true;
@@ -118,6 +257,20 @@ int serve(const ServeArgs& args) {
       return false;
     }
   });
+  server_metrics.add_route(router, config.metrics_token);
+  web::ApiServices api{store,   executor,          catalog, context.registry(),
+                       &context.plugins(), context.load_context(), &live_events};
+  web::add_api_routes(router, api);
+  webhooks.add_routes(router);
+  router.set_observer([&server_metrics](const web::RequestSummary& r) {
+    server_metrics.observe_request(r);
+    if (log_enabled(spdlog::level::debug)) {
+      log_fields(spdlog::level::debug, "http request",
+                 {{"method", r.method_text}, {"path", r.path}, {"status", std::to_string(r.status)},
+                  {"request_id", r.request_id}});
+    }
+  });
+
   web::HttpServer server(options, router);
   std::uint16_t port = 0;
   try {
@@ -125,36 +278,35 @@ int serve(const ServeArgs& args) {
   } catch (const std::exception& e) {
     throw UsageError(e.what());
   }
+  scheduler.start();
+  catalog.start_watching(config.watch_interval);
   const bool v6 = options.address.find(':') != std::string::npos;
   std::cout << "flowpilot serving on http://" << (v6 ? "[" : "") << options.address
             << (v6 ? "]" : "") << ":" << port << std::endl;
 
   int received = 0;
   sigwait(&signals, &received);
-  std::cerr << "flowpilot: received " << (received == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", stopping\n";
+  log_fields(spdlog::level::info, "stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  scheduler.stop();
+  live_events.close_all();
   server.stop();
-  // The executor (owned by `context`) stops next; runs still in progress stay unfinished in the
-  // store and resume on the next start.
+  catalog.stop_watching();
+  fanout.webhooks = nullptr;
+  fanout.live = nullptr;
+  // Runs still in progress stay unfinished in the store and resume on the next start.
+  context.stop_executor();
   return kExitOk;
 }
 
 }  // namespace
 
 void add_serve_command(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("serve", "Run the HTTP server (health and readiness for now)");
-  auto args = std::make_shared<ServeArgs>();
-  cmd->add_option("--listen", args->listen,
-                  "HOST:PORT to listen on; port 0 picks a free port, printed on start")
-      ->capture_default_str();
-  cmd->add_option("--data-dir", args->data_dir,
-                  "Directory of the server's data; the database is DIR/flowpilot.db")
-      ->capture_default_str();
-  cmd->add_option("--workflows", args->workflow_dirs,
-                  "Directory of workflow files (*.yaml, *.yml, *.lua); repeatable. Every file is "
-                  "validated at start and each bad file's problems are printed to stderr");
-  cmd->add_option("--threads", args->threads, "Threads serving HTTP")->capture_default_str();
-  cmd->callback([args, &exit_code] { exit_code = serve(*args); });
+  auto* cmd = app.add_subcommand(
+      "serve", "Run the server: REST API, webhooks, cron schedules, live events, metrics");
+  auto flags = add_serve_config_flags(*cmd);
+  cmd->footer("Every setting can also come from --config FILE or a FLOWPILOT_* environment "
+              "variable; see docs/configuration.md. --print-config shows the result.");
+  cmd->callback([flags, &exit_code] { exit_code = serve(*flags); });
 }
 
 }  // namespace flowpilot::cli

@@ -6,17 +6,22 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +37,15 @@ using tcp = net::ip::tcp;
 
 class Session;
 
+// Replies and stream sinks may outlive the server: a handler can keep a Reply, a producer a
+// StreamSink, for as long as it likes. Everything they post to a session goes through this gate,
+// which stop() closes once the io threads are joined, so nothing is ever posted to an io_context
+// that is being destroyed.
+struct PostGate {
+  std::mutex mutex;
+  bool open = true;  // guarded by mutex
+};
+
 // What sessions share with the server. Declared before the io_context in Impl so that it outlives
 // the sessions the io_context destroys with its pending handlers.
 struct ServerCore {
@@ -40,6 +54,7 @@ struct ServerCore {
   ServerOptions options;
   const Router& router;
   std::atomic<bool> stopping{false};
+  std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
   std::mutex mutex;
   std::condition_variable drained;                                  // sessions became empty
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mutex
@@ -47,16 +62,100 @@ struct ServerCore {
 
 // How long an error response's connection keeps reading (and discarding) before it closes.
 constexpr auto kLingerTime = std::chrono::seconds(1);
+// Bytes a stream may have queued and not yet written before it is closed: a client that stops
+// reading must not make the server buffer without bound.
+constexpr std::size_t kMaxUnsentStreamBytes = 1024 * 1024;
 
 bool is_http_parse_error(const beast::error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_method).category();
 }
+
+// The StreamSink of one streamed response. Producers call it from any thread; the session takes
+// the queued bytes on its strand. `unsent_` counts queued bytes plus those being written, so the
+// cap covers data stuck in a write to a client that does not read.
+class SessionSink final : public StreamSink {
+ public:
+  struct Taken {
+    std::string bytes;
+    bool closed = false;   // no more bytes will come
+    bool aborted = false;  // drop the connection without writing what is queued
+  };
+
+  // `request_flush` asks the session to call take() on its strand; it is called without the
+  // sink's lock held, since posting takes the gate's lock and a session's destructor takes ours.
+  explicit SessionSink(std::function<void()> request_flush)
+      : request_flush_(std::move(request_flush)) {}
+
+  bool write(std::string bytes) override {
+    bool accepted = false;
+    bool flush = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return false;
+      if (unsent_ + bytes.size() > kMaxUnsentStreamBytes) {
+        closed_ = aborted_ = true;
+      } else {
+        accepted = true;
+        unsent_ += bytes.size();
+        pending_ += bytes;
+      }
+      flush = !flush_requested_;
+      flush_requested_ = true;
+    }
+    if (flush) request_flush_();
+    return accepted;
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      if (flush_requested_) return;
+      flush_requested_ = true;
+    }
+    request_flush_();
+  }
+
+  bool closed() const override {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
+  // The session's side, on its strand.
+  Taken take() {
+    std::lock_guard lock(mutex_);
+    flush_requested_ = false;
+    Taken taken{std::move(pending_), closed_, aborted_};
+    pending_.clear();
+    return taken;
+  }
+  void sent(std::size_t bytes) {
+    std::lock_guard lock(mutex_);
+    unsent_ -= std::min(bytes, unsent_);
+  }
+  // The connection is gone or being dropped: refuse further writes.
+  void abort() {
+    std::lock_guard lock(mutex_);
+    closed_ = aborted_ = true;
+  }
+
+ private:
+  const std::function<void()> request_flush_;
+  mutable std::mutex mutex_;
+  std::string pending_;           // guarded by mutex_
+  std::size_t unsent_ = 0;        // guarded by mutex_
+  bool closed_ = false;           // guarded by mutex_
+  bool aborted_ = false;          // guarded by mutex_
+  bool flush_requested_ = false;  // guarded by mutex_; a flush is posted and has not taken yet
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {}
 
   ~Session() {
+    if (sink_) sink_->abort();
     std::lock_guard lock(core_.mutex);
     core_.sessions.erase(this);
     if (core_.sessions.empty()) core_.drained.notify_all();
@@ -75,21 +174,48 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Runs on the session's strand (posted by stop()).
+  // Runs on the session's strand (posted by stop()). Streams end at once: they never finish on
+  // their own, and the server must not wait shutdown_timeout for them.
   void close_if_idle() {
+    if (sink_) return close();
     const bool partial = buffer_.size() > 0 || (parser_ && parser_->got_some());
     if (reading_ && !partial) close();
   }
 
+  // On the strand. Also gives up on a reply still to come: it will be dropped.
   void close() {
+    closed_ = true;
+    awaiting_self_.reset();
+    if (sink_) sink_->abort();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
+  // Called by stop() once the io threads are joined and the gate is closed, so nothing else runs
+  // on this session: breaks the self-reference of a session still waiting for a reply.
+  void abandon() {
+    awaiting_self_.reset();
+    if (sink_) sink_->abort();
+  }
+
   net::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
+  // Runs `fn(session)` on the session's strand, unless the server has stopped or the session is
+  // gone, in which case `fn` is dropped. Safe from any thread, at any time.
+  template <typename Fn>
+  static void post_to(const std::shared_ptr<PostGate>& gate, const std::weak_ptr<Session>& weak,
+                      Fn fn) {
+    std::shared_ptr<Session> session;  // declared first, released last: ~Session takes locks
+    std::lock_guard lock(gate->mutex);
+    if (!gate->open) return;
+    session = weak.lock();
+    if (!session) return;
+    auto executor = session->executor();
+    net::post(executor, [session, fn = std::move(fn)]() mutable { fn(*session); });
+  }
+
   void read_request() {
     if (core_.stopping) return close();
     parser_.emplace();
@@ -134,12 +260,32 @@ class Session : public std::enable_shared_from_this<Session> {
     Request request = make_request(std::string_view(message.method_string()),
                                    std::string_view(message.target()), std::move(headers),
                                    std::move(message.body()));
-    Response response;
+    // Nothing else holds the session while the handler works (no socket operation is pending),
+    // so it holds itself until the reply comes or it is closed. The reply only has a weak_ptr:
+    // it may be called long after the session, or the server, is gone.
+    awaiting_self_ = shared_from_this();
+    auto replied = std::make_shared<std::atomic<bool>>(false);
+    Reply reply = [gate = core_.gate, weak = weak_from_this(), replied, version, keep_alive,
+                   head](Response response) {
+      if (replied->exchange(true)) return;
+      post_to(gate, weak, [response = std::move(response), version, keep_alive,
+                           head](Session& s) mutable {
+        s.on_reply(std::move(response), version, keep_alive, head);
+      });
+    };
     try {
-      response = core_.router.handle(std::move(request));
+      core_.router.dispatch(std::move(request), reply);
     } catch (...) {
-      response = problem_json(500, "Internal error", "the server failed to handle the request");
+      reply(problem_json(500, "Internal error", "the server failed to handle the request"));
     }
+  }
+
+  void on_reply(Response response, unsigned version, bool keep_alive, bool head) {
+    if (!awaiting_self_ || closed_) return;  // closed while the handler worked: drop the reply
+    // This handler holds the session too, so releasing the self-reference here is safe.
+    awaiting_self_.reset();
+    if (response.stream) return start_stream(std::move(response), version, head);
+    // Re-read `stopping`: stop() may have begun while the handler worked.
     write(std::move(response), version, keep_alive && !core_.stopping, head, /*linger=*/false);
   }
 
@@ -183,6 +329,81 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // A streamed response: the header block without Content-Length, the body delimited by closing
+  // the connection (no chunking, so that an SSE client sees each event as soon as it is written).
+  void start_stream(Response response, unsigned version, bool head) {
+    auto message = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(response.status), version);
+    for (const auto& [name, value] : response.headers.fields()) {
+      if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Transfer-Encoding") ||
+          beast::iequals(name, "Connection")) {
+        continue;
+      }
+      message->insert(name, value);
+    }
+    message->set(http::field::cache_control, "no-cache");
+    message->set(http::field::connection, "close");
+    message->set("X-Accel-Buffering", "no");  // nginx would otherwise hold events back
+    stream_.expires_after(core_.options.read_timeout);
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message, head,
+                       producer = std::move(response.stream)](beast::error_code ec,
+                                                              std::size_t) mutable {
+                        if (ec) return self->close();
+                        if (head) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          return;
+                        }
+                        self->begin_stream(std::move(producer));
+                      });
+  }
+
+  void begin_stream(StreamProducer producer) {
+    if (closed_) return;
+    // stop()'s sweep may have passed this session while the header block was being written.
+    if (core_.stopping) return close();
+    stream_.expires_never();  // streams are long-lived; the read timeout must not end them
+    sink_ = std::make_shared<SessionSink>([gate = core_.gate, weak = weak_from_this()] {
+      post_to(gate, weak, [](Session& s) { s.flush_stream(); });
+    });
+    watch_for_eof();
+    try {
+      producer(sink_);
+    } catch (...) {
+      sink_->close();  // end the response with what the producer managed to write
+    }
+  }
+
+  // A streaming client has nothing more to send; a read stays pending so that its disconnect is
+  // noticed (and the sink closed) even when no event is being written.
+  void watch_for_eof() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->watch_for_eof();
+                            });
+  }
+
+  void flush_stream() {
+    if (!sink_ || closed_ || stream_writing_) return;
+    SessionSink::Taken taken = sink_->take();
+    if (taken.aborted) return close();
+    if (taken.bytes.empty()) {
+      if (taken.closed) close();  // everything written: closing the connection ends the body
+      return;
+    }
+    stream_out_ = std::move(taken.bytes);
+    stream_writing_ = true;
+    net::async_write(stream_, net::buffer(stream_out_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                       self->stream_writing_ = false;
+                       if (ec) return self->close();
+                       self->sink_->sent(n);
+                       self->flush_stream();
+                     });
+  }
+
   // Half-close and discard what the client still sends, so that closing does not reset the
   // connection before the client has read the response.
   void linger() {
@@ -203,11 +424,17 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // All members below are only touched on the session's strand (abandon() aside, see there).
   beast::tcp_stream stream_;
   ServerCore& core_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  bool reading_ = false;  // waiting in async_read; only touched on the strand
+  bool reading_ = false;  // waiting in async_read
+  bool closed_ = false;
+  std::shared_ptr<Session> awaiting_self_;  // set while a handler has the request
+  std::shared_ptr<SessionSink> sink_;       // set once a streamed response's body has begun
+  std::string stream_out_;                  // the stream bytes being written
+  bool stream_writing_ = false;
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
 };
@@ -329,6 +556,20 @@ void HttpServer::stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  {
+    std::lock_guard lock(impl_->core.gate->mutex);
+    impl_->core.gate->open = false;
+  }
+  // No thread runs the sessions any more and nothing can be posted to them: release the ones
+  // still waiting for a reply (the io_context's destruction takes care of the rest).
+  std::vector<std::shared_ptr<Session>> left;
+  {
+    std::lock_guard lock(impl_->core.mutex);
+    for (auto& [ptr, weak] : impl_->core.sessions) {
+      if (auto s = weak.lock()) left.push_back(std::move(s));
+    }
+  }
+  for (auto& s : left) s->abandon();
 }
 
 }  // namespace flowpilot::web

@@ -5,12 +5,17 @@
 // Errors at the HTTP border are `application/problem+json` bodies (RFC 9457) made by
 // problem_json(); handlers return them as values rather than throwing.
 //
-// Thread-safety: plain values; no shared state.
+// A Response either carries its whole body or, for long-lived answers such as Server-Sent Events,
+// a producer (Response::stream) that the server hands a StreamSink once the headers are sent.
+//
+// Thread-safety: plain values; no shared state. StreamSink implementations are thread-safe.
 #pragma once
 
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +61,9 @@ struct Request {
   // slash except for "/") and the values of the pattern's {param} segments, decoded.
   std::string path;
   std::map<std::string, std::string, std::less<>> params;
+  // Set by the Router before the handler runs: the client's X-Request-Id when it is 1-64
+  // characters of [A-Za-z0-9._-], otherwise 16 random hex digits. Echoed on the response.
+  std::string request_id;
 
   // The decoded value of the first `name=value` pair in the query ('+' is a space), or nullopt.
   std::optional<std::string> query_value(std::string_view name) const;
@@ -65,10 +73,29 @@ struct Request {
 Request make_request(std::string_view method, std::string_view target, Headers headers = {},
                      std::string body = {});
 
+// The write end of a streamed response body. Thread-safe. write() queues bytes and returns
+// false once the stream is closed (client gone, server stopping, or too much unsent data);
+// close() ends the response. A producer typically keeps the sink, writes whenever it has
+// something to say, and drops the sink once closed() is true or write() returned false.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual bool write(std::string bytes) = 0;
+  virtual void close() = 0;
+  virtual bool closed() const = 0;
+};
+
+using StreamProducer = std::function<void(std::shared_ptr<StreamSink>)>;
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, `body` is ignored: the server sends the status and headers without Content-Length
+  // and with Connection: close, then calls stream(sink) once, on a server thread (so it should
+  // return quickly, keeping the sink for later writes); the body is whatever the sink is given.
+  // For HEAD the server sends the headers only and never calls it.
+  StreamProducer stream = nullptr;
 };
 
 // The standard reason phrase of `status` ("Not Found"), or "Unknown".

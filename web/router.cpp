@@ -1,7 +1,13 @@
 #include "web/router.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <random>
 #include <stdexcept>
+#include <utility>
 
 namespace flowpilot::web {
 
@@ -75,13 +81,112 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
   return true;
 }
 
+constexpr std::size_t kMaxRequestIdLength = 64;
+
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::string new_request_id() {
+  // Ids correlate log lines; they need to be unique, not unpredictable, so a per-thread PRNG
+  // seeded once from the OS is enough and keeps the hot path lock-free.
+  thread_local std::mt19937_64 engine{[] {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  }()};
+  std::uint64_t value = engine();
+  std::string id(16, '0');
+  for (auto it = id.rbegin(); it != id.rend(); ++it) {
+    *it = "0123456789abcdef"[value & 0xf];
+    value >>= 4;
+  }
+  return id;
+}
+
+// The shared state behind every copy of one request's Reply: the first completion wins, and
+// destroying the last copy without a completion answers 500, so a handler that loses its Reply
+// cannot leave a connection hanging.
+class PendingReply {
+ public:
+  PendingReply(Reply downstream, std::shared_ptr<const RequestObserver> observer,
+               RequestSummary summary)
+      : downstream_(std::move(downstream)),
+        observer_(std::move(observer)),
+        summary_(std::move(summary)),
+        start_(std::chrono::steady_clock::now()) {}
+
+  ~PendingReply() {
+    if (done_.load()) return;
+    try {
+      complete(problem_json(500, "Internal error", "the handler did not answer the request",
+                            boost::json::object{{"instance", summary_.path}}));
+    } catch (...) {
+      // Nothing may escape a destructor; the downstream reply path gives up on this request.
+    }
+  }
+
+  PendingReply(const PendingReply&) = delete;
+  PendingReply& operator=(const PendingReply&) = delete;
+
+  // Set once the route is known, before the handler runs (and so before any completion).
+  void matched(std::string route, bool head_as_get) {
+    summary_.route = std::move(route);
+    head_as_get_ = head_as_get;
+  }
+
+  void complete(Response response) {
+    if (done_.exchange(true)) return;
+    if (head_as_get_ && !response.stream) {
+      response.headers.set("Content-Length", std::to_string(response.body.size()));
+      response.body.clear();
+    }
+    response.headers.set("X-Request-Id", summary_.request_id);
+    summary_.status = response.status;
+    summary_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (observer_ && *observer_) {
+      try {
+        (*observer_)(summary_);
+      } catch (...) {
+        // Metrics or logging failing must not cost the client its response.
+      }
+    }
+    downstream_(std::move(response));
+  }
+
+ private:
+  Reply downstream_;
+  std::shared_ptr<const RequestObserver> observer_;
+  RequestSummary summary_;
+  std::chrono::steady_clock::time_point start_;
+  bool head_as_get_ = false;
+  std::atomic<bool> done_{false};
+};
+
 }  // namespace
 
 void Router::add(Method method, std::string_view pattern, Handler handler) {
+  add_route(method, pattern, std::move(handler), nullptr);
+}
+
+void Router::add_async(Method method, std::string_view pattern, AsyncHandler handler) {
+  add_route(method, pattern, nullptr, std::move(handler));
+}
+
+void Router::set_observer(RequestObserver observer) {
+  observer_ = std::make_shared<const RequestObserver>(std::move(observer));
+}
+
+void Router::add_route(Method method, std::string_view pattern, Handler handler,
+                       AsyncHandler async_handler) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern `" + std::string(pattern) + "` must start with '/'");
   }
-  Route route{method, {}, 0, std::move(handler)};
+  Route route{method, std::string(pattern), {}, 0, std::move(handler), std::move(async_handler)};
   if (pattern != "/") {
     for (const auto part : split(pattern)) {
       if (part.empty() || part == "{}") {
@@ -96,9 +201,33 @@ void Router::add(Method method, std::string_view pattern, Handler handler) {
 }
 
 Response Router::handle(Request request) const {
+  // Shared, not on this stack: the replying thread may still be inside set_value() when get()
+  // returns here.
+  auto promise = std::make_shared<std::promise<Response>>();
+  auto future = promise->get_future();
+  dispatch(std::move(request), [promise](Response response) {
+    promise->set_value(std::move(response));
+  });
+  return future.get();
+}
+
+void Router::dispatch(Request request, Reply reply) const {
+  if (const auto id = request.headers.get("X-Request-Id"); id && acceptable_request_id(*id)) {
+    request.request_id = std::string(*id);
+  } else {
+    request.request_id = new_request_id();
+  }
   Canonical canonical = canonicalise(request.raw_path);
+  RequestSummary summary;
+  summary.method = request.method;
+  summary.method_text = request.method_text;
+  summary.path = canonical.error.empty() ? canonical.path : request.raw_path;
+  summary.request_id = request.request_id;
+  // Held here until dispatch returns, so a sync handler or a router error completes it first.
+  const auto pending = std::make_shared<PendingReply>(std::move(reply), observer_,
+                                                      std::move(summary));
   if (!canonical.error.empty()) {
-    return problem_json(400, "Bad request path", canonical.error);
+    return pending->complete(problem_json(400, "Bad request path", canonical.error));
   }
   request.path = canonical.path;
   const boost::json::object instance{{"instance", request.path}};
@@ -122,7 +251,8 @@ Response Router::handle(Request request) const {
   if (head_as_get) best = get_fallback;
   if (best == nullptr) {
     if (allowed.empty()) {
-      return problem_json(404, "Not found", "no resource at " + request.path, instance);
+      return pending->complete(
+          problem_json(404, "Not found", "no resource at " + request.path, instance));
     }
     if (std::find(allowed.begin(), allowed.end(), Method::kGet) != allowed.end()) {
       allowed.push_back(Method::kHead);
@@ -139,7 +269,7 @@ Response Router::handle(Request request) const {
                                          "; allowed: " + allow,
                                      instance);
     response.headers.set("Allow", allow);
-    return response;
+    return pending->complete(std::move(response));
   }
 
   for (std::size_t i = 0; i < best->segments.size(); ++i) {
@@ -148,19 +278,28 @@ Response Router::handle(Request request) const {
       request.params[segment.substr(1, segment.size() - 2)] = canonical.segments[i];
     }
   }
-  Response response;
-  try {
-    response = best->handler(request);
-  } catch (...) {
-    // The message may carry internals (paths, SQL); the client gets a generic problem.
+  pending->matched(best->pattern, head_as_get);
+  // The message of an exception may carry internals (paths, SQL); the client gets a generic
+  // problem. For an async handler that already replied, this completion is ignored.
+  auto internal_error = [&instance] {
     return problem_json(500, "Internal error", "the server failed to handle the request",
                         instance);
+  };
+  if (best->handler) {
+    Response response;
+    try {
+      response = best->handler(request);
+    } catch (...) {
+      return pending->complete(internal_error());
+    }
+    return pending->complete(std::move(response));
   }
-  if (head_as_get) {
-    response.headers.set("Content-Length", std::to_string(response.body.size()));
-    response.body.clear();
+  try {
+    best->async_handler(std::move(request),
+                        [pending](Response response) { pending->complete(std::move(response)); });
+  } catch (...) {
+    pending->complete(internal_error());
   }
-  return response;
 }
 
 }  // namespace flowpilot::web

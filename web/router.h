@@ -1,5 +1,20 @@
 // Maps (method, path pattern) to a handler, a plain function from Request to Response. The server
-// calls Router::handle for every request; tests call it directly, without sockets.
+// calls Router::dispatch for every request; tests call Router::handle directly, without sockets.
+//
+// Handlers are synchronous (add: return the Response) or asynchronous (add_async: get the Request
+// and a Reply, and call the Reply once, later, from any thread). Asynchronous handlers let a
+// request wait for something (a run finishing, another service) without holding one of the
+// server's few threads. A Reply is backed by a shared state: if every copy of it is destroyed
+// without a call (a bug in the handler), the request is answered with a 500 problem instead of
+// hanging.
+//
+// Every request gets an id (Request::request_id): the client's `X-Request-Id` when it is 1 to 64
+// characters of [A-Za-z0-9._-] (so that it is safe to log and to echo), otherwise 16 random hex
+// digits. Every response the router produces, its own 400/404/405/500 problems included, carries
+// it back as `X-Request-Id`.
+//
+// An observer (set_observer) sees one RequestSummary per request when its reply is produced, for
+// metrics and access logs.
 //
 // Patterns are absolute paths whose segments are literals or `{name}`; `{name}` matches exactly
 // one non-empty segment and its decoded value lands in Request::params["name"]. When several
@@ -22,13 +37,16 @@
 // drops the body, keeping the GET's Content-Length. All errors are problem+json with `instance`
 // set to the canonical path when there is one.
 //
-// Thread-safety: add() is for setup, before the server starts; handle() is const and may run on
-// many threads at once. Handlers are called on server threads and must be safe for that.
+// Thread-safety: add(), add_async() and set_observer() are for setup, before the server starts;
+// dispatch() and handle() are const and may run on many threads at once. Handlers are called on
+// server threads and must be safe for that; a Reply may be called from any thread, and the
+// observer is called on whichever thread produces the reply, so it must be thread-safe too.
 #pragma once
 
 #include "web/http_types.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,25 +54,59 @@
 namespace flowpilot::web {
 
 using Handler = std::function<Response(const Request&)>;
+// Completes one request. Call exactly once, from any thread; later calls are ignored.
+using Reply = std::function<void(Response)>;
+using AsyncHandler = std::function<void(Request, Reply)>;
+
+// What the observer learns about one request.
+struct RequestSummary {
+  Method method = Method::kGet;
+  std::string method_text;  // as received
+  std::string route;        // the matched pattern, e.g. "/api/v1/runs/{id}"; "" when none matched
+  int status = 0;
+  double seconds = 0;       // from dispatch() to the reply
+  std::string path;         // the canonical path, or the raw one when it could not be canonicalised
+  std::string request_id;   // as echoed in X-Request-Id
+};
+using RequestObserver = std::function<void(const RequestSummary&)>;
 
 class Router {
  public:
   // Registers `handler` for `method` on `pattern`. Throws std::invalid_argument for a pattern that
   // does not start with '/', has an empty segment or an empty `{}`.
   void add(Method method, std::string_view pattern, Handler handler);
+  // The same for a handler that answers through its Reply, possibly after returning.
+  void add_async(Method method, std::string_view pattern, AsyncHandler handler);
 
-  // Canonicalises the path, fills request.path and request.params, and runs the matching handler.
-  // A handler that throws yields a 500 problem (its message is not shown to the client).
+  // Called once per request when its reply is produced (400, 404 and 405 included), before the
+  // reply is passed on. Exceptions it throws are ignored. Replaces any earlier observer.
+  void set_observer(RequestObserver observer);
+
+  // What the server calls: assigns the request id, canonicalises the path, fills request.path and
+  // request.params, and runs the matching handler (404/405/HEAD rules above); sync handlers reply
+  // before dispatch returns. A handler that throws yields a 500 problem (its message is not shown
+  // to the client). `reply` is called exactly once, possibly on another thread, possibly after
+  // the Router is gone (the reply path keeps what it needs alive).
+  void dispatch(Request request, Reply reply) const;
+
+  // dispatch() for callers that want the Response as a value: waits for the reply, so for an
+  // async route it blocks until the handler answers (or drops its Reply).
   Response handle(Request request) const;
 
  private:
   struct Route {
     Method method;
+    std::string pattern;
     std::vector<std::string> segments;  // "{name}" for a parameter
     int literals = 0;
-    Handler handler;
+    Handler handler;              // exactly one of handler and async_handler is set
+    AsyncHandler async_handler;
   };
+  void add_route(Method method, std::string_view pattern, Handler handler,
+                 AsyncHandler async_handler);
+
   std::vector<Route> routes_;
+  std::shared_ptr<const RequestObserver> observer_;
 };
 
 }  // namespace flowpilot::web

@@ -3,9 +3,22 @@
 // that include it compile fast).
 //
 // Roles as in Beast's advanced server: a listener accepts; a session per connection reads a
-// request, asks the router, writes the response, and loops while keep-alive holds. Each session
-// runs on its own strand; the io_context is run by `threads` threads. Handlers run on those
-// threads, so a slow handler occupies one of them: long work belongs on the executor.
+// request, passes it to Router::dispatch, writes the response when the reply comes, and loops
+// while keep-alive holds. Each session runs on its own strand; the io_context is run by `threads`
+// threads. Sync handlers run on those threads, so a slow one occupies one of them: long work
+// belongs on the executor, or in an async handler that replies when it is done. A reply may come
+// from any thread; its write is posted onto the session's strand. A reply that comes after its
+// session was closed (client gone, server stopped) is dropped; replies never keep a session, let
+// alone the server, alive.
+//
+// Streamed responses (Response::stream, for Server-Sent Events): the status line and headers are
+// sent with `Cache-Control: no-cache`, `Connection: close` and `X-Accel-Buffering: no` and without
+// Content-Length; the producer then gets a StreamSink, whose writes go out in order on the
+// session's strand, and the body ends when the sink is closed and everything queued is written
+// (the connection then closes: streams end keep-alive). The read timeout does not apply to a
+// stream. A read stays pending so that a client's disconnect closes the sink; more than 1 MiB
+// queued and unsent (a client that stopped reading) also closes it and drops the connection.
+// For HEAD only the headers are sent and the producer is not called.
 //
 // Limits, set before every read (BAD-INPUTS 17): the body (413 once exceeded, by Content-Length
 // or while reading chunks), the header block including the request line (431), and the time to
@@ -15,11 +28,14 @@
 // a 400 and the connection is closed. Past `max_connections` open connections a new one gets 503
 // with Retry-After and is closed. After an error response the server stops sending, reads and
 // discards what the client still sends for up to a second, then closes, so that the client sees
-// the response rather than a reset.
+// the response rather than a reset. These transport-level answers (400, 413, 431, 503) do not go
+// through the Router, so they carry no X-Request-Id and the observer does not see them.
 //
-// stop() is graceful: it stops accepting, closes connections waiting for a request, lets requests
-// in progress finish and their responses be written (with `Connection: close`), and waits at most
-// `shutdown_timeout` before closing whatever is left. It then joins the threads.
+// stop() is graceful: it stops accepting, closes connections waiting for a request, ends every
+// stream at once (dropping what is queued: streams never finish on their own), lets requests in
+// progress, async ones included, finish and their responses be written (with
+// `Connection: close`), and waits at most `shutdown_timeout` before closing whatever is left. It
+// then joins the threads; replies and sink writes after that are ignored.
 //
 // Thread-safety: start() and stop() are called by the owner, not from a handler (stop() waits for
 // handlers). The Router must outlive the server and not change after start().

@@ -180,6 +180,13 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
   void cancel(const std::string& run_id, const std::string& reason);
   std::optional<RunStatus> wait(const std::string& run_id, std::optional<milliseconds> timeout);
   bool is_parked(const std::string& run_id) const;
+  ExecutorStats stats() const {
+    std::lock_guard lock(runs_mu_);
+    ExecutorStats out;
+    for (const auto& [wf, slots] : slots_) out.runs_queued += slots.queue.size();
+    out.runs_active = runs_.size() - std::min(runs_.size(), out.runs_queued);
+    return out;
+  }
 
   // Called by CallImpl (any thread).
   void on_call_finished(const RunPtr& r, std::size_t step, int index, std::uint64_t token,
@@ -563,6 +570,7 @@ RunRecord Executor::Impl::prepare_start(RunRequest& request, WriteBatch& batch) 
   batch.add(PutWorkflowVersion{{wf.id, wf.version, wf.source_format, wf.source_file,
                                 wf.source_text, record.created_at}});
   batch.add(CreateRun{record});
+  for (WriteOp& op : request.also_write) batch.ops.push_back(std::move(op));
   return record;
 }
 
@@ -1810,5 +1818,6 @@ std::optional<RunStatus> Executor::wait(const std::string& run_id,
   return impl_->wait(run_id, timeout);
 }
 bool Executor::is_parked(const std::string& run_id) const { return impl_->is_parked(run_id); }
+ExecutorStats Executor::stats() const { return impl_->stats(); }
 
 }  // namespace flowpilot::engine

@@ -95,6 +95,15 @@ struct RunRequest {
   boost::json::value trigger = boost::json::object{{"type", "manual"}};
   std::string idempotency_key;  // empty: none
   bool dry_run = false;
+  // Written in the same batch as the run record, so both are durable or neither (the cron
+  // scheduler records the tick it fired with the run it created).
+  std::vector<WriteOp> also_write;
+};
+
+// What the executor holds right now, for metrics.
+struct ExecutorStats {
+  std::size_t runs_active = 0;  // loaded and running or parked
+  std::size_t runs_queued = 0;  // waiting for a concurrency slot of their workflow
 };
 
 struct StartedRun {
@@ -152,6 +161,7 @@ class Executor {
   std::optional<RunStatus> wait(const std::string& run_id,
                                 std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   bool is_parked(const std::string& run_id) const;
+  ExecutorStats stats() const;
 
   class Impl;  // defined in executor.cpp only
 

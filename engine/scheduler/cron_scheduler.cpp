@@ -227,12 +227,11 @@ void CronScheduler::decide(Schedule& s, sys_seconds now, std::vector<std::string
       case CatchUp::all: {
         const Tail tail = newest_ticks(spec, s.cursor, missed_until, options_.max_catch_up);
         if (tail.older > 0) {
-          std::string message = "schedule `" + spec.key + "`: dropped " +
-                                (tail.older_capped ? "at least " : "") +
-                                std::to_string(tail.older) + " missed tick" +
-                                (tail.older == 1 ? "" : "s") + " after " + utc_text(s.cursor) +
-                                "; catch_up: all fires at most the newest " +
-                                std::to_string(options_.max_catch_up);
+          std::string message =
+              "schedule `" + spec.key + "`: dropped " + (tail.older_capped ? "at least " : "") +
+              std::to_string(tail.older) + " missed tick" + (tail.older == 1 ? "" : "s") +
+              " after " + utc_text(s.cursor) + "; catch_up: all fires at most the newest " +
+              std::to_string(options_.max_catch_up);
           if (!tail.ticks.empty()) message += ", from " + utc_text(tail.ticks.front());
           warnings.push_back(std::move(message));
         }
@@ -256,8 +255,8 @@ void CronScheduler::decide(Schedule& s, sys_seconds now, std::vector<std::string
     if (waiting > keep) {
       const std::size_t drop = waiting - keep;
       s.queue.erase(s.queue.begin() + 1, s.queue.begin() + 1 + static_cast<std::ptrdiff_t>(drop));
-      warnings.push_back("schedule `" + spec.key + "`: dropped " + std::to_string(drop) +
-                         " tick" + (drop == 1 ? "" : "s") + " queued behind failing firing " +
+      warnings.push_back("schedule `" + spec.key + "`: dropped " + std::to_string(drop) + " tick" +
+                         (drop == 1 ? "" : "s") + " queued behind failing firing " +
                          s.queue.front().firing_id);
     }
   }
@@ -326,8 +325,8 @@ void CronScheduler::record_failure(const Pending& p, const std::string& error,
     return;
   }
   ++s.failures;
-  s.backoff = s.failures == 1 ? options_.retry_delay
-                              : std::min(s.backoff * 2, options_.retry_max_delay);
+  s.backoff =
+      s.failures == 1 ? options_.retry_delay : std::min(s.backoff * 2, options_.retry_max_delay);
   s.retry_at = now + s.backoff;
   warnings.push_back("schedule `" + s.spec.key + "`: firing " + p.firing.firing_id +
                      " failed (attempt " + std::to_string(s.failures) + "): " + error +
@@ -387,7 +386,13 @@ Clock::time_point CronScheduler::next_wake(Clock::time_point now) const {
 
 void CronScheduler::warn_all(const std::vector<std::string>& warnings) const {
   if (!options_.warn) return;
-  for (const auto& w : warnings) options_.warn(w);
+  for (const auto& w : warnings) {
+    // A failing log sink must not stop the schedules, and has nowhere else to report to.
+    try {
+      options_.warn(w);
+    } catch (...) {
+    }
+  }
 }
 
 void CronScheduler::start() {

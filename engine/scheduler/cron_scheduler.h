@@ -31,7 +31,8 @@
 //
 // Thread-safety: every member function may be called from any thread. `fire` is called by the
 // scheduler's thread (start()) or by fire_due() on the caller's thread, never by two at a time,
-// and never with an internal lock held, so hooks may call back into the scheduler.
+// and never with an internal lock held, so hooks may call set_schedules, poke, due and the
+// getters (not stop or fire_due from `fire`, which would wait for themselves).
 #pragma once
 
 #include "engine/model/workflow.h"
@@ -98,7 +99,8 @@ struct CronSchedulerOptions {
   // twice the previous delay, at most retry_max_delay. Defaults 1 s and 5 min.
   std::chrono::milliseconds retry_delay{1000};
   std::chrono::milliseconds retry_max_delay{300000};
-  // Receives one sentence per warning (missed ticks dropped, a firing failed). Null: none.
+  // Receives one sentence per warning (missed ticks dropped, a firing failed), on the thread
+  // that decided or fired; exceptions it throws are ignored. Null: none.
   std::function<void(std::string)> warn;
 };
 
@@ -154,8 +156,8 @@ class CronScheduler {
  private:
   struct Schedule {
     ScheduleSpec spec;
-    std::uint64_t generation = 0;  // changes when the definition changes
-    std::chrono::sys_seconds cursor{};  // every tick <= cursor has been decided
+    std::uint64_t generation = 0;                  // changes when the definition changes
+    std::chrono::sys_seconds cursor{};             // every tick <= cursor has been decided
     std::optional<std::chrono::sys_seconds> next;  // first tick after cursor, cached
     std::optional<std::chrono::sys_seconds> last_fired;
     std::deque<Firing> queue;  // decided, not yet fired, in tick order
@@ -194,7 +196,7 @@ class CronScheduler {
   std::uint64_t next_generation_ = 1;                       // guarded by mu_
   bool stopping_ = false;                                   // guarded by mu_
   bool poked_ = false;                                      // guarded by mu_
-  std::thread thread_;  // guarded by thread_mu_
+  std::thread thread_;                                      // guarded by thread_mu_
 };
 
 }  // namespace flowpilot::engine

@@ -350,6 +350,7 @@ class SqliteStore final : public Store {
 
   const std::string path_;
   const std::size_t max_ops_per_commit_;
+  const std::function<void(std::chrono::duration<double>, std::size_t)> on_commit_;
 
   // Writer-thread state (the constructor prepares it before the thread starts).
   Db writer_db_;
@@ -392,7 +393,8 @@ constexpr int kRestartCheckpointPages = 50000;  // WAL never emptied by passive 
 
 SqliteStore::SqliteStore(const SqliteStoreOptions& options)
     : path_(options.path.string()),
-      max_ops_per_commit_(options.max_ops_per_commit == 0 ? 1 : options.max_ops_per_commit) {
+      max_ops_per_commit_(options.max_ops_per_commit == 0 ? 1 : options.max_ops_per_commit),
+      on_commit_(options.on_commit) {
   if (path_.empty()) throw StoreError("SQLite store: no database path given");
   const auto parent = options.path.parent_path();
   if (!parent.empty()) {
@@ -538,7 +540,9 @@ void SqliteStore::writer_loop() {
     }
     results.clear();
     results.resize(group.size());
+    const auto commit_started = std::chrono::steady_clock::now();
     process_group(group, results);
+    if (on_commit_) on_commit_(std::chrono::steady_clock::now() - commit_started, group.size());
     for (std::size_t i = 0; i < group.size(); ++i) {
       if (!group[i].done) continue;
       try {

@@ -1,0 +1,47 @@
+// The REST API under /api/v1 (DESIGN.md §9): workflows and their versions, validation, runs and
+// their steps, attempts and logs, retry and re-run, approvals, plugins, the cron preview, and
+// server-sent events of run and step state changes. web/openapi.json describes every route; it
+// is served at /api/v1/openapi.json and a test checks the answers against it.
+//
+// Conventions (docs/api.md):
+//   - JSON in and out; errors are application/problem+json with `errors` naming the field
+//     (`path`) or the definition's line and column;
+//   - workflow definitions are sent as YAML (application/yaml), Lua (application/x-lua), or JSON
+//     (application/json: the definition itself, or {"source": "...", "format": "yaml|lua"});
+//   - lists are newest first with cursor pagination: `limit` and `cursor` in, `next_cursor` out
+//     (absent on the last page);
+//   - times are milliseconds since the Unix epoch (UTC) in fields ending `_at`.
+//
+// Authentication and roles come with the access layer; until then the API is meant for loopback.
+//
+// Thread-safety: handlers run on server threads concurrently; everything they use is thread-safe.
+#pragma once
+
+#include "engine/catalog/workflow_catalog.h"
+#include "engine/executor/executor.h"
+#include "engine/loader/loader.h"
+#include "engine/plugins/plugin_host.h"
+#include "engine/steps/step.h"
+#include "engine/store/store.h"
+#include "web/live_events.h"
+#include "web/router.h"
+
+namespace flowpilot::web {
+
+struct ApiServices {
+  engine::Store& store;
+  engine::Executor& executor;
+  engine::WorkflowCatalog& catalog;
+  const engine::StepRegistry& steps;
+  const engine::PluginHost* plugins = nullptr;  // null: no plugins listed
+  engine::LoadContext load_context;             // for validation without saving
+  LiveEvents* events = nullptr;                 // null: no event streams
+};
+
+// Registers every /api/v1 route. `services` must outlive the router.
+void add_api_routes(Router& router, const ApiServices& services);
+
+// The OpenAPI 3.1 document served at /api/v1/openapi.json (web/openapi.json, built in).
+std::string_view openapi_document();
+
+}  // namespace flowpilot::web
