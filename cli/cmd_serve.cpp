@@ -164,7 +164,7 @@ int serve(const ServeConfigFlags& flags) {
   common.secrets_file = config.secrets_file;
   common.connections_file = config.connections_file;
   common.plugin_paths = config.plugin_paths;
-  common.relaxed_durability = config.durability == Durability::kRelaxed;
+  common.relaxed_durability = config.durability == engine::Durability::relaxed;
   common.worker_threads = static_cast<std::size_t>(config.worker_threads);
   common.on_event = [&fanout](const engine::RunEvent& e) { fanout(e); };
   common.on_commit = [&server_metrics](std::chrono::duration<double> s, std::size_t n) {

@@ -204,10 +204,11 @@ std::string format_number(double value) {
   return ec == std::errc() ? std::string(buf.data(), ptr) : std::to_string(value);
 }
 
+// Names in the order of the enumerators: a value's name is names[value].
 template <typename E>
 struct EnumNames;
 template <>
-struct EnumNames<Durability> {
+struct EnumNames<engine::Durability> {
   static constexpr std::array<std::string_view, 2> names{"full", "relaxed"};
 };
 template <>
@@ -234,6 +235,10 @@ std::string parse_enum(std::string_view text, E& out) {
   for (const auto name : names) list += (list.empty() ? "" : ", ") + std::string(name);
   return backquoted(text) + " is not one of " + list;
 }
+
+static_assert(static_cast<std::size_t>(engine::Durability::relaxed) == 1);
+static_assert(static_cast<std::size_t>(LogFormat::kText) == 1);
+static_assert(static_cast<std::size_t>(LogLevel::kError) == 4);
 
 template <typename E>
 std::string format_enum(E value) {
@@ -321,13 +326,14 @@ const KeyDef kKeys[] = {
                 "`postgres://user:password@host/db`; empty means `sqlite://<data_dir>/flowpilot.db`. "
                 "The password is masked when printed"},
         mask_url),
-    scalar<&S::durability, parse_enum<Durability>, format_enum<Durability>>(
+    scalar<&S::durability, parse_enum<engine::Durability>, format_enum<engine::Durability>>(
         "full|relaxed",
         {.path = "durability",
          .type = "full | relaxed",
          .default_value = "full",
-         .doc = "`full` syncs every step's result to disk before going on; `relaxed` may lose the "
-                "last results on a power loss (not on a crash of the process) and is faster"}),
+         .doc = "SQLite commits: `full` waits for the disk, so a finished step survives a power "
+                "loss; `relaxed` is faster and may lose the last commits on a power loss (never "
+                "corrupts)"}),
     path_list<&S::plugin_paths>(
         {.path = "plugin_paths",
          .type = "list of paths",
@@ -371,28 +377,28 @@ const KeyDef kKeys[] = {
         "DURATION", {.path = "retention.runs",
                      .type = "duration",
                      .default_value = "30d",
-                     .doc = "How long finished runs are kept, counted from their end; 0s keeps "
-                            "them forever"}),
+                     .doc = "How long finished runs are kept; 0s keeps them forever"}),
     scalar<&S::max_body_bytes, parse_size, format_size>(
         "SIZE", {.path = "limits.max_body_bytes",
                  .type = "size",
                  .default_value = "1MiB",
-                 .doc = "Largest request body accepted; larger requests get 413"}),
+                 .doc = "Largest request body accepted; a larger one is answered 413"}),
     scalar<&S::max_header_bytes, parse_size, format_size>(
         "SIZE", {.path = "limits.max_header_bytes",
                  .type = "size",
                  .default_value = "16KiB",
-                 .doc = "Largest request line and headers accepted, together"}),
+                 .doc = "Largest request line and headers accepted, together; more is answered 431"}),
     scalar<&S::read_timeout, parse_positive_duration, format_ms>(
         "DURATION", {.path = "limits.read_timeout",
                      .type = "duration",
                      .default_value = "10s",
-                     .doc = "Time a client has to send a whole request"}),
+                     .doc = "Time a client has to send a whole request, and how long an idle keep-alive "
+                            "connection is kept"}),
     scalar<&S::max_connections, parse_int<1>, format_int>(
         "N", {.path = "limits.max_connections",
               .type = "integer >= 1",
               .default_value = "1024",
-              .doc = "Open connections at most; further clients wait to be accepted"}),
+              .doc = "Open connections at most; a further one is answered 503 with Retry-After"}),
     scalar<&S::webhook_rate, parse_rate, format_number>(
         "N", {.path = "limits.webhook_rate",
               .type = "number >= 0",
@@ -403,7 +409,8 @@ const KeyDef kKeys[] = {
         "N", {.path = "limits.webhook_burst",
               .type = "integer >= 1",
               .default_value = "200",
-              .doc = "Requests a webhook path may receive at once above its rate"}),
+              .doc = "Requests a webhook path may receive in a burst above its rate (the "
+                     "token bucket's size)"}),
     scalar<&S::result_timeout, parse_positive_duration, format_ms>(
         "DURATION", {.path = "limits.result_timeout",
                      .type = "duration",
@@ -414,7 +421,8 @@ const KeyDef kKeys[] = {
         "DURATION", {.path = "limits.shutdown_timeout",
                      .type = "duration",
                      .default_value = "10s",
-                     .doc = "On SIGTERM, how long requests in progress may take to finish"}),
+                     .doc = "On SIGTERM, how long requests in progress may take to finish before "
+                            "their connections are closed"}),
     scalar<&S::http_threads, parse_int<1>, format_int>(
         "N", {.path = "threads.http",
               .type = "integer >= 1",
@@ -732,8 +740,10 @@ std::shared_ptr<ServeConfigFlags> add_serve_config_flags(CLI::App& cmd) {
     auto* option = cmd.add_option(names, flags->values[i], help)
                        ->type_name(std::string(kKeys[i].value_name))
                        ->allow_extra_args(false);
-    // A repeated scalar flag keeps its last value, as a later flag overrides an earlier source.
-    if (!key.list) option->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    // One value per occurrence. A repeated list flag adds to the list; a repeated scalar flag
+    // keeps its last value, as a later flag overrides an earlier source.
+    option->expected(1)->multi_option_policy(key.list ? CLI::MultiOptionPolicy::TakeAll
+                                                      : CLI::MultiOptionPolicy::TakeLast);
   }
   return flags;
 }
@@ -779,7 +789,10 @@ ServeConfig load_serve_config(const ServeConfigFlags& flags, const EnvLookup& en
 
 std::string mask_store_url(std::string_view url) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
+  // SQLite URLs name a file: a ':' and '@' in its path are no password.
+  if (scheme_end == std::string_view::npos || lower(url.substr(0, scheme_end)) == "sqlite") {
+    return std::string(url);
+  }
   const std::size_t authority = scheme_end + 3;
   const std::size_t query = std::min(url.find_first_of("?#", authority), url.size());
   std::string out(url.substr(0, authority));

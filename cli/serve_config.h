@@ -13,6 +13,7 @@
 #pragma once
 
 #include "cli/app_context.h"
+#include "engine/store/sqlite_store.h"
 
 #include <CLI/CLI.hpp>
 
@@ -28,7 +29,6 @@
 
 namespace flowpilot::cli {
 
-enum class Durability { kFull, kRelaxed };
 enum class LogFormat { kJson, kText };
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 
@@ -38,14 +38,14 @@ struct ServeConfig {
   std::string listen;                       // HOST:PORT or [IPv6]:PORT; port 0 picks a free one
   std::string data_dir;                     // never empty
   std::string store;                        // as given; "" means SQLite in data_dir (store_url())
-  Durability durability = Durability::kFull;
+  engine::Durability durability{};
   std::vector<std::string> plugin_paths;    // searched for plugins after the built-in directory
   std::vector<std::string> workflow_dirs;
   std::chrono::milliseconds watch_interval{0};  // 0: workflow directories are not watched
   std::string secrets_file;                 // "" when none
   std::string connections_file;             // "" when none
-  LogFormat log_format = LogFormat::kText;
-  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format{};
+  LogLevel log_level{};
   std::chrono::milliseconds retention_runs{0};  // 0: finished runs are kept forever
   std::size_t max_body_bytes = 0;
   std::size_t max_header_bytes = 0;

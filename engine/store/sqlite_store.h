@@ -27,7 +27,8 @@ struct SqliteStoreOptions {
   std::size_t max_ops_per_commit = 20'000;  // a larger queue is split over several commits
   // Called on the writer thread after each group commit with its duration and its number of
   // batches (for the store commit latency metric). Must be quick and must not throw.
-  std::function<void(std::chrono::duration<double> seconds, std::size_t batches)> on_commit;
+  std::function<void(std::chrono::duration<double> seconds, std::size_t batches)> on_commit =
+      nullptr;
 };
 
 // Opens (creating and migrating) the database. Throws StoreError naming the file and the reason,

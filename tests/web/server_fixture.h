@@ -1,0 +1,124 @@
+// The server's parts assembled in-process, as `flowpilot serve` assembles them, for tests that
+// drive routes through Router::handle without sockets: a real SQLite store in a temporary
+// directory, the built-in steps and plugins, the catalog over a temporary workflows directory, the
+// executor, live events, the webhook receiver and the REST API.
+#pragma once
+
+#include "engine/catalog/workflow_catalog.h"
+#include "engine/executor/executor.h"
+#include "engine/http/http_client.h"
+#include "engine/plugins/plugin_host.h"
+#include "engine/steps/builtin_steps.h"
+#include "engine/store/sqlite_store.h"
+#include "web/api.h"
+#include "web/live_events.h"
+#include "web/metrics.h"
+#include "web/router.h"
+#include "web/webhooks.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+
+namespace flowpilot::web::test {
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("flowpilot-web-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(dir_ / "flows");
+    engine::register_builtin_steps(registry_);
+    engine::HttpClientOptions http_options;
+    http_options.allowed_networks = {"127.0.0.1/32"};
+    http_ = std::make_unique<engine::HttpClient>(http_options);
+    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
+    for (const auto& refusal : plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
+      ADD_FAILURE() << refusal.to_string();
+    }
+    store_ = engine::open_sqlite_store({dir_ / "flowpilot.db"});
+    catalog_ = std::make_unique<engine::WorkflowCatalog>(
+        *store_, load_context(), std::vector<std::filesystem::path>{dir_ / "flows"});
+    catalog_->load();
+    engine::ExecutorOptions options;
+    options.worker_threads = 2;
+    options.on_event = [this](const engine::RunEvent& e) {
+      if (auto* w = webhooks_ptr_.load()) w->on_event(e);
+      live_.publish(e);
+    };
+    executor_ = std::make_unique<engine::Executor>(
+        *store_, registry_, expressions_, [](std::string_view name) { return secret(name); },
+        [this](const engine::WorkflowVersionRecord& v) { return catalog_->resolve(v); }, options);
+    webhooks_ = std::make_unique<WebhookReceiver>(
+        WebhookServices{*catalog_, *executor_, *store_, expressions_,
+                        [](std::string_view name) { return secret(name); }, &metrics_},
+        webhook_options());
+    webhooks_ptr_ = webhooks_.get();
+    webhooks_->add_routes(router_);
+    api_ = std::make_unique<ApiServices>(ApiServices{*store_, *executor_, *catalog_, registry_,
+                                                     plugins_.get(), load_context(), &live_});
+    add_api_routes(router_, *api_);
+  }
+
+  void TearDown() override {
+    webhooks_ptr_ = nullptr;
+    webhooks_.reset();
+    executor_.reset();
+    catalog_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  virtual WebhookOptions webhook_options() const {
+    WebhookOptions o;
+    o.result_timeout = std::chrono::milliseconds(5000);
+    return o;
+  }
+
+  static std::optional<std::string> secret(std::string_view name) {
+    if (name == "HOOK_SECRET") return std::string("It's a Secret to Everybody");
+    return std::nullopt;
+  }
+
+  engine::LoadContext load_context() { return {registry_, expressions_, {}}; }
+
+  // Saves a workflow through the catalog (as the API would) and fails the test if it is refused.
+  void define(const std::string& yaml) {
+    auto result = catalog_->save(yaml, "yaml", "", false);
+    ASSERT_TRUE(result.ok()) << result.message
+                             << (result.diagnostics.empty() ? "" : result.diagnostics[0].to_string());
+  }
+
+  Response call(std::string_view method, std::string_view target, std::string body = {},
+                Headers headers = {}) {
+    return router_.handle(make_request(method, target, std::move(headers), std::move(body)));
+  }
+
+  static boost::json::value body_of(const Response& r) { return boost::json::parse(r.body); }
+
+  std::filesystem::path dir_;
+  engine::StepRegistry registry_;
+  scripting::ExpressionEngine expressions_;
+  std::unique_ptr<engine::HttpClient> http_;
+  std::unique_ptr<engine::PluginHost> plugins_;
+  std::unique_ptr<engine::Store> store_;
+  std::unique_ptr<engine::WorkflowCatalog> catalog_;
+  std::unique_ptr<engine::Executor> executor_;
+  metrics::Registry metrics_;
+  LiveEvents live_;
+  std::unique_ptr<WebhookReceiver> webhooks_;
+  std::atomic<WebhookReceiver*> webhooks_ptr_{nullptr};
+  std::unique_ptr<ApiServices> api_;
+  Router router_;
+};
+
+}  // namespace flowpilot::web::test
