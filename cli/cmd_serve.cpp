@@ -76,11 +76,16 @@ struct EventFanout {
     if (auto* w = webhooks.load()) w->on_event(e);
     if (auto* l = live.load()) l->publish(e);
     if (e.kind == engine::RunEvent::Kind::run) {
+      // A run's end at info; at thousands of runs a second the rest is debug.
+      const auto status = engine::parse_run_status(e.status);
+      const auto level = status && engine::is_terminal(*status) ? spdlog::level::info
+                                                                 : spdlog::level::debug;
+      if (!log_enabled(level)) return;
       if (e.error.empty()) {
-        log_fields(spdlog::level::info, "run " + e.status,
+        log_fields(level, "run " + e.status,
                    {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status}});
       } else {
-        log_fields(spdlog::level::info, "run " + e.status,
+        log_fields(level, "run " + e.status,
                    {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status},
                     {"error", e.error}});
       }

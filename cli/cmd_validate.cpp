@@ -16,7 +16,8 @@ void add_validate_command(CLI::App& app, int& exit_code) {
       auto result = engine::load_workflow_file(file, context.load_context());
       if (result.ok()) {
         std::cout << file << ": ok (workflow `" << result.workflow->id << "`, "
-                  << result.workflow->steps.size() << " steps)\n";
+                  << result.workflow->steps.size()
+                  << (result.workflow->steps.size() == 1 ? " step)\n" : " steps)\n");
         continue;
       }
       ++invalid;
