@@ -15,6 +15,7 @@
 #include "engine/catalog/workflow_catalog.h"
 #include "engine/scheduler/cron_scheduler.h"
 #include "engine/schedule/cron.h"
+#include "engine/store/retention.h"
 #include "web/api.h"
 #include "web/live_events.h"
 #include "web/observability.h"
@@ -25,6 +26,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <optional>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -285,6 +287,11 @@ int serve(const ServeConfigFlags& flags) {
   }
   scheduler.start();
   catalog.start_watching(config.watch_interval);
+  std::optional<engine::RetentionPruner> retention;
+  if (config.retention_runs.count() > 0) {
+    retention.emplace(store, config.retention_runs);
+    retention->start();
+  }
   const bool v6 = options.address.find(':') != std::string::npos;
   std::cout << "flowpilot serving on http://" << (v6 ? "[" : "") << options.address
             << (v6 ? "]" : "") << ":" << port << std::endl;
@@ -293,6 +300,7 @@ int serve(const ServeConfigFlags& flags) {
   sigwait(&signals, &received);
   log_fields(spdlog::level::info, "stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   scheduler.stop();
+  if (retention) retention->stop();
   live_events.close_all();
   server.stop();
   catalog.stop_watching();

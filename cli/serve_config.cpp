@@ -31,8 +31,10 @@ using Mask = std::string (*)(std::string_view value);
 std::string backquoted(std::string_view text) { return "`" + std::string(text) + "`"; }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -180,7 +182,8 @@ std::string parse_int(std::string_view text, int& out) {
   int value = 0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec == std::errc::result_out_of_range) return backquoted(text) + " is too large";
-  if (ec != std::errc() || ptr != t.data() + t.size()) return backquoted(text) + " is not a whole number";
+  if (ec != std::errc() || ptr != t.data() + t.size())
+    return backquoted(text) + " is not a whole number";
   if (value < Min) return "must be at least " + std::to_string(Min) + ", not " + backquoted(text);
   out = value;
   return {};
@@ -302,7 +305,8 @@ constexpr KeyDef path_list(ConfigKey key) {
 using S = ServeConfig;
 using std::chrono::milliseconds;
 
-// The one list of keys. Sections (log., limits., ...) must be contiguous: --print-config nests them.
+// The one list of keys. Sections (log., limits., ...) must be contiguous: --print-config nests
+// them.
 const KeyDef kKeys[] = {
     scalar<&S::listen, parse_address, format_text>(
         "HOST:PORT",
@@ -322,9 +326,10 @@ const KeyDef kKeys[] = {
         {.path = "store",
          .type = "URL",
          .default_value = "",
-         .doc = "Where runs are stored: `sqlite:///abs/path`, `sqlite://relative/path` or "
-                "`postgres://user:password@host/db`; empty means `sqlite://<data_dir>/flowpilot.db`. "
-                "The password is masked when printed"},
+         .doc =
+             "Where runs are stored: `sqlite:///abs/path`, `sqlite://relative/path` or "
+             "`postgres://user:password@host/db`; empty means `sqlite://<data_dir>/flowpilot.db`. "
+             "The password is masked when printed"},
         mask_url),
     scalar<&S::durability, parse_enum<engine::Durability>, format_enum<engine::Durability>>(
         "full|relaxed",
@@ -334,11 +339,10 @@ const KeyDef kKeys[] = {
          .doc = "SQLite commits: `full` waits for the disk, so a finished step survives a power "
                 "loss; `relaxed` is faster and may lose the last commits on a power loss (never "
                 "corrupts)"}),
-    path_list<&S::plugin_paths>(
-        {.path = "plugin_paths",
-         .type = "list of paths",
-         .default_value = "",
-         .doc = "Directories searched for plugins after the built-in one"}),
+    path_list<&S::plugin_paths>({.path = "plugin_paths",
+                                 .type = "list of paths",
+                                 .default_value = "",
+                                 .doc = "Directories searched for plugins after the built-in one"}),
     path_list<&S::workflow_dirs>(
         {.path = "workflow_dirs",
          .type = "list of paths",
@@ -384,16 +388,18 @@ const KeyDef kKeys[] = {
                  .default_value = "1MiB",
                  .doc = "Largest request body accepted; a larger one is answered 413"}),
     scalar<&S::max_header_bytes, parse_size, format_size>(
-        "SIZE", {.path = "limits.max_header_bytes",
-                 .type = "size",
-                 .default_value = "16KiB",
-                 .doc = "Largest request line and headers accepted, together; more is answered 431"}),
+        "SIZE",
+        {.path = "limits.max_header_bytes",
+         .type = "size",
+         .default_value = "16KiB",
+         .doc = "Largest request line and headers accepted, together; more is answered 431"}),
     scalar<&S::read_timeout, parse_positive_duration, format_ms>(
-        "DURATION", {.path = "limits.read_timeout",
-                     .type = "duration",
-                     .default_value = "10s",
-                     .doc = "Time a client has to send a whole request, and how long an idle keep-alive "
-                            "connection is kept"}),
+        "DURATION",
+        {.path = "limits.read_timeout",
+         .type = "duration",
+         .default_value = "10s",
+         .doc = "Time a client has to send a whole request, and how long an idle keep-alive "
+                "connection is kept"}),
     scalar<&S::max_connections, parse_int<1>, format_int>(
         "N", {.path = "limits.max_connections",
               .type = "integer >= 1",
@@ -423,24 +429,22 @@ const KeyDef kKeys[] = {
                      .default_value = "10s",
                      .doc = "On SIGTERM, how long requests in progress may take to finish before "
                             "their connections are closed"}),
-    scalar<&S::http_threads, parse_int<1>, format_int>(
-        "N", {.path = "threads.http",
-              .type = "integer >= 1",
-              .default_value = "2",
-              .doc = "Threads serving HTTP"}),
+    scalar<&S::http_threads, parse_int<1>, format_int>("N", {.path = "threads.http",
+                                                             .type = "integer >= 1",
+                                                             .default_value = "2",
+                                                             .doc = "Threads serving HTTP"}),
     scalar<&S::worker_threads, parse_int<0>, format_int>(
         "N", {.path = "threads.workers",
               .type = "integer >= 0",
               .default_value = "0",
               .doc = "Threads running steps; 0 means one per core"}),
     scalar<&S::metrics_token, parse_text, format_text>(
-        "TOKEN",
-        {.path = "metrics.token",
-         .type = "string",
-         .default_value = "",
-         .doc = "When set, /metrics requires `Authorization: Bearer <token>`; prefer the "
-                "environment or the file to the flag, which other users can see in `ps`",
-         .secret = true}),
+        "TOKEN", {.path = "metrics.token",
+                  .type = "string",
+                  .default_value = "",
+                  .doc = "When set, /metrics requires `Authorization: Bearer <token>`; prefer the "
+                         "environment or the file to the flag, which other users can see in `ps`",
+                  .secret = true}),
 };
 
 const KeyDef* find_key(std::string_view path) {
@@ -463,7 +467,8 @@ bool is_section(std::string_view name) {
 std::string keys_of_section(std::string_view section) {
   std::string out;
   for (const auto& def : kKeys) {
-    if (section_of(def.key.path) == section) out += (out.empty() ? "" : ", ") + std::string(def.key.path);
+    if (section_of(def.key.path) == section)
+      out += (out.empty() ? "" : ", ") + std::string(def.key.path);
   }
   return out;
 }
@@ -499,7 +504,8 @@ class FileReader {
   void read() {
     std::ifstream in(file_);
     if (!in) {
-      problems_.push_back("cannot read config file " + backquoted(file_) + ": " + std::strerror(errno));
+      problems_.push_back("cannot read config file " + backquoted(file_) + ": " +
+                          std::strerror(errno));
       return;
     }
     YAML::Node root;
@@ -516,7 +522,8 @@ class FileReader {
     if (!root.IsMap()) {
       problems_.push_back(where(root.Mark()) +
                           "the file must be a mapping of keys such as `listen: 127.0.0.1:8080`, "
-                          "not " + describe(root));
+                          "not " +
+                          describe(root));
       return;
     }
     read_mapping(root, "");
@@ -525,7 +532,8 @@ class FileReader {
  private:
   std::string where(const YAML::Mark& mark) const {
     if (mark.is_null()) return file_ + ": ";
-    return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
+    return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
+           ": ";
   }
 
   void read_mapping(const YAML::Node& map, const std::string& prefix) {
@@ -556,14 +564,15 @@ class FileReader {
                               describe(value));
         }
       } else {
-        problems_.push_back(where(key.Mark()) + "unknown key " + backquoted(path) + suggestion_for(path));
+        problems_.push_back(where(key.Mark()) + "unknown key " + backquoted(path) +
+                            suggestion_for(path));
       }
     }
   }
 
   void read_value(const KeyDef& def, const YAML::Node& key, const YAML::Node& value) {
-    const std::string at =
-        where(value.Mark().is_null() ? key.Mark() : value.Mark()) + std::string(def.key.path) + ": ";
+    const std::string at = where(value.Mark().is_null() ? key.Mark() : value.Mark()) +
+                           std::string(def.key.path) + ": ";
     Values values;
     if (def.key.list) {
       if (value.IsSequence()) {
@@ -621,8 +630,8 @@ std::string join(const std::vector<std::string>& lines) {
 
 // Plain YAML when it reads back as the same string, double-quoted otherwise.
 std::string yaml_scalar(std::string_view text) {
-  static constexpr std::string_view kReserved[] = {"null", "true", "false", "yes", "no", "on",
-                                                   "off",  "y",    "n",     "~"};
+  static constexpr std::string_view kReserved[] = {"null", "true", "false", "yes", "no",
+                                                   "on",   "off",  "y",     "n",   "~"};
   bool plain = !text.empty() &&
                (std::isalnum(static_cast<unsigned char>(text.front())) || text.front() == '/' ||
                 text.front() == '.' || text.front() == '_') &&
@@ -815,7 +824,8 @@ std::string mask_store_url(std::string_view url) {
     const std::string_view param = params.substr(0, amp);
     if (!first) out += '&';
     first = false;
-    if (lower(param.substr(0, param.find('='))) == "password" && param.find('=') != std::string_view::npos) {
+    if (lower(param.substr(0, param.find('='))) == "password" &&
+        param.find('=') != std::string_view::npos) {
       out += std::string(param.substr(0, param.find('=') + 1)) + "***";
     } else {
       out += param;

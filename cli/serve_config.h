@@ -35,15 +35,15 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 // The effective settings. Obtain one from load_serve_config() or serve_config_defaults(): the
 // defaults live in the key table, so a value-initialized ServeConfig holds zeros, not defaults.
 struct ServeConfig {
-  std::string listen;                       // HOST:PORT or [IPv6]:PORT; port 0 picks a free one
-  std::string data_dir;                     // never empty
-  std::string store;                        // as given; "" means SQLite in data_dir (store_url())
+  std::string listen;    // HOST:PORT or [IPv6]:PORT; port 0 picks a free one
+  std::string data_dir;  // never empty
+  std::string store;     // as given; "" means SQLite in data_dir (store_url())
   engine::Durability durability{};
-  std::vector<std::string> plugin_paths;    // searched for plugins after the built-in directory
+  std::vector<std::string> plugin_paths;  // searched for plugins after the built-in directory
   std::vector<std::string> workflow_dirs;
   std::chrono::milliseconds watch_interval{0};  // 0: workflow directories are not watched
-  std::string secrets_file;                 // "" when none
-  std::string connections_file;             // "" when none
+  std::string secrets_file;                     // "" when none
+  std::string connections_file;                 // "" when none
   LogFormat log_format{};
   LogLevel log_level{};
   std::chrono::milliseconds retention_runs{0};  // 0: finished runs are kept forever
@@ -56,7 +56,7 @@ struct ServeConfig {
   std::chrono::milliseconds result_timeout{0};
   std::chrono::milliseconds shutdown_timeout{0};
   int http_threads = 0;
-  int worker_threads = 0;  // 0: one per core
+  int worker_threads = 0;     // 0: one per core
   std::string metrics_token;  // secret; "" leaves /metrics open
 
   // Where each key's value came from, by dotted path: "default", "file config.yaml:4",

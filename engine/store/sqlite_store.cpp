@@ -80,6 +80,12 @@ enum WriterStmt : std::size_t {
   kDeleteWorkflow,
   kDeleteRevisions,
   kPutScheduleFired,
+  kPruneSelect,
+  kPruneSteps,
+  kPruneAttempts,
+  kPruneLogs,
+  kPruneApprovals,
+  kPruneRuns,
   kWriterStmtCount,
 };
 
@@ -134,6 +140,15 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "DELETE FROM workflow_revisions WHERE workflow_id = ?1",
     "INSERT INTO schedules(schedule_key, fired_at) VALUES(?1, ?2) "
     "ON CONFLICT(schedule_key) DO UPDATE SET fired_at = max(fired_at, excluded.fired_at)",
+    // Retention: the victims go to a temporary table first so that every table is pruned of
+    // exactly the same runs.
+    "INSERT INTO temp.pruned(id) SELECT id FROM runs WHERE finished_at > 0 AND finished_at < ?1 "
+    "AND status NOT IN ('queued', 'running') ORDER BY id LIMIT ?2",
+    "DELETE FROM steps WHERE run_id IN (SELECT id FROM temp.pruned)",
+    "DELETE FROM attempts WHERE run_id IN (SELECT id FROM temp.pruned)",
+    "DELETE FROM logs WHERE run_id IN (SELECT id FROM temp.pruned)",
+    "DELETE FROM approvals WHERE run_id IN (SELECT id FROM temp.pruned)",
+    "DELETE FROM runs WHERE id IN (SELECT id FROM temp.pruned)",
 };
 
 #undef FP_RUN_INSERT
@@ -422,6 +437,7 @@ SqliteStore::SqliteStore(const SqliteStoreOptions& options)
                                                                   : "PRAGMA synchronous=NORMAL");
     store_detail::migrate(db, path_);
     store_detail::exec(db, "PRAGMA wal_autocheckpoint=0");
+    store_detail::exec(db, "CREATE TEMP TABLE IF NOT EXISTS pruned(id TEXT PRIMARY KEY)");
     sqlite3_wal_hook(db, &SqliteStore::on_wal_commit, this);
     for (std::size_t i = 0; i < kWriterStmtCount; ++i) {
       writer_stmts_[i] = store_detail::prepare(db, kWriterSql[i]);
@@ -806,6 +822,20 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         bind_text(s, 1, o->workflow_id);
         step(s);
       }
+    } else if (const auto* o = std::get_if<PruneRuns>(&op)) {
+      store_detail::exec(writer_db_.get(), "DELETE FROM temp.pruned");
+      {
+        sqlite3_stmt* s = writer_stmts_[kPruneSelect].get();
+        StmtReset reset(s);
+        bind_int(s, 1, o->finished_before);
+        bind_int(s, 2, o->limit);
+        step(s);
+      }
+      const auto pruned = static_cast<std::size_t>(sqlite3_changes(writer_db_.get()));
+      for (WriterStmt which : {kPruneSteps, kPruneAttempts, kPruneLogs, kPruneApprovals, kPruneRuns}) {
+        run_stmt(which);
+      }
+      result.pruned_runs += pruned;
     } else if (const auto* o = std::get_if<PutScheduleFired>(&op)) {
       sqlite3_stmt* s = writer_stmts_[kPutScheduleFired].get();
       StmtReset reset(s);
@@ -818,7 +848,7 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
     static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
         "PutWorkflowVersion", "CreateRun", "PutRun",     "PutStep",
         "PutAttempt",         "AppendLog", "PutApproval", "PutWorkflow",
-        "AppendRevision",     "DeleteWorkflow", "PutScheduleFired"};
+        "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }

@@ -166,10 +166,13 @@ struct AppendRevision { RevisionRecord record; };  // fails if (workflow_id, rev
 struct DeleteWorkflow { std::string workflow_id; };
 // The last tick a cron schedule fired (UTC), written with the run the tick created.
 struct PutScheduleFired { std::string schedule_key; EpochMillis fired_at = 0; };
+// Deletes up to `limit` runs that finished before `finished_before`, with their steps, attempts,
+// logs and approvals (retention). CommitResult::pruned_runs says how many went.
+struct PruneRuns { EpochMillis finished_before = 0; int limit = 1000; };
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
-                             PutScheduleFired>;
+                             PutScheduleFired, PruneRuns>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -184,6 +187,7 @@ struct CommitResult {
   // (the new run, or the existing one when the key was already taken) and whether it was new.
   struct Created { std::string run_id; bool created = true; };
   std::vector<Created> created_runs;
+  std::size_t pruned_runs = 0;  // PruneRuns ops in the batch
 };
 
 using CommitCallback = std::function<void(CommitResult)>;

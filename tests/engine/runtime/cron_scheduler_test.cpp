@@ -247,9 +247,8 @@ TEST_F(CronSchedulerTest, CatchUpAllIsBoundedByMaxCatchUpWithAWarning) {
   auto scheduler = make(options);
   scheduler->set_schedules({spec("wf#0", "0 * * * *", CatchUp::all)});
   EXPECT_EQ(scheduler->fire_due(), 3u);
-  EXPECT_EQ(store_.ticks(),
-            (std::vector{utc("2026-05-01T08:00:00Z"), utc("2026-05-01T09:00:00Z"),
-                         utc("2026-05-01T10:00:00Z")}));
+  EXPECT_EQ(store_.ticks(), (std::vector{utc("2026-05-01T08:00:00Z"), utc("2026-05-01T09:00:00Z"),
+                                         utc("2026-05-01T10:00:00Z")}));
   auto warnings = warnings_.list();
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("wf#0"), std::string::npos) << warnings[0];
@@ -289,8 +288,7 @@ TEST_F(CronSchedulerTest, LatestFiresNothingExtraWhenTheNewestTickIsOnTime) {
   clock_.set("2026-05-01T10:00:30Z");
   auto scheduler = make();
   scheduler->set_schedules({spec("wf#0", "0 * * * *", CatchUp::latest)});
-  EXPECT_EQ(ticks_of(scheduler->due(clock_.now())),
-            (std::vector{utc("2026-05-01T10:00:00Z")}));
+  EXPECT_EQ(ticks_of(scheduler->due(clock_.now())), (std::vector{utc("2026-05-01T10:00:00Z")}));
 }
 
 TEST_F(CronSchedulerTest, RestartWithinATickDoesNotFireItAgain) {
@@ -397,8 +395,8 @@ TEST_F(CronSchedulerTest, LatestKeepsOnlyTheNewestTickBehindAFailingFiring) {
             (std::vector{utc("2026-05-01T10:00:00Z"), utc("2026-05-01T10:03:00Z")}));
   bool warned = false;
   for (const auto& w : warnings_.list()) {
-    warned = warned || w.find("queued behind failing firing m#0@2026-05-01T10:00:00Z") !=
-                           std::string::npos;
+    warned = warned ||
+             w.find("queued behind failing firing m#0@2026-05-01T10:00:00Z") != std::string::npos;
   }
   EXPECT_TRUE(warned);
 }
@@ -427,8 +425,8 @@ TEST_F(CronSchedulerTest, SetSchedulesKeepsStateForUnchangedKeysAndDropsRemovedO
   EXPECT_EQ(store_.fired().back().firing_id, "a#0@2026-05-01T11:00:00Z");
 
   // Removed and added back: the store is asked again and its record holds.
-  scheduler->set_schedules({spec("a#0", "0 * * * *", CatchUp::all),
-                            spec("b#0", "0 * * * *", CatchUp::all)});
+  scheduler->set_schedules(
+      {spec("a#0", "0 * * * *", CatchUp::all), spec("b#0", "0 * * * *", CatchUp::all)});
   EXPECT_EQ(store_.lookups("b#0"), 2);
   EXPECT_EQ(scheduler->last_fired("b#0"), utc("2026-05-01T10:00:00Z"));
   EXPECT_EQ(ticks_of(scheduler->due(clock_.now())),
@@ -680,10 +678,9 @@ TEST_F(CronSchedulerThreadTest, CatchesUpOnStartAndRetriesAFailedFiring) {
   scheduler->poke();
   ASSERT_TRUE(store_.wait_for_count(5));
   scheduler->stop();
-  EXPECT_EQ(store_.ticks(),
-            (std::vector{utc("2026-05-01T06:00:00Z"), utc("2026-05-01T07:00:00Z"),
-                         utc("2026-05-01T08:00:00Z"), utc("2026-05-01T09:00:00Z"),
-                         utc("2026-05-01T10:00:00Z")}));
+  EXPECT_EQ(store_.ticks(), (std::vector{utc("2026-05-01T06:00:00Z"), utc("2026-05-01T07:00:00Z"),
+                                         utc("2026-05-01T08:00:00Z"), utc("2026-05-01T09:00:00Z"),
+                                         utc("2026-05-01T10:00:00Z")}));
   for (const auto& f : store_.fired()) EXPECT_TRUE(f.catch_up);
 }
 
@@ -734,7 +731,5 @@ TEST_F(CronSchedulerThreadTest, StopLetsAFireInProgressComplete) {
   EXPECT_TRUE(completed);
 }
 
-}  // namespace
-}  // namespace flowpilot::engine::testing
 }  // namespace
 }  // namespace flowpilot::engine::testing

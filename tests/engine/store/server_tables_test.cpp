@@ -1,5 +1,6 @@
 // The tables the server adds: workflows with their revisions, cron schedule state, and the run
 // columns behind filtering by trigger and time and run lineage.
+#include "engine/store/retention.h"
 #include "engine/store/sqlite_store.h"
 
 #include <gtest/gtest.h>
@@ -101,6 +102,41 @@ TEST_F(ServerTablesTest, RunsFilterByTriggerAndTimeAndKeepLineage) {
   EXPECT_EQ(window[0].id, "0002");
   EXPECT_EQ(store_->get_run("0003")->rerun_of, "0001");
   EXPECT_EQ(store_->get_run("0001")->rerun_of, "");
+}
+
+}  // namespace
+}  // namespace flowpilot::engine
+
+namespace flowpilot::engine {
+namespace {
+
+TEST_F(ServerTablesTest, RetentionPrunesOnlyRunsThatFinishedLongAgo) {
+  const EpochMillis now = now_millis();
+  RunRecord old_done = run("0001", "manual", now - 100'000);
+  old_done.status = RunStatus::succeeded;
+  old_done.finished_at = now - 90'000;
+  RunRecord recent = run("0002", "manual", now - 1'000);
+  recent.status = RunStatus::failed;
+  recent.finished_at = now - 500;
+  RunRecord old_parked = run("0003", "manual", now - 100'000);
+  old_parked.status = RunStatus::running;
+  commit(CreateRun{old_done});
+  commit(CreateRun{recent});
+  commit(CreateRun{old_parked});
+  StepRecord step;
+  step.run_id = "0001";
+  step.step_id = "a";
+  commit(PutStep{step});
+  commit(AppendLog{{"0001", "a", -1, 1, now, "info", "hello"}});
+
+  RetentionPruner pruner(*store_, std::chrono::seconds(60));
+  EXPECT_EQ(pruner.prune_once(), 1u);
+  EXPECT_FALSE(store_->get_run("0001"));
+  EXPECT_TRUE(store_->get_steps("0001").empty());
+  EXPECT_TRUE(store_->get_logs("0001").empty());
+  EXPECT_TRUE(store_->get_run("0002"));
+  EXPECT_TRUE(store_->get_run("0003"));  // unfinished runs are kept whatever their age
+  EXPECT_EQ(pruner.prune_once(), 0u);
 }
 
 }  // namespace
