@@ -66,7 +66,11 @@ Response cron_next(const Request& request) {
                                   {"message", "`" + zone + "` is not an IANA time zone"}});
   }
   auto count = query_integer(request, "count", 1, kMaxCronCount);
-  if (auto* error = std::get_if<Response>(&count)) return std::move(*error);
+  if (std::holds_alternative<Response>(count)) {
+    errors.push_back(json::object{
+        {"path", "count"},
+        {"message", "must be a whole number from 1 to " + std::to_string(kMaxCronCount)}});
+  }
   std::chrono::sys_seconds from = std::chrono::floor<std::chrono::seconds>(
       std::chrono::system_clock::now());
   if (auto text = request.query_value("from"); text && !text->empty() && errors.empty()) {
@@ -85,7 +89,7 @@ Response cron_next(const Request& request) {
                    std::move(errors));
   }
   json::array times;
-  const long long n = std::get<std::optional<long long>>(count).value_or(5);
+  const long long n = std::get<std::optional<long long>>(count).value_or(5);  // checked above
   std::chrono::sys_seconds at = from;
   for (long long i = 0; i < n; ++i) {
     auto next = cron->next_after(at, zone);

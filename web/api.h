@@ -8,8 +8,10 @@
 //     (`path`) or the definition's line and column;
 //   - workflow definitions are sent as YAML (application/yaml), Lua (application/x-lua), or JSON
 //     (application/json: the definition itself, or {"source": "...", "format": "yaml|lua"});
-//   - lists are newest first with cursor pagination: `limit` and `cursor` in, `next_cursor` out
-//     (absent on the last page);
+//   - the run list is newest first with cursor pagination: `limit` and `cursor` in,
+//     `next_cursor` out whenever a page is full (a following page may be empty); logs and foreach
+//     items page by `offset` and `limit`; the other lists (workflows, versions, approvals) are
+//     short and come whole;
 //   - times are milliseconds since the Unix epoch (UTC) in fields ending `_at`.
 //
 // Authentication and roles come with the access layer; until then the API is meant for loopback.

@@ -166,14 +166,19 @@ Response cancel_run(const ApiServices& api, const Request& request) {
   if (auto* error = std::get_if<Response>(&parsed)) return std::move(*error);
   const json::value& body = std::get<json::value>(parsed);
   std::string reason = "cancelled through the API";
-  if (const auto* o = body.if_object()) {
-    if (const auto* r = o->if_contains("reason")) {
-      if (!r->is_string()) {
-        return problem(request, 422, "Invalid request", "`reason` must be a string",
-                       json::array{json::object{{"path", "reason"}, {"message", "must be a string"}}});
-      }
-      reason = "cancelled: " + std::string(r->get_string());
+  const auto* members = body.if_object();
+  if (members == nullptr) {
+    return problem(request, 422, "Invalid request", "the body must be a JSON object");
+  }
+  for (const auto& [key, value] : *members) {
+    if (key != "reason" || !value.is_string()) {
+      return problem(request, 422, "Invalid request",
+                     "the body may only carry `reason` (a string)",
+                     json::array{json::object{{"path", key},
+                                              {"message", key == "reason" ? "must be a string"
+                                                                          : "unknown member"}}});
     }
+    reason = "cancelled: " + std::string(value.get_string());
   }
   if (engine::is_terminal(run->status)) {
     return problem(request, 409, "Already finished",
@@ -266,7 +271,11 @@ Response decide(const ApiServices& api, const Request& request, bool approve) {
   if (auto* error = std::get_if<Response>(&parsed)) return std::move(*error);
   const json::value& body = std::get<json::value>(parsed);
   std::string comment;
-  if (const auto* o = body.if_object()) {
+  const auto* o = body.if_object();
+  if (o == nullptr) {
+    return problem(request, 422, "Invalid request", "the body must be a JSON object");
+  }
+  {
     for (const auto& [key, value] : *o) {
       if (key == "comment" && value.is_string() && value.get_string().size() <= 2000) {
         comment = std::string(value.get_string());
@@ -336,10 +345,11 @@ void add_run_routes(Router& router, const ApiServices& api) {
              [&api](const Request& r) { return decide(api, r, false); });
   if (api.events != nullptr) {
     router.add(Method::kGet, "/api/v1/runs/{id}/events", [&api](const Request& request) {
-      return api.events->open(api.store, request.params.at("id"), "");
+      return api.events->open(api.store, request.params.at("id"), "", request.path);
     });
     router.add(Method::kGet, "/api/v1/events", [&api](const Request& request) {
-      return api.events->open(api.store, "", request.query_value("workflow").value_or(""));
+      return api.events->open(api.store, "", request.query_value("workflow").value_or(""),
+                              request.path);
     });
   }
 }

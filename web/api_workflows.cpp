@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
+
 namespace flowpilot::web {
 
 namespace json = boost::json;
@@ -161,7 +163,8 @@ void add_workflow_routes(Router& router, const ApiServices& api) {
     const json::value& body = std::get<json::value>(parsed);
     const json::value* revision =
         body.is_object() ? body.get_object().if_contains("revision") : nullptr;
-    if (revision == nullptr || !revision->is_int64() || revision->get_int64() < 1) {
+    if (revision == nullptr || !revision->is_int64() || revision->get_int64() < 1 ||
+        revision->get_int64() > std::numeric_limits<int>::max()) {
       return problem(request, 422, "Invalid request", "`revision` must be a revision number",
                      json::array{json::object{{"path", "revision"},
                                               {"message", "must be an integer >= 1"}}});

@@ -2,6 +2,7 @@
 #include "web/server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -133,6 +134,10 @@ class SessionSink final : public StreamSink {
   void sent(std::size_t bytes) {
     std::lock_guard lock(mutex_);
     unsent_ -= std::min(bytes, unsent_);
+  }
+  bool aborted() const {
+    std::lock_guard lock(mutex_);
+    return aborted_;
   }
   // The connection is gone or being dropped: refuse further writes.
   void abort() {
@@ -386,7 +391,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void flush_stream() {
-    if (!sink_ || closed_ || stream_writing_) return;
+    if (!sink_ || closed_) return;
+    if (stream_writing_) {
+      // An overflow must not wait for the write in progress: that write is what is stuck.
+      if (sink_->aborted()) close();
+      return;
+    }
     SessionSink::Taken taken = sink_->take();
     if (taken.aborted) return close();
     if (taken.bytes.empty()) {
@@ -487,6 +497,9 @@ struct HttpServer::Impl {
 
   ServerCore core;
   net::io_context ioc;
+  // A session waiting for an async reply has no operation pending; without this, run() would
+  // return once stop() closes the acceptor, and the reply's write would never run.
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
   // The acceptor and its back-off timer share one strand, so accepting, retrying and stop()'s
   // close never run at the same time.
   net::strand<net::io_context::executor_type> accept_strand{net::make_strand(ioc)};

@@ -123,14 +123,16 @@ void LiveEvents::publish(const engine::RunEvent& event) {
 }
 
 Response LiveEvents::open(engine::Store& store, const std::string& run_id,
-                          const std::string& workflow_id) {
+                          const std::string& workflow_id, const std::string& instance) {
   if (!run_id.empty() && !store.get_run(run_id)) {
-    return problem_json(404, "Not found", "no run `" + run_id + "`");
+    return problem_json(404, "Not found", "no run `" + run_id + "`",
+                        json::object{{"instance", instance}});
   }
   if (count_.load() >= max_streams_) {
     Response busy = problem_json(503, "Too many event streams",
                                  "the server has " + std::to_string(max_streams_) +
-                                     " event streams open; retry shortly");
+                                     " event streams open; retry shortly",
+                                 json::object{{"instance", instance}});
     busy.headers.set("Retry-After", "5");
     return busy;
   }

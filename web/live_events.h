@@ -48,7 +48,9 @@ class LiveEvents {
   // A streamed response of the events of run `run_id` (its current state from `store` first), or
   // of every run when `run_id` is empty (only those of `workflow_id` when that is not empty).
   // Past `max_streams` open streams: 503 problem with Retry-After.
-  Response open(engine::Store& store, const std::string& run_id, const std::string& workflow_id);
+  // `instance` is the request's path, for problems.
+  Response open(engine::Store& store, const std::string& run_id, const std::string& workflow_id,
+                const std::string& instance);
 
   std::size_t open_streams() const;
   // Closes every stream (the server's graceful stop).

@@ -34,8 +34,9 @@
 //   - matching is exact per segment: "/healthz.svg" is not "/healthz" (the n8n `.svg` bypass).
 // Outcomes: no pattern matches -> 404; a pattern matches but not for this method -> 405 with an
 // `Allow` header listing the methods that do; HEAD without a HEAD route runs the GET handler and
-// drops the body, keeping the GET's Content-Length. All errors are problem+json with `instance`
-// set to the canonical path when there is one.
+// drops the body, keeping the GET's Content-Length (a streamed GET keeps its producer, which the
+// server then does not call). All errors are problem+json with `instance` set to the canonical
+// path when there is one.
 //
 // Thread-safety: add(), add_async() and set_observer() are for setup, before the server starts;
 // dispatch() and handle() are const and may run on many threads at once. Handlers are called on

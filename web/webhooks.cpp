@@ -93,6 +93,7 @@ struct Bucket {
 struct Waiter {
   Reply reply;
   Clock::time_point deadline;
+  std::string instance;  // the request's path, for problems
 };
 
 }  // namespace
@@ -143,7 +144,7 @@ struct WebhookReceiver::Impl : std::enable_shared_from_this<WebhookReceiver::Imp
   }
 
   void handle(Request request, Reply reply);
-  void wait_for_result(const std::string& run_id, Reply reply);
+  void wait_for_result(const std::string& run_id, const std::string& instance, Reply reply);
   void answer_result(const std::string& run_id, std::vector<Waiter> waiters, bool timed_out);
   void timer_loop();
 };
@@ -306,7 +307,7 @@ void WebhookReceiver::Impl::handle(Request request, Reply reply) {
           }
           self->count(path, started.created ? "accepted" : "duplicate");
           if (wants_result) {
-            self->wait_for_result(started.run_id, reply);
+            self->wait_for_result(started.run_id, instance, reply);
             return;
           }
           Response r = json_response(started.created ? 202 : 200,
@@ -326,15 +327,19 @@ void WebhookReceiver::Impl::handle(Request request, Reply reply) {
   }
 }
 
-void WebhookReceiver::Impl::wait_for_result(const std::string& run_id, Reply reply) {
+void WebhookReceiver::Impl::wait_for_result(const std::string& run_id, const std::string& instance,
+                                            Reply reply) {
   {
     std::lock_guard lock(waiters_mu);
     if (stopping) {
       reply(problem_json(503, "Stopping", "the server is stopping; the run continues",
-                         json::object{{"run_id", run_id}}));
+                         json::object{{"run_id", run_id},
+                                      {"url", "/api/v1/runs/" + run_id},
+                                      {"instance", instance}}));
       return;
     }
-    waiters[run_id].push_back(Waiter{std::move(reply), Clock::now() + options.result_timeout});
+    waiters[run_id].push_back(
+        Waiter{std::move(reply), Clock::now() + options.result_timeout, instance});
     // Registered first, then checked: a run that finished before we listened is answered now.
     finished.push_back(run_id);
   }
@@ -434,7 +439,9 @@ void WebhookReceiver::Impl::timer_loop() {
   for (auto& [id, list] : left) {
     for (auto& w : list) {
       w.reply(problem_json(503, "Stopping", "the server is stopping; the run continues",
-                           json::object{{"run_id", id}, {"url", "/api/v1/runs/" + id}}));
+                           json::object{{"run_id", id},
+                                        {"url", "/api/v1/runs/" + id},
+                                        {"instance", w.instance}}));
     }
   }
 }

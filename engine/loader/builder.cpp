@@ -124,12 +124,12 @@ bool valid_identifier(std::string_view s) {
                      [](char c) { return is_alpha(c) || is_digit(c) || c == '_'; });
 }
 
-// ^[A-Za-z0-9][A-Za-z0-9_/-]{0,127}$
+// ^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$: one URL segment, so /hooks/<path> needs no escaping and no
+// path can shadow another's prefix.
 bool valid_webhook_path(std::string_view s) {
   if (s.empty() || s.size() > 128 || !(is_alpha(s[0]) || is_digit(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return is_alpha(c) || is_digit(c) || c == '_' || c == '/' || c == '-';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-'; });
 }
 
 std::string identifier_suggestion(std::string_view s) {
@@ -700,8 +700,8 @@ void Validator::parse_webhook_trigger(const json::object& outer, const Context& 
     if (!valid_webhook_path(*p)) {
       error(at(c.at("path")),
             "webhook path `" + *p +
-                "` is not valid: use letters, digits, `_`, `-` and `/`, starting with a letter or "
-                "digit, at most 128 characters");
+                "` is not valid: use letters, digits, `_` and `-` (one URL segment, no `/`), "
+                "starting with a letter or digit, at most 128 characters");
     } else if (auto [it, inserted] = paths.emplace(*p, at(c.at("path")).line); !inserted) {
       error(at(c.at("path")), "duplicate webhook path `" + *p + "`; the first is on line " +
                                   std::to_string(it->second));

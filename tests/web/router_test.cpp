@@ -5,6 +5,12 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 namespace flowpilot::web {
 namespace {
 
@@ -160,6 +166,263 @@ TEST(HealthRoutes, HealthzAndReadyz) {
   Router throwing;
   add_health_routes(throwing, []() -> bool { throw std::runtime_error("db gone"); });
   EXPECT_EQ(throwing.handle(make_request("GET", "/readyz")).status, 503);
+}
+
+TEST(AsyncRouter, HandleWaitsForAnAsyncReply) {
+  Router router;
+  router.add_async(Method::kGet, "/runs/{id}/wait", [](Request request, Reply reply) {
+    reply(json_response(200, boost::json::object{{"id", request.params.at("id")}}));
+  });
+  auto r = router.handle(make_request("GET", "/runs/abc/wait"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r).at("id"), "abc");
+}
+
+TEST(AsyncRouter, ReplyFromAnotherThread) {
+  Router router;
+  std::vector<std::thread> workers;
+  std::mutex workers_mutex;
+  router.add_async(Method::kPost, "/later", [&](Request request, Reply reply) {
+    std::lock_guard lock(workers_mutex);
+    workers.emplace_back([body = request.body, reply = std::move(reply)] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      Response response;
+      response.status = 202;
+      response.body = body;
+      reply(std::move(response));
+    });
+  });
+  auto r = router.handle(make_request("POST", "/later", {}, "payload"));
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body, "payload");
+  for (auto& t : workers) t.join();
+}
+
+TEST(AsyncRouter, OnlyTheFirstReplyCounts) {
+  Router router;
+  Reply kept;
+  router.add_async(Method::kGet, "/twice", [&kept](Request, Reply reply) {
+    kept = reply;
+    reply(Response{201, {}, "first"});
+    reply(Response{202, {}, "second"});
+  });
+  std::vector<int> statuses;
+  router.dispatch(make_request("GET", "/twice"),
+                  [&statuses](Response r) { statuses.push_back(r.status); });
+  kept(Response{203, {}, "third"});
+  kept = nullptr;
+  EXPECT_EQ(statuses, std::vector<int>{201});
+}
+
+TEST(AsyncRouter, SyncHandlersReplyBeforeDispatchReturns) {
+  auto router = sample_router();
+  int status = 0;
+  router.dispatch(make_request("GET", "/runs/x"), [&status](Response r) { status = r.status; });
+  EXPECT_EQ(status, 200);
+  router.dispatch(make_request("GET", "/nope"), [&status](Response r) { status = r.status; });
+  EXPECT_EQ(status, 404);
+}
+
+TEST(AsyncRouter, DroppedReplyGives500) {
+  Router router;
+  router.add_async(Method::kGet, "/forgets", [](Request, Reply) {});
+  std::thread dropper;
+  router.add_async(Method::kGet, "/forgets-later", [&dropper](Request, Reply reply) {
+    dropper = std::thread([reply = std::move(reply)]() mutable {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      reply = nullptr;  // destroyed without a call
+    });
+  });
+  auto r = router.handle(make_request("GET", "/forgets"));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.headers.get("Content-Type"), "application/problem+json");
+  EXPECT_EQ(router.handle(make_request("GET", "/forgets-later")).status, 500);
+  dropper.join();
+}
+
+TEST(AsyncRouter, ThrowingAsyncHandlerIs500UnlessItReplied) {
+  Router router;
+  router.add_async(Method::kGet, "/throws", [](Request, Reply) -> void {
+    throw std::runtime_error("secret internal detail");
+  });
+  router.add_async(Method::kGet, "/replies-then-throws", [](Request, Reply reply) -> void {
+    reply(Response{204, {}, {}});
+    throw std::runtime_error("late");
+  });
+  auto r = router.handle(make_request("GET", "/throws"));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("secret"), std::string::npos);
+  EXPECT_EQ(router.handle(make_request("GET", "/replies-then-throws")).status, 204);
+}
+
+TEST(AsyncRouter, HeadOnAnAsyncGetKeepsTheLength) {
+  Router router;
+  router.add_async(Method::kGet, "/doc", [](Request, Reply reply) {
+    reply(Response{200, {}, "twelve bytes"});
+  });
+  auto head = router.handle(make_request("HEAD", "/doc"));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.headers.get("Content-Length"), "12");
+}
+
+TEST(AsyncRouter, HeadOnAStreamedGetKeepsTheProducer) {
+  Router router;
+  router.add(Method::kGet, "/events", [](const Request&) {
+    Response response;
+    response.headers.set("Content-Type", "text/event-stream");
+    response.stream = [](std::shared_ptr<StreamSink> sink) { sink->close(); };
+    return response;
+  });
+  auto head = router.handle(make_request("HEAD", "/events"));
+  EXPECT_TRUE(static_cast<bool>(head.stream));  // the server decides not to call it
+  EXPECT_FALSE(head.headers.get("Content-Length").has_value());
+}
+
+class ObservedRouter : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_ = sample_router();
+    router_.add_async(Method::kGet, "/slow", [this](Request, Reply reply) {
+      std::lock_guard lock(mutex_);
+      workers_.emplace_back([reply = std::move(reply)] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        reply(Response{});
+      });
+    });
+    router_.set_observer([this](const RequestSummary& summary) {
+      std::lock_guard lock(mutex_);
+      seen_.push_back(summary);
+    });
+  }
+
+  void TearDown() override {
+    for (auto& t : workers_) t.join();
+  }
+
+  RequestSummary last() {
+    std::lock_guard lock(mutex_);
+    return seen_.empty() ? RequestSummary{} : seen_.back();
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex_);
+    return seen_.size();
+  }
+
+  Router router_;
+  std::mutex mutex_;
+  std::vector<RequestSummary> seen_;
+  std::vector<std::thread> workers_;  // guarded by mutex_ while requests run
+};
+
+TEST_F(ObservedRouter, SeesTheRoutePatternAndStatus) {
+  router_.handle(make_request("GET", "/runs/abc/"));
+  auto s = last();
+  EXPECT_EQ(s.method, Method::kGet);
+  EXPECT_EQ(s.method_text, "GET");
+  EXPECT_EQ(s.route, "/runs/{id}");
+  EXPECT_EQ(s.path, "/runs/abc");
+  EXPECT_EQ(s.status, 200);
+  EXPECT_GE(s.seconds, 0.0);
+
+  router_.handle(make_request("DELETE", "/runs/abc"));
+  EXPECT_EQ(last().route, "/runs/{id}");
+  EXPECT_EQ(last().status, 204);
+
+  router_.handle(make_request("HEAD", "/runs/active"));
+  EXPECT_EQ(last().route, "/runs/active");
+  EXPECT_EQ(last().method_text, "HEAD");
+
+  router_.handle(make_request("GET", "/boom"));
+  EXPECT_EQ(last().route, "/boom");
+  EXPECT_EQ(last().status, 500);
+  EXPECT_EQ(count(), 4u);
+}
+
+TEST_F(ObservedRouter, SeesUnmatchedRequestsWithAnEmptyRoute) {
+  router_.handle(make_request("GET", "/nope"));
+  EXPECT_EQ(last().route, "");
+  EXPECT_EQ(last().status, 404);
+  EXPECT_EQ(last().path, "/nope");
+  router_.handle(make_request("PATCH", "/runs"));
+  EXPECT_EQ(last().route, "");
+  EXPECT_EQ(last().status, 405);
+  EXPECT_EQ(last().method, Method::kPatch);
+  router_.handle(make_request("GET", "/a/%2e%2e/b"));
+  EXPECT_EQ(last().route, "");
+  EXPECT_EQ(last().status, 400);
+  EXPECT_EQ(last().path, "/a/%2e%2e/b");  // not canonicalisable: the raw path
+  EXPECT_EQ(count(), 3u);
+}
+
+TEST_F(ObservedRouter, TimesAsyncRequestsUntilTheReply) {
+  auto r = router_.handle(make_request("GET", "/slow"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(count(), 1u);  // observed before the reply is passed on
+  EXPECT_EQ(last().route, "/slow");
+  EXPECT_GE(last().seconds, 0.025);
+}
+
+TEST_F(ObservedRouter, AThrowingObserverDoesNotCostTheResponse) {
+  router_.set_observer([](const RequestSummary&) { throw std::runtime_error("metrics down"); });
+  EXPECT_EQ(router_.handle(make_request("GET", "/runs/x")).status, 200);
+}
+
+TEST(RequestId, GeneratedWhenMissingAndEchoedOnEveryResponse) {
+  Router router;
+  std::string seen_by_handler;
+  router.add(Method::kGet, "/id", [&seen_by_handler](const Request& request) {
+    seen_by_handler = request.request_id;
+    return Response{};
+  });
+  auto r = router.handle(make_request("GET", "/id"));
+  ASSERT_TRUE(r.headers.get("X-Request-Id").has_value());
+  const std::string id(*r.headers.get("X-Request-Id"));
+  EXPECT_EQ(id, seen_by_handler);
+  ASSERT_EQ(id.size(), 16u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  auto again = router.handle(make_request("GET", "/id"));
+  EXPECT_NE(again.headers.get("X-Request-Id"), id);
+  for (const char* target : {"/nope", "/a/..", "/id/"}) {
+    auto other = router.handle(make_request(target == std::string("/id/") ? "POST" : "GET",
+                                            target));
+    EXPECT_EQ(other.headers.get("X-Request-Id").value_or("").size(), 16u) << target;
+  }
+}
+
+TEST(RequestId, AWellFormedClientIdIsKept) {
+  Router router;
+  std::string seen_by_handler;
+  router.add_async(Method::kGet, "/id", [&seen_by_handler](Request request, Reply reply) {
+    seen_by_handler = request.request_id;
+    reply(Response{});
+  });
+  const std::string longest(64, 'a');
+  for (const std::string& id : {std::string("abc-123_X.y"), longest, std::string("7")}) {
+    Headers headers;
+    headers.set("x-request-id", id);
+    auto r = router.handle(make_request("GET", "/id", headers));
+    EXPECT_EQ(r.headers.get("X-Request-Id"), id);
+    EXPECT_EQ(seen_by_handler, id);
+    EXPECT_EQ(router.handle(make_request("GET", "/nope", headers)).headers.get("X-Request-Id"),
+              id);
+  }
+}
+
+TEST(RequestId, AMalformedClientIdIsReplaced) {
+  Router router;
+  router.add(Method::kGet, "/id", [](const Request&) { return Response{}; });
+  for (const std::string& id : {std::string(65, 'a'), std::string(""), std::string("a b"),
+                                std::string("id\r\nX-Evil: 1"), std::string("caf\xC3\xA9"),
+                                std::string("a/b"), std::string("{json}")}) {
+    Headers headers;
+    headers.set("X-Request-Id", id);
+    auto r = router.handle(make_request("GET", "/id", headers));
+    const auto echoed = r.headers.get("X-Request-Id");
+    ASSERT_TRUE(echoed.has_value());
+    EXPECT_NE(*echoed, id);
+    EXPECT_EQ(echoed->size(), 16u);
+  }
 }
 
 }  // namespace

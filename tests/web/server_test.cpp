@@ -14,8 +14,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace flowpilot::web {
@@ -36,7 +38,7 @@ class Client {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   }
-  ~Client() { ::close(fd_); }
+  ~Client() { disconnect(); }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -82,6 +84,30 @@ class Client {
     return response();
   }
 
+  // The status line and headers of a response whose body has no length (a stream); what follows
+  // stays for read_to_eof(). Empty on EOF or error.
+  std::string head_block() {
+    while (pending_.find("\r\n\r\n") == std::string::npos) {
+      if (!fill()) return {};
+    }
+    const auto header_end = pending_.find("\r\n\r\n") + 4;
+    std::string out = pending_.substr(0, header_end);
+    pending_.erase(0, header_end);
+    return out;
+  }
+
+  // Everything until the server closes the connection (or the receive timeout).
+  std::string read_to_eof() {
+    while (fill()) {
+    }
+    return std::exchange(pending_, std::string());
+  }
+
+  void disconnect() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
   // True once the server closed the connection (EOF or reset) within the receive timeout.
   bool closed_by_peer() {
     char c = 0;
@@ -117,6 +143,33 @@ std::string body_of(const std::string& response) {
   return at == std::string::npos ? std::string() : response.substr(at + 4);
 }
 
+// Threads that answer async requests or feed streams later; joined when the test ends.
+class Workers {
+ public:
+  ~Workers() { join(); }
+  template <typename Fn>
+  void run(Fn fn) {
+    std::lock_guard lock(mutex_);
+    threads_.emplace_back(std::move(fn));
+  }
+  void join() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mutex_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;  // guarded by mutex_
+};
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -133,8 +186,72 @@ class ServerTest : public ::testing::Test {
       r.body = "done";
       return r;
     });
+    router_.add_async(Method::kGet, "/async/{ms}", [this](Request request, Reply reply) {
+      ++async_started_;
+      const int ms = std::stoi(request.params.at("ms"));
+      workers_.run([ms, id = request.request_id, reply = std::move(reply)] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        Response r;
+        r.body = "late " + id;
+        reply(std::move(r));
+      });
+    });
+    router_.add_async(Method::kGet, "/held", [this](Request, Reply reply) {
+      std::lock_guard lock(mutex_);
+      held_.push_back(std::move(reply));
+    });
+    router_.add_async(Method::kGet, "/forgets", [](Request, Reply) {});
+    router_.add(Method::kGet, "/events", [this](const Request&) {
+      Response r;
+      r.headers.set("Content-Type", "text/event-stream");
+      r.stream = [this](std::shared_ptr<StreamSink> sink) {
+        producer_called_ = true;
+        workers_.run([this, sink] {
+          for (int i = 1; i <= 3; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(event_delay_ms_.load()));
+            sink->write("id: " + std::to_string(i) + "\ndata: event " + std::to_string(i) +
+                        "\n\n");
+          }
+          sink->close();
+        });
+      };
+      return r;
+    });
+    router_.add(Method::kGet, "/held-stream", [this](const Request&) {
+      Response r;
+      r.headers.set("Content-Type", "text/event-stream");
+      r.stream = [this](std::shared_ptr<StreamSink> sink) {
+        std::lock_guard lock(mutex_);
+        sinks_.push_back(std::move(sink));
+      };
+      return r;
+    });
     options_.address = "127.0.0.1";
     options_.port = 0;
+  }
+
+  void TearDown() override { workers_.join(); }
+
+  // Waits up to 5 s for a handler to have taken a Reply (or a producer a sink); the newest.
+  Reply held_reply() {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        if (!held_.empty()) return held_.back();
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return nullptr;
+  }
+  std::shared_ptr<StreamSink> held_sink() {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        if (!sinks_.empty()) return sinks_.back();
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return nullptr;
   }
 
   std::uint16_t start() {
@@ -147,6 +264,13 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> ready_{true};
   std::atomic<bool> slow_started_{false};
+  std::atomic<int> async_started_{0};
+  std::atomic<bool> producer_called_{false};
+  std::atomic<int> event_delay_ms_{10};
+  std::mutex mutex_;
+  std::vector<Reply> held_;                         // guarded by mutex_
+  std::vector<std::shared_ptr<StreamSink>> sinks_;  // guarded by mutex_
+  Workers workers_;                                 // last: joined before the rest goes
 };
 
 TEST_F(ServerTest, HealthzAndReadyz) {
@@ -280,6 +404,187 @@ TEST_F(ServerTest, BadListenAddressIsRefused) {
   options_.address = "not-an-ip";
   server_ = std::make_unique<HttpServer>(options_, router_);
   EXPECT_THROW(server_->start(), std::invalid_argument);
+}
+
+TEST_F(ServerTest, AsyncHandlerRepliesFromAnotherThread) {
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.connected());
+  const auto begin = std::chrono::steady_clock::now();
+  auto r = c.request("GET", "/async/50", "X-Request-Id: req-42\r\n");
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, 50ms);
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r), "late req-42");
+  EXPECT_TRUE(has(r, "X-Request-Id: req-42\r\n")) << r;
+  auto again = c.request("GET", "/async/0");  // keep-alive holds after an async reply
+  EXPECT_EQ(status_of(again), 200) << again;
+  EXPECT_TRUE(has(again, "X-Request-Id: ")) << again;
+  EXPECT_EQ(status_of(c.request("GET", "/healthz")), 200);
+}
+
+TEST_F(ServerTest, ManyConcurrentAsyncRequestsDoNotHoldTheIoThreads) {
+  options_.threads = 1;
+  const auto port = start();
+  const auto begin = std::chrono::steady_clock::now();
+  std::vector<std::future<int>> clients;
+  for (int i = 0; i < 30; ++i) {
+    clients.push_back(std::async(std::launch::async, [port] {
+      Client c(port);
+      if (!c.connected()) return 0;
+      int ok = 0;
+      for (int j = 0; j < 4; ++j) {
+        if (status_of(c.request("GET", "/async/100")) == 200) ++ok;
+      }
+      return ok;
+    }));
+  }
+  int total = 0;
+  for (auto& f : clients) total += f.get();
+  EXPECT_EQ(total, 120);
+  // 120 replies of 100 ms on one io thread: serially that would be 12 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);
+}
+
+TEST_F(ServerTest, ADroppedReplyIs500) {
+  const auto port = start();
+  Client c(port);
+  auto r = c.request("GET", "/forgets");
+  EXPECT_EQ(status_of(r), 500) << r;
+  EXPECT_TRUE(has(r, "application/problem+json")) << r;
+}
+
+TEST_F(ServerTest, AReplyAfterTheClientHasGoneIsDropped) {
+  const auto port = start();
+  {
+    Client c(port);
+    ASSERT_TRUE(c.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(held_reply());
+  }
+  std::this_thread::sleep_for(50ms);
+  Reply reply = held_reply();
+  workers_.run([reply] { reply(Response{200, {}, std::string(100000, 'x')}); });
+  workers_.join();
+  Client next(port);
+  EXPECT_EQ(status_of(next.request("GET", "/healthz")), 200);
+}
+
+TEST_F(ServerTest, StopWaitsForAPendingAsyncReply) {
+  const auto port = start();
+  Client busy(port);
+  auto slow = std::async(std::launch::async, [&busy] { return busy.request("GET", "/async/300"); });
+  while (async_started_ == 0) std::this_thread::sleep_for(5ms);
+  server_->stop();  // returns only after the reply has been written
+  auto r = slow.get();
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_TRUE(has(r, "Connection: close")) << r;
+}
+
+TEST_F(ServerTest, StopGivesUpOnAReplyThatNeverComes) {
+  options_.shutdown_timeout = 200ms;
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Reply reply = held_reply();
+  ASSERT_TRUE(reply);
+  const auto begin = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 2s);
+  EXPECT_TRUE(c.closed_by_peer());
+  reply(Response{});  // after stop(): ignored
+  server_.reset();
+  std::lock_guard lock(mutex_);
+  held_.clear();  // the last copies go after the server: the 500 they produce is ignored too
+}
+
+TEST_F(ServerTest, AStreamDeliversEventsThenCloses) {
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string head = c.head_block();
+  EXPECT_EQ(status_of(head), 200) << head;
+  EXPECT_TRUE(has(head, "Content-Type: text/event-stream\r\n")) << head;
+  EXPECT_TRUE(has(head, "Cache-Control: no-cache\r\n")) << head;
+  EXPECT_TRUE(has(head, "Connection: close\r\n")) << head;
+  EXPECT_TRUE(has(head, "X-Accel-Buffering: no\r\n")) << head;
+  EXPECT_TRUE(has(head, "X-Request-Id: ")) << head;
+  EXPECT_FALSE(has(head, "Content-Length")) << head;
+  EXPECT_FALSE(has(head, "Transfer-Encoding")) << head;
+  EXPECT_EQ(c.read_to_eof(),
+            "id: 1\ndata: event 1\n\nid: 2\ndata: event 2\n\nid: 3\ndata: event 3\n\n");
+}
+
+TEST_F(ServerTest, AStreamOutlivesTheReadTimeout) {
+  options_.read_timeout = 100ms;
+  event_delay_ms_ = 150;
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto all = c.read_to_eof();
+  EXPECT_TRUE(has(all, "data: event 3\n\n")) << all;
+}
+
+TEST_F(ServerTest, HeadOnAStreamSendsHeadersOnly) {
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.send("HEAD /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto all = c.read_to_eof();
+  EXPECT_EQ(status_of(all), 200) << all;
+  EXPECT_TRUE(has(all, "Content-Type: text/event-stream\r\n")) << all;
+  EXPECT_EQ(body_of(all), "");
+  EXPECT_FALSE(producer_called_);
+}
+
+TEST_F(ServerTest, AClientLeavingMidStreamClosesTheSink) {
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.send("GET /held-stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(status_of(c.head_block()), 200);
+  auto sink = held_sink();
+  ASSERT_TRUE(sink);
+  EXPECT_TRUE(sink->write("data: hello\n\n"));
+  c.disconnect();
+  const auto begin = std::chrono::steady_clock::now();
+  while (sink->write("data: more\n\n") && std::chrono::steady_clock::now() - begin < 3s) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(sink->closed());
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 2s);
+}
+
+TEST_F(ServerTest, AClientThatStopsReadingHasItsStreamClosed) {
+  const auto port = start();
+  Client c(port);
+  ASSERT_TRUE(c.send("GET /held-stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(status_of(c.head_block()), 200);
+  auto sink = held_sink();
+  ASSERT_TRUE(sink);
+  // The client reads nothing more: once the socket buffers are full, the queue passes 1 MiB.
+  const std::string chunk(64 * 1024, 'x');
+  int accepted = 0;
+  while (accepted < 2000 && sink->write(chunk)) ++accepted;
+  EXPECT_LT(accepted, 2000);
+  EXPECT_TRUE(sink->closed());
+  // The connection is dropped too, not left with a write that never completes.
+  const auto begin = std::chrono::steady_clock::now();
+  c.read_to_eof();
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);  // a receive gives up after 5 s
+}
+
+TEST_F(ServerTest, StopEndsOpenStreamsPromptly) {
+  const auto port = start();  // shutdown_timeout stays 10 s
+  Client c(port);
+  ASSERT_TRUE(c.send("GET /held-stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(status_of(c.head_block()), 200);
+  auto sink = held_sink();
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE(sink->write("data: one\n\n"));
+  const auto begin = std::chrono::steady_clock::now();
+  server_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 1s);
+  EXPECT_FALSE(sink->write("data: two\n\n"));
+  EXPECT_TRUE(sink->closed());
+  EXPECT_FALSE(has(c.read_to_eof(), "two"));
+  sink->close();  // harmless on a closed sink
 }
 
 }  // namespace

@@ -178,7 +178,11 @@ std::variant<std::optional<long long>, Response> query_integer(const Request& re
     return problem(request, 400, "Invalid query parameter",
                    "`" + std::string(name) + "` must be an integer from " + std::to_string(min) +
                        " to " + std::to_string(max) + ", not `" + *text + "`",
-                   json::array{json::object{{"path", name}, {"message", "out of range"}}});
+                   json::array{json::object{
+                       {"path", name},
+                       {"message", ec != std::errc() || end != text->data() + text->size()
+                                       ? "not a whole number"
+                                       : "out of range"}}});
   }
   return std::optional<long long>(value);
 }

@@ -1,0 +1,1091 @@
+// The REST API against its OpenAPI document (web/openapi.json).
+//
+// The server side is built for real, in-process and without sockets: a SQLite store in a
+// temporary directory, the built-in steps and plugins, the workflow catalog over a watched
+// directory, the executor, live events, webhooks, the health routes and /metrics, all on one
+// Router. The test drives every documented operation through Router::handle with realistic
+// requests, both successes and the documented errors, and checks each answer against the
+// document: the status is documented for the operation, the Content-Type is one the document
+// names, required headers are there, and a JSON body validates against the response's schema (on
+// valijson, through engine::JsonSchema). Bodies and query parameters of successful requests must
+// be documented too, so the document cannot describe less than the server accepts. Finally every
+// operation and every documented status must have been produced (server failures aside), so the
+// document cannot describe more than the server does either. Event streams are checked by status
+// and Content-Type only; their `data:` payloads are checked through event_json().
+//
+// OpenAPI 3.1 schemas are JSON Schema 2020-12; valijson reads draft 7. The document keeps to the
+// keywords both share (a keyword the checker cannot honour fails the test rather than being
+// skipped), and `$ref`s are resolved into one self-contained schema per response.
+#include "engine/catalog/workflow_catalog.h"
+#include "engine/executor/executor.h"
+#include "engine/http/http_client.h"
+#include "engine/loader/loader.h"
+#include "engine/plugins/plugin_host.h"
+#include "engine/schema/json_schema.h"
+#include "engine/steps/builtin_steps.h"
+#include "engine/store/sqlite_store.h"
+#include "scripting/expression.h"
+#include "web/api.h"
+#include "web/live_events.h"
+#include "web/metrics.h"
+#include "web/observability.h"
+#include "web/router.h"
+#include "web/routes.h"
+#include "web/webhooks.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace flowpilot::web {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+constexpr auto kSettle = std::chrono::seconds(60);
+
+// JSON Schema 2020-12 keywords that valijson's draft-7 parser would silently ignore.
+constexpr std::array<std::string_view, 11> kUnsupportedKeywords = {
+    "prefixItems",
+    "$defs",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "dependentRequired",
+    "dependentSchemas",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$anchor",
+    "minContains",
+    "maxContains",
+};
+
+bool is_unsupported_keyword(std::string_view key) {
+  return std::find(kUnsupportedKeywords.begin(), kUnsupportedKeywords.end(), key) !=
+         kUnsupportedKeywords.end();
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// "text/plain; version=0.0.4; charset=utf-8" -> {"text/plain", {"version=0.0.4", "charset=utf-8"}}
+std::pair<std::string, std::set<std::string>> split_media_type(std::string_view text) {
+  std::set<std::string> params;
+  const auto semicolon = text.find(';');
+  std::string base = lowercase(trim(text.substr(0, semicolon)));
+  std::string_view rest =
+      semicolon == std::string_view::npos ? std::string_view() : text.substr(semicolon + 1);
+  while (!rest.empty()) {
+    const auto next = rest.find(';');
+    std::string param = lowercase(trim(rest.substr(0, next)));
+    if (!param.empty()) params.insert(std::move(param));
+    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+  }
+  return {std::move(base), std::move(params)};
+}
+
+bool is_json_media(const std::string& base) {
+  return base == "application/json" ||
+         (base.size() > 5 && base.compare(base.size() - 5, 5, "+json") == 0);
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    out.emplace_back(path.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+// The OpenAPI document, with lookups by method and concrete path, and schemas made self-contained.
+class Document {
+ public:
+  explicit Document(json::value root) : root_(std::move(root)) {}
+
+  const json::value& root() const { return root_; }
+
+  struct Operation {
+    std::string key;  // "POST /api/v1/workflows/{id}/runs"
+    const json::object* object = nullptr;
+  };
+
+  // The operation whose path template matches `path` (the one with most literal segments, as the
+  // router chooses), or nullopt.
+  std::optional<Operation> find(std::string_view method, std::string_view path) const {
+    const std::string verb = lowercase(method);
+    const auto concrete = split_path(path);
+    std::optional<Operation> best;
+    int best_literals = -1;
+    for (const auto& [tmpl, item] : root_.at("paths").as_object()) {
+      const auto parts = split_path(tmpl);
+      if (parts.size() != concrete.size()) continue;
+      int literals = 0;
+      bool matches = true;
+      for (std::size_t i = 0; i < parts.size() && matches; ++i) {
+        const bool param = parts[i].size() > 2 && parts[i].front() == '{' && parts[i].back() == '}';
+        if (param) {
+          matches = !concrete[i].empty();
+        } else {
+          matches = parts[i] == concrete[i];
+          ++literals;
+        }
+      }
+      if (!matches || literals <= best_literals) continue;
+      const json::value* op = item.as_object().if_contains(verb);
+      if (op == nullptr) continue;
+      best = Operation{std::string(method) + " " + std::string(tmpl), &op->as_object()};
+      best_literals = literals;
+    }
+    return best;
+  }
+
+  // Every "operation key + status" the document lists.
+  std::set<std::string> responses() const {
+    std::set<std::string> out;
+    for (const auto& [tmpl, item] : root_.at("paths").as_object()) {
+      for (const auto& [method, op] : item.as_object()) {
+        std::string upper(method);
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (const auto& [status, response] : op.at("responses").as_object()) {
+          out.insert(upper + " " + std::string(tmpl) + " " + std::string(status));
+        }
+      }
+    }
+    return out;
+  }
+
+  // Every operation key in the document.
+  std::set<std::string> operations() const {
+    static constexpr std::array<std::string_view, 8> kMethods = {
+        "get", "put", "post", "delete", "patch", "head", "options", "trace"};
+    std::set<std::string> out;
+    for (const auto& [tmpl, item] : root_.at("paths").as_object()) {
+      for (const auto& [method, op] : item.as_object()) {
+        if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end()) continue;
+        std::string upper(method);
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out.insert(upper + " " + std::string(tmpl));
+      }
+    }
+    return out;
+  }
+
+  // `value` with every local `$ref` replaced by what it points at, recursively. Problems (a ref
+  // that does not resolve, a keyword the checker cannot honour) are appended to `problems`.
+  json::value resolve(const json::value& value, std::vector<std::string>& problems,
+                      int depth = 0) const {
+    if (depth > 64) {
+      problems.push_back("`$ref`s nest deeper than 64 (a cycle?)");
+      return json::value(nullptr);
+    }
+    if (const json::object* o = value.if_object()) {
+      if (const json::value* ref = o->if_contains("$ref")) {
+        const std::string_view text = ref->is_string() ? ref->get_string() : std::string_view();
+        const json::value* target = nullptr;
+        if (text.size() > 1 && text.front() == '#') {
+          boost::system::error_code ec;
+          target = root_.find_pointer(text.substr(1), ec);
+          if (ec) target = nullptr;
+        }
+        if (target == nullptr) {
+          problems.push_back("`$ref` " + json::serialize(*ref) + " does not resolve");
+          return json::value(nullptr);
+        }
+        return resolve(*target, problems, depth + 1);
+      }
+      json::object out;
+      for (const auto& [key, member] : *o) {
+        if (is_unsupported_keyword(key)) {
+          problems.push_back("keyword `" + std::string(key) +
+                             "` cannot be checked here; use a draft-7 equivalent");
+        }
+        out[key] = resolve(member, problems, depth + 1);
+      }
+      return out;
+    }
+    if (const json::array* a = value.if_array()) {
+      json::array out;
+      for (const auto& item : *a) out.push_back(resolve(item, problems, depth + 1));
+      return out;
+    }
+    return value;
+  }
+
+  // The compiled schema of `schema` (already resolved), cached by its text.
+  std::shared_ptr<const engine::JsonSchema> compile(const json::value& schema,
+                                                    std::string* error) const {
+    const std::string key = json::serialize(schema);
+    std::lock_guard lock(mu_);
+    if (auto it = compiled_.find(key); it != compiled_.end()) return it->second;
+    auto compiled = engine::JsonSchema::compile(schema, error);
+    if (compiled) compiled_.emplace(key, compiled);
+    return compiled;
+  }
+
+ private:
+  json::value root_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<const engine::JsonSchema>> compiled_;
+};
+
+// Problems of `value` against `schema` (an OpenAPI schema, refs unresolved), one per line.
+std::string schema_problems(const Document& doc, const json::value& schema,
+                            const json::value& value) {
+  std::vector<std::string> problems;
+  const json::value resolved = doc.resolve(schema, problems);
+  std::string out;
+  for (const auto& p : problems) out += "document: " + p + "\n";
+  if (!problems.empty()) return out;
+  std::string error;
+  auto compiled = doc.compile(resolved, &error);
+  if (!compiled) return "document: the schema does not compile: " + error + "\n";
+  for (const auto& p : compiled->validate(value, "body")) out += p.path + ": " + p.message + "\n";
+  return out;
+}
+
+json::value load_document_file() {
+  std::ifstream in(fs::path(FLOWPILOT_SOURCE_DIR) / "web" / "openapi.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return json::parse(text.str());
+}
+
+fs::path fresh_temp_dir() {
+  std::random_device rd;
+  auto dir = fs::temp_directory_path() /
+             ("flowpilot-openapi-" + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_file(const fs::path& path, std::string_view text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+// ---- workflows used by the scenarios ----
+
+constexpr std::string_view kHello = R"(id: hello
+name: Hello
+description: Greets, then fans out over a list.
+inputs:
+  name: {type: string, default: world, description: Who to greet}
+  items: {type: array, default: [1, 2, 3]}
+  budget: {type: number, default: 10, unit: EUR}
+triggers:
+  - cron: "0 9 * * MON-FRI"
+    timezone: Europe/Berlin
+  - webhook: {path: hello-hook}
+steps:
+  - id: greet
+    uses: core.log
+    with: {message: "hello ${{ inputs.name }}"}
+  - id: fan
+    uses: core.noop
+    needs: [greet]
+    foreach: ${{ inputs.items }}
+    with: {n: "${{ item }}"}
+  - id: report
+    uses: core.noop
+    needs: [fan]
+    if: ${{ inputs.budget > 0 }}
+outputs:
+  greeting: ${{ steps.greet.output.message }}
+)";
+
+// The same workflow with another greeting: a second revision.
+std::string hello_v2() {
+  std::string text(kHello);
+  text.replace(text.find("hello ${{"), 5, "howdy");
+  return text;
+}
+
+constexpr std::string_view kGate = R"(id: gate
+steps:
+  - id: approve
+    uses: core.approval
+    with: {message: "Raise the daily budget to 250 EUR?", timeout: 1h}
+  - id: apply
+    uses: core.noop
+    needs: [approve]
+)";
+
+constexpr std::string_view kBrokenJson = R"({"id": "broken",
+ "steps": [{"id": "ok_step", "uses": "core.noop"},
+           {"id": "boom", "uses": "core.fail", "needs": ["ok_step"],
+            "with": {"message": "always fails", "retryable": false}}],
+ "on_failure": [{"id": "alert", "uses": "core.log", "with": {"message": "broken failed"}}]})";
+
+constexpr std::string_view kLua = R"(return workflow{
+  id = "lua-flow",
+  description = "Defined in Lua",
+  steps = {
+    step{id = "hello", uses = "core.log", with = {message = "hello from Lua"}},
+  },
+})";
+
+constexpr std::string_view kSlow = R"(id: slow
+triggers:
+  - webhook: {path: slow-hook, respond: result}
+steps:
+  - {id: wait, uses: core.sleep, with: {duration: 10m}}
+)";
+
+constexpr std::string_view kInvalid = R"(id: invalid
+steps:
+  - id: fetch
+    uses: core.nop
+)";
+
+class OpenApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    document_ = std::make_unique<Document>(load_document_file());
+    dir_ = fresh_temp_dir();
+    fs::create_directories(dir_ / "workflows");
+    write_file(dir_ / "workflows" / "file-flow.yaml",
+               "id: file-flow\nsteps:\n  - {id: one, uses: core.noop}\n");
+    write_file(dir_ / "workflows" / "bad-file.yaml",
+               "id: bad-file\nsteps:\n  - {id: one, uses: core.nop}\n");
+
+    engine::register_builtin_steps(registry_);
+    engine::HttpClientOptions http_options;
+    http_options.allowed_networks = {"127.0.0.1/32"};
+    http_ = std::make_unique<engine::HttpClient>(http_options);
+    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
+    for (const auto& refusal :
+         plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
+      ADD_FAILURE() << refusal.to_string();
+    }
+    ASSERT_TRUE(registry_.has_step("core.noop"))
+        << "core plugin not found in " << engine::builtin_plugin_dir();
+
+    engine::SqliteStoreOptions store_options;
+    store_options.path = dir_ / "flowpilot.db";
+    store_ = engine::open_sqlite_store(store_options);
+    catalog_ = std::make_unique<engine::WorkflowCatalog>(
+        *store_, engine::LoadContext{registry_, expressions_}, std::vector{dir_ / "workflows"});
+    catalog_->load();
+    events_ = std::make_unique<LiveEvents>();
+
+    engine::ExecutorOptions options;
+    options.worker_threads = 2;
+    options.on_event = [this](const engine::RunEvent& e) {
+      events_->publish(e);
+      std::lock_guard lock(hook_mu_);
+      if (hooks_ != nullptr) hooks_->on_event(e);
+    };
+    executor_ = std::make_unique<engine::Executor>(
+        *store_, registry_, expressions_, secrets(),
+        [this](const engine::WorkflowVersionRecord& v) { return catalog_->resolve(v); }, options);
+
+    WebhookOptions hook_options;
+    hook_options.rate = 0.001;  // a burst per path, then 429
+    hook_options.burst = 20;
+    receiver_ = std::make_unique<WebhookReceiver>(
+        WebhookServices{*catalog_, *executor_, *store_, expressions_, secrets(), &metrics_},
+        hook_options);
+    {
+      std::lock_guard lock(hook_mu_);
+      hooks_ = receiver_.get();
+    }
+
+    services_ = std::make_unique<ApiServices>(
+        ApiServices{*store_, *executor_, *catalog_, registry_, plugins_.get(),
+                    engine::LoadContext{registry_, expressions_}, events_.get()});
+    add_health_routes(router_, [this] { return ready_.load(); });
+    add_api_routes(router_, *services_);
+    receiver_->add_routes(router_);
+    server_metrics_ = std::make_unique<ServerMetrics>(metrics_);
+    server_metrics_->set_sources(executor_.get(), http_.get());
+    router_.set_observer(
+        [this](const RequestSummary& summary) { server_metrics_->observe_request(summary); });
+    server_metrics_->add_route(router_, "metrics-token");
+  }
+
+  void TearDown() override {
+    {
+      std::lock_guard lock(hook_mu_);
+      hooks_ = nullptr;
+    }
+    receiver_.reset();
+    executor_.reset();
+    events_.reset();
+    catalog_.reset();
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  static scripting::SecretResolver secrets() {
+    return [](std::string_view name) -> std::optional<std::string> {
+      if (name == "HOOK_TOKEN") return std::string("hook-token-123");
+      return std::nullopt;
+    };
+  }
+
+  // Sends a request, checks the answer against the document, and expects `expected_status`.
+  Response call(int expected_status, std::string_view method, const std::string& target,
+                std::string body = {}, std::string_view content_type = {},
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return call_on(router_, expected_status, method, target, std::move(body), content_type,
+                   headers);
+  }
+
+  Response call_on(const Router& router, int expected_status, std::string_view method,
+                   const std::string& target, std::string body = {},
+                   std::string_view content_type = {},
+                   const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    Headers h;
+    if (!content_type.empty()) h.set("Content-Type", content_type);
+    for (const auto& [name, value] : headers) h.set(name, value);
+    Request request = make_request(method, target, std::move(h), std::move(body));
+    const Request sent = request;
+    Response response = router.handle(std::move(request));
+    SCOPED_TRACE(std::string(method) + " " + target);
+    EXPECT_EQ(response.status, expected_status) << response.body;
+    check(method, sent, response);
+    return response;
+  }
+
+  static json::object body_of(const Response& r) {
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_object()) {
+      ADD_FAILURE() << "not a JSON object: " << r.body;
+      return {};
+    }
+    return v.get_object();
+  }
+
+  std::string started_run(const Response& r) {
+    auto body = body_of(r);
+    return body.contains("run_id") ? std::string(body.at("run_id").as_string()) : std::string();
+  }
+
+  engine::RunStatus settle(const std::string& run_id) {
+    auto status = executor_->wait(run_id, kSettle);
+    EXPECT_TRUE(status.has_value()) << "run " << run_id << " did not settle";
+    return status.value_or(engine::RunStatus::running);
+  }
+
+  // The answer against the operation the document gives for (method, path).
+  void check(std::string_view method, const Request& request, const Response& response) {
+    auto op = document_->find(method, request.raw_path);
+    if (!op) {
+      ADD_FAILURE() << method << " " << request.raw_path << " is not in web/openapi.json";
+      return;
+    }
+    exercised_.insert(op->key);
+    answered_.insert(op->key + " " + std::to_string(response.status));
+    std::vector<std::string> problems;
+    const json::value responses = document_->resolve(op->object->at("responses"), problems);
+    for (const auto& p : problems) ADD_FAILURE() << op->key << ": " << p;
+    const json::object* documented = nullptr;
+    if (const auto* r = responses.as_object().if_contains(std::to_string(response.status))) {
+      documented = &r->as_object();
+    } else if (const auto* d = responses.as_object().if_contains("default")) {
+      documented = &d->as_object();
+    }
+    if (documented == nullptr) {
+      ADD_FAILURE() << op->key << " answered " << response.status
+                    << ", which the document does not list: " << response.body;
+      return;
+    }
+    if (const auto* headers = documented->if_contains("headers")) {
+      for (const auto& [name, header] : headers->as_object()) {
+        const auto* required = header.as_object().if_contains("required");
+        if (required != nullptr && required->as_bool()) {
+          EXPECT_TRUE(response.headers.get(name).has_value())
+              << op->key << " " << response.status << ": header " << name << " is missing";
+        }
+      }
+    }
+    const auto actual_type = response.headers.get("Content-Type");
+    const json::value* content = documented->if_contains("content");
+    if (content == nullptr) {
+      EXPECT_TRUE(response.body.empty() && !response.stream)
+          << op->key << " " << response.status << " documents no body but has one";
+      EXPECT_FALSE(actual_type.has_value()) << op->key << ": Content-Type " << *actual_type;
+      return;
+    }
+    if (!actual_type) {
+      ADD_FAILURE() << op->key << " " << response.status << " has no Content-Type";
+      return;
+    }
+    const auto [base, params] = split_media_type(*actual_type);
+    const json::value* schema = nullptr;
+    bool found = false;
+    for (const auto& [media, entry] : content->as_object()) {
+      const auto [doc_base, doc_params] = split_media_type(media);
+      if (doc_base != base) continue;
+      bool all = true;
+      for (const auto& p : doc_params) all = all && params.count(p) != 0;
+      if (!all) continue;
+      found = true;
+      schema = entry.as_object().if_contains("schema");
+      break;
+    }
+    if (!found) {
+      ADD_FAILURE() << op->key << " " << response.status << " answered Content-Type "
+                    << *actual_type << ", which the document does not list";
+      return;
+    }
+    if (response.stream) {
+      EXPECT_EQ(base, "text/event-stream") << op->key << ": only event streams are streamed";
+      return;
+    }
+    if (is_json_media(base) && schema != nullptr) {
+      boost::system::error_code ec;
+      const json::value body = json::parse(response.body, ec);
+      if (ec) {
+        ADD_FAILURE() << op->key << " " << response.status
+                      << ": the body is not JSON: " << response.body;
+        return;
+      }
+      const std::string mismatch = schema_problems(*document_, *schema, body);
+      EXPECT_TRUE(mismatch.empty())
+          << op->key << " " << response.status << " does not match the document:\n"
+          << mismatch << "body: " << response.body;
+    }
+    if (response.status >= 200 && response.status < 300) check_request(*op, request);
+  }
+
+  // A request the server accepted: its query parameters and body must be documented.
+  void check_request(const Document::Operation& op, const Request& request) {
+    std::set<std::string> documented_query;
+    std::vector<std::string> problems;
+    const json::value parameters = op.object->contains("parameters")
+                                       ? document_->resolve(op.object->at("parameters"), problems)
+                                       : json::value(json::array());
+    for (const auto& p : parameters.as_array()) {
+      if (p.at("in") == "query") documented_query.insert(std::string(p.at("name").as_string()));
+    }
+    std::string_view query = request.query;
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const std::string name(pair.substr(0, pair.find('=')));
+      EXPECT_TRUE(documented_query.count(name) != 0)
+          << op.key << ": query parameter `" << name << "` is accepted but not documented";
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+    if (request.body.empty()) return;
+    const auto type = request.headers.get("Content-Type");
+    if (!type) return;
+    const json::value* body = op.object->if_contains("requestBody");
+    if (body == nullptr) {
+      ADD_FAILURE() << op.key << " accepted a body, but the document has no requestBody";
+      return;
+    }
+    const json::value resolved = document_->resolve(*body, problems);
+    const auto base = split_media_type(*type).first;
+    const json::value* media = resolved.at("content").as_object().if_contains(base);
+    if (media == nullptr) {
+      ADD_FAILURE() << op.key << " accepted a body of type " << base
+                    << ", which its requestBody does not list";
+      return;
+    }
+    if (is_json_media(base)) {
+      const std::string mismatch =
+          schema_problems(*document_, media->at("schema"), json::parse(request.body));
+      EXPECT_TRUE(mismatch.empty()) << op.key << ": the accepted request body does not match "
+                                    << "the document's requestBody:\n"
+                                    << mismatch << "body: " << request.body;
+    }
+  }
+
+  void workflow_operations();
+  void run_operations();
+  void approval_operations();
+  void webhook_operations();
+  void other_operations();
+
+  std::unique_ptr<Document> document_;
+  std::set<std::string> exercised_;  // operation keys
+  std::set<std::string> answered_;   // operation key + " " + status
+
+  fs::path dir_;
+  std::unique_ptr<engine::HttpClient> http_;
+  std::unique_ptr<engine::PluginHost> plugins_;  // outlives the registry's use by the executor
+  engine::StepRegistry registry_;
+  scripting::ExpressionEngine expressions_;
+  std::unique_ptr<engine::Store> store_;
+  std::unique_ptr<engine::WorkflowCatalog> catalog_;
+  std::unique_ptr<LiveEvents> events_;
+  std::mutex hook_mu_;
+  WebhookReceiver* hooks_ = nullptr;  // guarded by hook_mu_: events may come while it goes away
+  std::unique_ptr<engine::Executor> executor_;
+  metrics::Registry metrics_;
+  std::unique_ptr<WebhookReceiver> receiver_;
+  std::unique_ptr<ApiServices> services_;
+  std::unique_ptr<ServerMetrics> server_metrics_;
+  std::atomic<bool> ready_{true};
+  Router router_;
+};
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kYaml = "application/yaml";
+
+void OpenApiTest::workflow_operations() {
+  SCOPED_TRACE("workflows");
+  auto list = body_of(call(200, "GET", "/api/v1/workflows"));
+  EXPECT_EQ(list.at("problems").as_array().size(), 1u) << "bad-file.yaml is reported";
+
+  auto created = call(201, "POST", "/api/v1/workflows", std::string(kHello), kYaml);
+  EXPECT_EQ(created.headers.get("Location"), "/api/v1/workflows/hello");
+  call(409, "POST", "/api/v1/workflows", std::string(kHello), kYaml);
+  auto invalid = body_of(call(422, "POST", "/api/v1/workflows", std::string(kInvalid), kYaml));
+  ASSERT_FALSE(invalid.at("errors").as_array().empty());
+  EXPECT_EQ(invalid.at("errors").as_array()[0].as_object().at("suggestion"), "core.noop");
+  call(201, "POST", "/api/v1/workflows", std::string(kLua), "application/x-lua");
+  call(201, "POST", "/api/v1/workflows",
+       json::serialize(json::object{{"source", kGate}, {"format", "yaml"}}), kJson);
+  call(201, "POST", "/api/v1/workflows", std::string(kBrokenJson), kJson);
+  call(201, "POST", "/api/v1/workflows", std::string(kSlow), "application/yaml; charset=utf-8");
+  call(422, "POST", "/api/v1/workflows",
+       json::serialize(json::object{{"source", kGate}, {"format", "xml"}}), kJson);
+  call(422, "POST", "/api/v1/workflows", "[1, 2]", kJson);
+  call(400, "POST", "/api/v1/workflows", "", kYaml);
+  call(400, "POST", "/api/v1/workflows", "{\"id\": ", kJson);
+  call(415, "POST", "/api/v1/workflows", "\x89PNG", "image/png");
+
+  call(200, "GET", "/api/v1/workflows/hello");
+  call(404, "GET", "/api/v1/workflows/nope");
+
+  call(200, "PUT", "/api/v1/workflows/hello", hello_v2(), kYaml);
+  call(201, "PUT", "/api/v1/workflows/put-new",
+       "id: put-new\nsteps:\n  - {id: one, uses: core.noop}\n", kYaml);
+  call(422, "PUT", "/api/v1/workflows/other-id", std::string(kGate), kYaml);
+  call(409, "PUT", "/api/v1/workflows/file-flow",
+       "id: file-flow\nsteps:\n  - {id: two, uses: core.noop}\n", kYaml);
+  call(400, "PUT", "/api/v1/workflows/hello", "", kYaml);
+  call(415, "PUT", "/api/v1/workflows/hello", "<workflow/>", "application/xml");
+
+  auto versions = body_of(call(200, "GET", "/api/v1/workflows/hello/versions"));
+  EXPECT_EQ(versions.at("items").as_array().size(), 2u);
+  call(404, "GET", "/api/v1/workflows/nope/versions");
+  call(200, "GET", "/api/v1/workflows/hello/versions/1");
+  call(404, "GET", "/api/v1/workflows/hello/versions/99");
+
+  auto rolled =
+      body_of(call(200, "POST", "/api/v1/workflows/hello/rollback", R"({"revision": 1})", kJson));
+  EXPECT_EQ(rolled.at("revision"), 3);
+  call(422, "POST", "/api/v1/workflows/hello/rollback", R"({"revision": 0})", kJson);
+  call(404, "POST", "/api/v1/workflows/hello/rollback", R"({"revision": 99})", kJson);
+  call(404, "POST", "/api/v1/workflows/nope/rollback", R"({"revision": 1})", kJson);
+  call(400, "POST", "/api/v1/workflows/hello/rollback", "", kJson);
+  call(415, "POST", "/api/v1/workflows/hello/rollback", "revision=1", "text/plain");
+  call(409, "POST", "/api/v1/workflows/file-flow/rollback", R"({"revision": 1})", kJson);
+
+  call(200, "POST", "/api/v1/workflows/hello/disable");
+  call(200, "POST", "/api/v1/workflows/hello/enable");
+  call(404, "POST", "/api/v1/workflows/nope/enable");
+  call(404, "POST", "/api/v1/workflows/nope/disable");
+  // Two workflows claiming one webhook path: the second may only exist while the first is off.
+  const std::string hook_a =
+      "id: hook-a\ntriggers:\n  - webhook: {path: shared-hook}\n"
+      "steps:\n  - {id: one, uses: core.noop}\n";
+  const std::string hook_b =
+      "id: hook-b\ntriggers:\n  - webhook: {path: shared-hook}\n"
+      "steps:\n  - {id: one, uses: core.noop}\n";
+  call(201, "POST", "/api/v1/workflows", hook_a, kYaml);
+  call(409, "POST", "/api/v1/workflows", hook_b, kYaml);
+  call(200, "POST", "/api/v1/workflows/hook-a/disable");
+  call(201, "POST", "/api/v1/workflows", hook_b, kYaml);
+  call(409, "POST", "/api/v1/workflows/hook-a/enable");
+
+  call(204, "DELETE", "/api/v1/workflows/put-new");
+  call(404, "DELETE", "/api/v1/workflows/put-new");
+  call(409, "DELETE", "/api/v1/workflows/file-flow");
+
+  auto valid = body_of(call(200, "POST", "/api/v1/validate", std::string(kHello), kYaml));
+  EXPECT_EQ(valid.at("valid"), true);
+  call(200, "POST", "/api/v1/validate", std::string(kLua), "application/x-lua");
+  auto not_valid = body_of(call(200, "POST", "/api/v1/validate", std::string(kInvalid), kYaml));
+  EXPECT_EQ(not_valid.at("valid"), false);
+  call(200, "POST", "/api/v1/validate", std::string(kBrokenJson), kJson);
+  call(400, "POST", "/api/v1/validate", "", kYaml);
+  call(415, "POST", "/api/v1/validate", "x", "image/gif");
+  call(422, "POST", "/api/v1/validate", R"({"source": 42})", kJson);
+
+  call(200, "GET", "/api/v1/workflows");
+}
+
+void OpenApiTest::run_operations() {
+  SCOPED_TRACE("runs");
+  auto first = call(201, "POST", "/api/v1/workflows/hello/runs");
+  const std::string hello_run = started_run(first);
+  EXPECT_EQ(first.headers.get("Location"), "/api/v1/runs/" + hello_run);
+  const std::string keyed_body =
+      R"({"inputs": {"name": "Ann", "items": [4, 5]}, "dry_run": false, "idempotency_key": "k-1"})";
+  const std::string keyed =
+      started_run(call(201, "POST", "/api/v1/workflows/hello/runs", keyed_body, kJson));
+  EXPECT_EQ(started_run(call(200, "POST", "/api/v1/workflows/hello/runs", keyed_body, kJson)),
+            keyed);
+  call(201, "POST", "/api/v1/workflows/hello/runs", "{}", kJson, {{"Idempotency-Key", "h-1"}});
+  call(422, "POST", "/api/v1/workflows/hello/runs", R"({"bogus": 1})", kJson);
+  call(422, "POST", "/api/v1/workflows/hello/runs", R"({"inputs": {"nope": 1}})", kJson);
+  call(422, "POST", "/api/v1/workflows/hello/runs", "[]", kJson);
+  call(404, "POST", "/api/v1/workflows/nope/runs", "{}", kJson);
+  call(400, "POST", "/api/v1/workflows/hello/runs", "{", kJson);
+  call(415, "POST", "/api/v1/workflows/hello/runs", "inputs", "text/plain");
+  EXPECT_EQ(settle(hello_run), engine::RunStatus::succeeded);
+  EXPECT_EQ(settle(keyed), engine::RunStatus::succeeded);
+
+  call(200, "GET", "/api/v1/runs");
+  auto page = body_of(call(200, "GET", "/api/v1/runs?limit=1"));
+  ASSERT_TRUE(page.contains("next_cursor"));
+  call(200, "GET",
+       "/api/v1/runs?limit=2&cursor=" + std::string(page.at("next_cursor").as_string()));
+  call(200, "GET", "/api/v1/runs?workflow=hello&status=succeeded&trigger=api");
+  call(
+      200, "GET",
+      "/api/v1/runs?from=2026-01-01T00:00:00Z&to=" + std::to_string(engine::now_millis() + 60'000));
+  call(400, "GET", "/api/v1/runs?status=finished");
+  call(400, "GET", "/api/v1/runs?limit=0");
+  call(400, "GET", "/api/v1/runs?from=yesterday");
+
+  auto detail = body_of(call(200, "GET", "/api/v1/runs/" + hello_run));
+  EXPECT_EQ(detail.at("status"), "succeeded");
+  call(404, "GET", "/api/v1/runs/0000000000000-0000000000000000");
+
+  auto items = body_of(call(200, "GET", "/api/v1/runs/" + hello_run + "/steps/fan/items"));
+  EXPECT_EQ(items.at("total"), 3);
+  call(200, "GET", "/api/v1/runs/" + hello_run + "/steps/fan/items?offset=1&limit=1");
+  call(404, "GET", "/api/v1/runs/" + hello_run + "/steps/nope/items");
+  call(404, "GET", "/api/v1/runs/0000000000000-0000000000000000/steps/fan/items");
+  call(400, "GET", "/api/v1/runs/" + hello_run + "/steps/fan/items?limit=501");
+
+  auto logs = body_of(call(200, "GET", "/api/v1/runs/" + hello_run + "/logs"));
+  EXPECT_GE(logs.at("total").as_int64(), 1);
+  call(200, "GET", "/api/v1/runs/" + hello_run + "/logs?step=greet&offset=0&limit=10");
+  call(400, "GET", "/api/v1/runs/" + hello_run + "/logs?offset=-1");
+  call(404, "GET", "/api/v1/runs/0000000000000-0000000000000000/logs");
+
+  // A failed run, retried; a run that did not fail cannot be.
+  const std::string broken = started_run(call(201, "POST", "/api/v1/workflows/broken/runs"));
+  EXPECT_EQ(settle(broken), engine::RunStatus::failed);
+  call(200, "GET", "/api/v1/runs/" + broken);
+  const std::string retried = started_run(call(201, "POST", "/api/v1/runs/" + broken + "/retry"));
+  settle(retried);
+  call(409, "POST", "/api/v1/runs/" + hello_run + "/retry");
+  call(404, "POST", "/api/v1/runs/0000000000000-0000000000000000/retry");
+
+  settle(started_run(call(201, "POST", "/api/v1/runs/" + hello_run + "/rerun")));
+  settle(started_run(
+      call(201, "POST", "/api/v1/runs/" + hello_run + "/rerun", R"({"from_step": "fan"})", kJson)));
+  settle(started_run(
+      call(201, "POST", "/api/v1/runs/" + hello_run + "/rerun", R"({"from_step": null})", kJson)));
+  call(409, "POST", "/api/v1/runs/" + hello_run + "/rerun", R"({"from_step": "nope"})", kJson);
+  call(422, "POST", "/api/v1/runs/" + hello_run + "/rerun", R"({"step": "fan"})", kJson);
+  call(422, "POST", "/api/v1/runs/" + hello_run + "/rerun", "[]", kJson);
+  call(400, "POST", "/api/v1/runs/" + hello_run + "/rerun", "{\"from_step\"", kJson);
+  call(415, "POST", "/api/v1/runs/" + hello_run + "/rerun", "fan", "text/plain");
+  call(404, "POST", "/api/v1/runs/0000000000000-0000000000000000/rerun");
+
+  // Cancelling: a run that sleeps for ten minutes.
+  const std::string slow = started_run(call(201, "POST", "/api/v1/workflows/slow/runs"));
+  call(202, "POST", "/api/v1/runs/" + slow + "/cancel", R"({"reason": "not needed"})", kJson);
+  EXPECT_EQ(settle(slow), engine::RunStatus::cancelled);
+  call(409, "POST", "/api/v1/runs/" + slow + "/cancel");
+  call(422, "POST", "/api/v1/runs/" + slow + "/cancel", R"({"reason": 5})", kJson);
+  call(400, "POST", "/api/v1/runs/" + slow + "/cancel", "{", kJson);
+  call(415, "POST", "/api/v1/runs/" + slow + "/cancel", "why", "text/plain");
+  call(404, "POST", "/api/v1/runs/0000000000000-0000000000000000/cancel");
+
+  // Event streams: only the status and Content-Type are checked (the stream is not run).
+  call(200, "GET", "/api/v1/runs/" + hello_run + "/events");
+  call(404, "GET", "/api/v1/runs/0000000000000-0000000000000000/events");
+  call(200, "GET", "/api/v1/events");
+  call(200, "GET", "/api/v1/events?workflow=hello");
+}
+
+void OpenApiTest::approval_operations() {
+  SCOPED_TRACE("approvals");
+  const std::string approve_run = started_run(call(201, "POST", "/api/v1/workflows/gate/runs"));
+  const std::string reject_run = started_run(call(201, "POST", "/api/v1/workflows/gate/runs"));
+  settle(approve_run);
+  settle(reject_run);
+  ASSERT_TRUE(executor_->is_parked(approve_run));
+
+  auto pending = body_of(call(200, "GET", "/api/v1/approvals"));
+  EXPECT_EQ(pending.at("items").as_array().size(), 2u);
+  call(200, "GET", "/api/v1/approvals?status=pending");
+  call(400, "GET", "/api/v1/approvals?status=maybe");
+  call(200, "GET", "/api/v1/runs/" + approve_run);
+
+  const std::string approve = "/api/v1/approvals/" + approve_run + "/approve/approve";
+  call(422, "POST", approve, json::serialize(json::object{{"comment", std::string(2001, 'x')}}),
+       kJson);
+  call(400, "POST", approve, "{\"comment\": ", kJson);
+  call(415, "POST", approve, "ok", "text/plain");
+  auto approved = body_of(call(200, "POST", approve, R"({"comment": "within budget"})", kJson));
+  EXPECT_EQ(approved.at("status"), "approved");
+  call(409, "POST", approve);
+  call(404, "POST", "/api/v1/approvals/" + approve_run + "/apply/approve");
+  EXPECT_EQ(settle(approve_run), engine::RunStatus::succeeded);
+
+  auto rejected = body_of(
+      call(200, "POST", "/api/v1/approvals/" + reject_run + "/approve/reject", "{}", kJson));
+  EXPECT_EQ(rejected.at("status"), "rejected");
+  call(409, "POST", "/api/v1/approvals/" + reject_run + "/approve/reject");
+  call(404, "POST", "/api/v1/approvals/0000000000000-0000000000000000/approve/reject");
+  call(422, "POST", "/api/v1/approvals/" + reject_run + "/approve/reject", R"({"by": "me"})",
+       kJson);
+  call(400, "POST", "/api/v1/approvals/" + reject_run + "/approve/reject", "[", kJson);
+  call(415, "POST", "/api/v1/approvals/" + reject_run + "/approve/reject", "no", "text/csv");
+  EXPECT_EQ(settle(reject_run), engine::RunStatus::failed);
+
+  auto all = body_of(call(200, "GET", "/api/v1/approvals?status=all"));
+  EXPECT_EQ(all.at("items").as_array().size(), 2u);
+  call(200, "GET", "/api/v1/runs/" + reject_run);
+}
+
+void OpenApiTest::webhook_operations() {
+  SCOPED_TRACE("webhooks");
+  const std::string hooks =
+      "id: hooks\ntriggers:\n"
+      "  - webhook: {path: token-hook, auth: {scheme: token, secret: \"${{ secrets.HOOK_TOKEN "
+      "}}\"}}\n"
+      "  - webhook: {path: no-secret-hook, auth: {scheme: token, secret: \"${{ secrets.MISSING "
+      "}}\"}}\n"
+      "  - webhook: {path: flood-hook}\n"
+      "steps:\n  - {id: one, uses: core.noop, with: {body: \"${{ trigger.body }}\"}}\n";
+  call(201, "POST", "/api/v1/workflows", hooks, kYaml);
+  call(201, "POST", "/api/v1/workflows",
+       "id: sync\ntriggers:\n  - webhook: {path: sync-hook, respond: result}\n"
+       "steps:\n  - {id: echo, uses: core.noop, with: {body: \"${{ trigger.body }}\"}}\n"
+       "outputs:\n  body: ${{ steps.echo.output.body }}\n",
+       kYaml);
+  call(201, "POST", "/api/v1/workflows",
+       "id: sync-fail\ntriggers:\n  - webhook: {path: fail-hook, respond: result}\n"
+       "steps:\n  - {id: boom, uses: core.fail, with: {retryable: false}}\n",
+       kYaml);
+  call(201, "POST", "/api/v1/workflows",
+       "id: needs-input\ntriggers:\n  - webhook: {path: needs-input-hook}\n"
+       "inputs:\n  account: {type: string, required: true}\n"
+       "steps:\n  - {id: one, uses: core.noop}\n",
+       kYaml);
+
+  const std::string accepted = started_run(
+      call(202, "POST", "/hooks/hello-hook", R"({"campaign": "c-101", "spend": 12.5})", kJson));
+  settle(accepted);
+  const std::string first = started_run(
+      call(202, "POST", "/hooks/hello-hook", "{}", kJson, {{"Idempotency-Key", "delivery-1"}}));
+  EXPECT_EQ(started_run(call(200, "POST", "/hooks/hello-hook", "{}", kJson,
+                             {{"Idempotency-Key", "delivery-1"}})),
+            first);
+  settle(first);
+  settle(started_run(
+      call(202, "POST", "/hooks/hello-hook", "a=1&b=2&b=3", "application/x-www-form-urlencoded")));
+  settle(started_run(call(202, "POST", "/hooks/hello-hook", "ping", "text/plain")));
+  call(400, "POST", "/hooks/hello-hook", "{\"a\": ", kJson);
+  call(400, "POST", "/hooks/hello-hook", "{}", kJson, {{"Idempotency-Key", std::string(600, 'k')}});
+  call(415, "POST", "/hooks/hello-hook", "\x89PNG", "image/png");
+  call(415, "POST", "/hooks/hello-hook", "{}", kJson, {{"Content-Encoding", "gzip"}});
+  call(404, "POST", "/hooks/nope");
+
+  call(401, "POST", "/hooks/token-hook", "{}", kJson);
+  settle(started_run(call(202, "POST", "/hooks/token-hook", "{}", kJson,
+                          {{"Authorization", "Bearer hook-token-123"}})));
+  call(503, "POST", "/hooks/no-secret-hook", "{}", kJson, {{"Authorization", "Bearer x"}});
+  call(422, "POST", "/hooks/needs-input-hook", "{}", kJson);
+
+  auto result = body_of(call(200, "POST", "/hooks/sync-hook", R"({"n": 1})", kJson));
+  EXPECT_EQ(result.at("status"), "succeeded");
+  call(500, "POST", "/hooks/fail-hook", "{}", kJson);
+  // `respond: result` on a run that outlasts the wait: 202 with where to follow it. Asked of a
+  // receiver that waits briefly, so that the main one can wait as long as a loaded machine needs.
+  {
+    WebhookOptions brief;
+    brief.result_timeout = std::chrono::milliseconds(300);
+    WebhookReceiver impatient(
+        WebhookServices{*catalog_, *executor_, *store_, expressions_, secrets(), nullptr}, brief);
+    Router router;
+    impatient.add_routes(router);
+    const std::string slow = started_run(call_on(router, 202, "POST", "/hooks/slow-hook"));
+    call(202, "POST", "/api/v1/runs/" + slow + "/cancel");
+    settle(slow);
+  }
+
+  // The rate limit: a burst of 20 per path, then 429 with Retry-After.
+  for (int i = 0; i < 20; ++i) {
+    call(i == 0 ? 202 : 200, "POST", "/hooks/flood-hook", "{}", kJson,
+         {{"Idempotency-Key", "same"}});
+  }
+  call(429, "POST", "/hooks/flood-hook", "{}", kJson, {{"Idempotency-Key", "same"}});
+}
+
+void OpenApiTest::other_operations() {
+  SCOPED_TRACE("plugins, schedules, health, document");
+  auto plugins = body_of(call(200, "GET", "/api/v1/plugins"));
+  EXPECT_FALSE(plugins.at("plugins").as_array().empty());
+
+  auto cron = body_of(call(
+      200, "GET",
+      "/api/v1/cron/next?expr=0+9+*+*+MON-FRI&tz=Europe/Berlin&count=3&from=2026-03-27T00:00:00"));
+  EXPECT_EQ(cron.at("times").as_array().size(), 3u);
+  call(200, "GET", "/api/v1/cron/next?expr=%40daily");
+  call(400, "GET", "/api/v1/cron/next?expr=61+*+*+*+*");
+  call(400, "GET", "/api/v1/cron/next");
+  call(400, "GET", "/api/v1/cron/next?expr=%40daily&tz=Mars%2FOlympus");
+  call(400, "GET", "/api/v1/cron/next?expr=%40daily&count=101");
+  call(400, "GET", "/api/v1/cron/next?expr=%40daily&from=tomorrow");
+
+  auto served = call(200, "GET", "/api/v1/openapi.json");
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(served.body, ec);
+  ASSERT_FALSE(ec) << "the served document does not parse: " << ec.message();
+  EXPECT_TRUE(parsed == document_->root())
+      << "the binary serves another document than web/openapi.json: rebuild flowpilot_web";
+
+  call(200, "GET", "/healthz");
+  call(200, "GET", "/readyz");
+  ready_ = false;
+  call(503, "GET", "/readyz");
+  ready_ = true;
+  call(401, "GET", "/metrics");
+  call(200, "GET", "/metrics", {}, {}, {{"Authorization", "Bearer metrics-token"}});
+}
+
+TEST_F(OpenApiTest, EveryOperationAnswersAsDocumented) {
+  workflow_operations();
+  run_operations();
+  approval_operations();
+  webhook_operations();
+  other_operations();
+
+  for (const auto& op : document_->operations()) {
+    EXPECT_TRUE(exercised_.count(op) != 0) << op << " is documented but this test never calls it";
+  }
+  // And every documented answer was produced, so the document lists no status a handler cannot
+  // give; except a server failure (500: the store failing) and the event streams' 503, which
+  // needs hundreds of streams actually running.
+  const std::set<std::string> not_produced_here = {"GET /api/v1/events 503",
+                                                   "GET /api/v1/runs/{id}/events 503"};
+  for (const auto& response : document_->responses()) {
+    if (response.ends_with(" 500") || not_produced_here.count(response) != 0) continue;
+    EXPECT_TRUE(answered_.count(response) != 0)
+        << response << " is documented but no request in this test produced it";
+  }
+}
+
+TEST_F(OpenApiTest, DocumentIsWellFormed) {
+  const json::object& doc = document_->root().as_object();
+  EXPECT_EQ(doc.at("openapi"), "3.1.0");
+  EXPECT_EQ(doc.at("info").at("title"), "Flowpilot");
+  EXPECT_EQ(doc.at("info").at("version"), "0.1.0");
+  std::set<std::string> ids;
+  std::set<std::string> tags;
+  for (const auto& t : doc.at("tags").as_array())
+    tags.insert(std::string(t.at("name").as_string()));
+  for (const auto& [path, item] : doc.at("paths").as_object()) {
+    for (const auto& [method, op_value] : item.as_object()) {
+      const json::object& op = op_value.as_object();
+      const std::string where = std::string(method) + " " + std::string(path);
+      ASSERT_TRUE(op.contains("operationId")) << where;
+      EXPECT_TRUE(ids.insert(std::string(op.at("operationId").as_string())).second)
+          << where << ": operationId " << op.at("operationId") << " is used twice";
+      for (const auto& tag : op.at("tags").as_array()) {
+        EXPECT_TRUE(tags.count(std::string(tag.as_string())) != 0) << where << ": tag " << tag;
+      }
+      // Every path parameter of the template is declared, and nothing else is.
+      std::vector<std::string> problems;
+      std::set<std::string> declared;
+      if (op.contains("parameters")) {
+        const json::value parameters = document_->resolve(op.at("parameters"), problems);
+        for (const auto& p : parameters.as_array()) {
+          if (p.at("in") == "path") declared.insert(std::string(p.at("name").as_string()));
+        }
+      }
+      std::set<std::string> in_template;
+      for (const auto& segment : split_path(path)) {
+        if (segment.size() > 2 && segment.front() == '{') {
+          in_template.insert(segment.substr(1, segment.size() - 2));
+        }
+      }
+      EXPECT_EQ(declared, in_template) << where;
+      // Every schema in the operation resolves and compiles.
+      const json::value resolved = document_->resolve(op_value, problems);
+      for (const auto& p : problems) ADD_FAILURE() << where << ": " << p;
+      std::vector<const json::value*> schemas;
+      auto collect = [&schemas](const json::value& content) {
+        for (const auto& [media, entry] : content.as_object()) {
+          if (const auto* s = entry.as_object().if_contains("schema")) schemas.push_back(s);
+        }
+      };
+      for (const auto& [status, response] : resolved.at("responses").as_object()) {
+        if (const auto* c = response.as_object().if_contains("content")) collect(*c);
+      }
+      if (const auto* body = resolved.as_object().if_contains("requestBody")) {
+        collect(body->at("content"));
+      }
+      for (const auto* s : schemas) {
+        std::string error;
+        EXPECT_NE(document_->compile(*s, &error), nullptr) << where << ": " << error;
+      }
+    }
+  }
+}
+
+// The `data:` of event stream lines, which the document describes as RunEvent and StepEvent.
+TEST_F(OpenApiTest, EventPayloadsMatchTheirSchemas) {
+  const json::value& schemas = document_->root().at("components").at("schemas");
+  engine::RunEvent run;
+  run.run_id = engine::new_run_id();
+  run.workflow_id = "hello";
+  run.status = "running";
+  run.started_at = engine::now_millis();
+  std::string mismatch =
+      schema_problems(*document_, schemas.at("RunEvent"), json::parse(event_json(run)));
+  EXPECT_TRUE(mismatch.empty()) << mismatch;
+
+  run.status = "failed";
+  run.error = "step `boom` failed";
+  run.finished_at = run.started_at + 5;
+  mismatch = schema_problems(*document_, schemas.at("RunEvent"), json::parse(event_json(run)));
+  EXPECT_TRUE(mismatch.empty()) << mismatch;
+
+  engine::RunEvent step = run;
+  step.kind = engine::RunEvent::Kind::step;
+  step.step_id = "fan";
+  step.index = 2;
+  step.attempt = 1;
+  step.status = "succeeded";
+  step.error.clear();
+  mismatch = schema_problems(*document_, schemas.at("StepEvent"), json::parse(event_json(step)));
+  EXPECT_TRUE(mismatch.empty()) << mismatch;
+}
+
+}  // namespace
+}  // namespace flowpilot::web
