@@ -1,38 +1,107 @@
 #!/usr/bin/env bash
-# The main job: sets up, builds, and runs the example workflow with the `flowpilot` CLI on SQLite.
-# Idempotent: a second call reuses the build and the data directory.
+# The main job: sets up, builds, starts `flowpilot serve` on SQLite with the example workflows of
+# workflows/, walks through what it does (a signed webhook answered with the workflow's result, a
+# run started through the API, an approval decided through the API, live events, metrics), then
+# keeps serving on http://127.0.0.1:8080 until Ctrl-C.
+#
+#   scripts/demo.sh            the tour, then serve until interrupted
+#   scripts/demo.sh --once     the tour, then stop (what CI-like callers want)
+#
+# Idempotent: a second call reuses the build and the data directory (.flowpilot-demo/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+once=0
+[ "${1:-}" = "--once" ] && once=1
 
 scripts/setup.sh
 scripts/build.sh release
 
 data_dir="${FLOWPILOT_DATA_DIR:-$PWD/.flowpilot-demo}"
+listen="${FLOWPILOT_LISTEN:-127.0.0.1:8080}"
+base="http://$listen"
 mkdir -p "$data_dir"
-export FLOWPILOT_DB="$data_dir/flowpilot.db"
+# The example webhooks check this secret; a real installation sets its own.
+export FLOWPILOT_SECRET_HOOK_SECRET="${FLOWPILOT_SECRET_HOOK_SECRET:-demo-hook-secret}"
 export FLOWPILOT_SECRET_SLACK_TOKEN="${FLOWPILOT_SECRET_SLACK_TOKEN:-xoxb-demo-token}"
 
 echo
 echo "== flowpilot validate workflows/*"
 build/cli/flowpilot validate workflows/*.yaml workflows/*.lua
+
 echo
-status=0
-run() {
-  echo "== flowpilot $*"
-  build/cli/flowpilot "$@" || { code=$?; [ "$code" -eq 3 ] || status=$code; }
+echo "== flowpilot serve --listen $listen --data-dir $data_dir --workflows workflows"
+build/cli/flowpilot serve --listen "$listen" --data-dir "$data_dir" --workflows workflows \
+  2>"$data_dir/serve.log" &
+server=$!
+stop() {
+  if kill -0 "$server" 2>/dev/null; then
+    kill -TERM "$server"
+    wait "$server" || true
+  fi
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+for _ in $(seq 1 100); do
+  curl -sf "$base/readyz" >/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat "$data_dir/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -sf "$base/readyz" >/dev/null || { echo "the server did not start; see $data_dir/serve.log" >&2; exit 1; }
+
+show() {  # METHOD PATH [curl args...]: prints the request and the pretty answer
+  local method="$1" path="$2"; shift 2
+  echo "-- $method $path"
+  curl -s -X "$method" "$base$path" "$@" | python3 -m json.tool --no-ensure-ascii | head -n "${LINES_SHOWN:-25}"
   echo
 }
-run run workflows/campaign-health-check.yaml --input target_cpa=35
-run run workflows/lua-scoring.yaml
-run run workflows/per-account-sync.lua
-# The approval gate parks (exit code 3) until a person decides; approve it as one would.
-run run workflows/approval-gate.yaml
-parked=$(build/cli/flowpilot runs list --workflow approval-gate --status running --limit 1 |
-         awk 'NR==2 {print $1}')
-[ -n "$parked" ] && run runs approve "$parked" --by demo --comment "looks right"
-run plugins list
-echo "== flowpilot runs list"
-build/cli/flowpilot runs list --limit 5
+
 echo
-echo "Runs are stored in $FLOWPILOT_DB. Try: build/cli/flowpilot runs show <RUN> --logs"
-exit "$status"
+echo "== the workflows the server loaded (GET /api/v1/workflows)"
+curl -s "$base/api/v1/workflows" |
+  python3 -c 'import json,sys; [print(f"  {w[\"id\"]:24} {\", \".join(t[\"type\"] + \" \" + (t.get(\"path\") or t.get(\"cron\")) for t in w[\"triggers\"]) or \"manual\"}") for w in json.load(sys.stdin)["items"]]'
+
+echo
+echo "== a signed webhook, answered with the workflow's outputs (respond: result)"
+body='{"source":"demo"}'
+ts=$(date +%s)
+sig=$(python3 -c 'import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), (sys.argv[2]+"."+sys.argv[3]).encode(), hashlib.sha256).hexdigest())' \
+  "$FLOWPILOT_SECRET_HOOK_SECRET" "$ts" "$body")
+show POST /hooks/campaign-health -H 'Content-Type: application/json' \
+  -H "X-Flowpilot-Timestamp: $ts" -H "X-Flowpilot-Signature: sha256=$sig" --data-binary "$body"
+echo "-- the same request with a wrong signature"
+curl -s -o /dev/null -w '   HTTP %{http_code}\n' -X POST "$base/hooks/campaign-health" \
+  -H 'Content-Type: application/json' -H "X-Flowpilot-Timestamp: $ts" \
+  -H "X-Flowpilot-Signature: sha256=$(printf '0%.0s' $(seq 64))" --data-binary "$body"
+
+echo
+echo "== a run started through the API, parked at its approval"
+run=$(curl -s -X POST "$base/api/v1/workflows/approval-gate/runs" -H 'Content-Type: application/json' \
+  -d '{"inputs":{"new_budget":300}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
+echo "   run $run"
+sleep 0.5
+LINES_SHOWN=14 show GET /api/v1/approvals
+echo "-- live events of that run (GET /api/v1/runs/$run/events), while it is approved:"
+curl -s -N --max-time 5 "$base/api/v1/runs/$run/events" | grep -E '^(event|data):' | sed 's/^/   /' &
+events=$!
+sleep 0.5
+curl -s -o /dev/null -X POST "$base/api/v1/approvals/$run/approve" -H 'Content-Type: application/json' \
+  -d '{"comment":"looks right"}'
+wait "$events" || true
+echo
+LINES_SHOWN=12 show GET "/api/v1/runs?limit=3"
+
+echo "== a few lines of GET /metrics"
+curl -s "$base/metrics" | grep -E '^flowpilot_(runs_total|webhook_deliveries_total|http_requests_total\{method="POST")' | head -8
+echo
+echo "== the schedule preview: GET /api/v1/cron/next?expr=0 9 * * MON&tz=Europe/Berlin&count=3"
+curl -s "$base/api/v1/cron/next?expr=0%209%20*%20*%20MON&tz=Europe/Berlin&count=3"
+echo
+echo
+if [ "$once" = 1 ]; then
+  echo "Stopping (--once). Runs are kept in $data_dir."
+  exit 0
+fi
+echo "Flowpilot is serving on $base (API reference: $base/api/v1/openapi.json, logs: $data_dir/serve.log)."
+echo "Press Ctrl-C to stop."
+wait "$server"
