@@ -34,7 +34,7 @@ run flowpilot-set-respond "$ROOT/bench/server/flowpilot_bench.sh" set-respond
 run flowpilot-chain "$ROOT/bench/server/flowpilot_bench.sh" chain
 
 # "LABEL: 7.1 req/s ..." -> 7.1
-rate() { sed -n "s/.*: \([0-9.]*\) $2.*/\1/p" "$OUT/$1.txt" | head -1; }
+rate() { sed -n "s|.*: \([0-9.]*\) $2.*|\1|p" "$OUT/$1.txt" | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", a / b; else print "n/a" }'; }
 
 fp_rps="$(rate flowpilot-set-respond req/s)"
