@@ -58,8 +58,12 @@ show() {  # METHOD PATH [curl args...]: prints the request and the pretty answer
 
 echo
 echo "== the workflows the server loaded (GET /api/v1/workflows)"
-curl -s "$base/api/v1/workflows" |
-  python3 -c 'import json,sys; [print(f"  {w[\"id\"]:24} {\", \".join(t[\"type\"] + \" \" + (t.get(\"path\") or t.get(\"cron\")) for t in w[\"triggers\"]) or \"manual\"}") for w in json.load(sys.stdin)["items"]]'
+curl -s "$base/api/v1/workflows" | python3 -c '
+import json, sys
+for w in json.load(sys.stdin)["items"]:
+    triggers = ", ".join(t["type"] + " " + (t.get("path") or t.get("cron")) for t in w["triggers"])
+    print("  %-24s %s" % (w["id"], triggers or "manual"))
+'
 
 echo
 echo "== a signed webhook, answered with the workflow's outputs (respond: result)"
@@ -81,11 +85,11 @@ run=$(curl -s -X POST "$base/api/v1/workflows/approval-gate/runs" -H 'Content-Ty
 echo "   run $run"
 sleep 0.5
 LINES_SHOWN=14 show GET /api/v1/approvals
-echo "-- live events of that run (GET /api/v1/runs/$run/events), while it is approved:"
+echo "-- live events of that run (GET /api/v1/runs/$run/events) while POST /api/v1/approvals/$run/approve/approve decides it:"
 curl -s -N --max-time 5 "$base/api/v1/runs/$run/events" | grep -E '^(event|data):' | sed 's/^/   /' &
 events=$!
 sleep 0.5
-curl -s -o /dev/null -X POST "$base/api/v1/approvals/$run/approve" -H 'Content-Type: application/json' \
+curl -s -o /dev/null -X POST "$base/api/v1/approvals/$run/approve/approve" -H 'Content-Type: application/json' \
   -d '{"comment":"looks right"}'
 wait "$events" || true
 echo
