@@ -346,6 +346,35 @@ void WebhookReceiver::Impl::wait_for_result(const std::string& run_id, const std
   waiters_cv.notify_all();
 }
 
+namespace {
+
+// The answer to `respond: result` waiters of a run in `status` (nullopt: not known yet).
+Response result_response(const std::string& run_id, std::optional<engine::RunStatus> status,
+                         const json::value& outputs, const std::string& error, bool timed_out) {
+  const std::string location = "/api/v1/runs/" + run_id;
+  Response r;
+  if (!status || !engine::is_terminal(*status) || timed_out) {
+    r = json_response(202, json::object{{"run_id", run_id},
+                                        {"status", status ? engine::to_string(*status) : "queued"},
+                                        {"url", location}});
+  } else if (*status == engine::RunStatus::succeeded) {
+    r = json_response(200, json::object{{"run_id", run_id},
+                                        {"status", "succeeded"},
+                                        {"outputs", outputs}});
+  } else {
+    r = problem_json(500, "Run did not succeed",
+                     "run " + run_id + " ended " + std::string(engine::to_string(*status)) +
+                         (error.empty() ? "" : ": " + error),
+                     json::object{{"run_id", run_id},
+                                  {"status", engine::to_string(*status)},
+                                  {"url", location}});
+  }
+  r.headers.set("Location", location);
+  return r;
+}
+
+}  // namespace
+
 void WebhookReceiver::Impl::answer_result(const std::string& run_id, std::vector<Waiter> list,
                                           bool timed_out) {
   std::optional<engine::RunRecord> run;
@@ -353,25 +382,8 @@ void WebhookReceiver::Impl::answer_result(const std::string& run_id, std::vector
     run = services.store.get_run(run_id);
   } catch (const std::exception&) {
   }
-  const std::string location = "/api/v1/runs/" + run_id;
-  Response r;
-  if (!run || !engine::is_terminal(run->status) || timed_out) {
-    r = json_response(202, json::object{{"run_id", run_id},
-                                        {"status", run ? engine::to_string(run->status) : "queued"},
-                                        {"url", location}});
-  } else if (run->status == engine::RunStatus::succeeded) {
-    r = json_response(200, json::object{{"run_id", run_id},
-                                        {"status", "succeeded"},
-                                        {"outputs", run->outputs}});
-  } else {
-    r = problem_json(500, "Run did not succeed",
-                     "run " + run_id + " ended " + std::string(engine::to_string(run->status)) +
-                         (run->error.empty() ? "" : ": " + run->error),
-                     json::object{{"run_id", run_id},
-                                  {"status", engine::to_string(run->status)},
-                                  {"url", location}});
-  }
-  r.headers.set("Location", location);
+  const Response r = run ? result_response(run_id, run->status, run->outputs, run->error, timed_out)
+                         : result_response(run_id, std::nullopt, nullptr, "", timed_out);
   for (auto& w : list) w.reply(r);
 }
 
@@ -470,12 +482,18 @@ void WebhookReceiver::on_event(const engine::RunEvent& event) {
   if (event.kind != engine::RunEvent::Kind::run) return;
   auto status = engine::parse_run_status(event.status);
   if (!status || !engine::is_terminal(*status)) return;
+  std::vector<Waiter> list;
   {
     std::lock_guard lock(impl_->waiters_mu);
-    if (impl_->waiters.find(event.run_id) == impl_->waiters.end()) return;
-    impl_->finished.push_back(event.run_id);
+    auto it = impl_->waiters.find(event.run_id);
+    if (it == impl_->waiters.end()) return;
+    list = std::move(it->second);
+    impl_->waiters.erase(it);
   }
-  impl_->waiters_cv.notify_all();
+  // The event carries the final state (it is durable by now): answer here, with no store read
+  // and no hop through the timer thread.
+  const Response r = result_response(event.run_id, status, event.outputs, event.error, false);
+  for (auto& w : list) w.reply(r);
 }
 
 }  // namespace flowpilot::web

@@ -536,6 +536,7 @@ void Executor::Impl::collect_events(const RunPtr& r, const WriteBatch& batch,
       e.error = o->record.error;
       e.started_at = o->record.started_at;
       e.finished_at = o->record.finished_at;
+      if (is_terminal(o->record.status)) e.outputs = o->record.outputs;
       out.push_back(std::move(e));
     } else if (const auto* o = std::get_if<PutStep>(&op)) {
       RunEvent e;

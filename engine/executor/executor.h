@@ -69,6 +69,7 @@ struct RunEvent {
   std::string error;
   EpochMillis started_at = 0;
   EpochMillis finished_at = 0;  // 0 while not finished
+  boost::json::value outputs;   // run events of a finished run: the workflow's outputs
 };
 using RunEventListener = std::function<void(const RunEvent&)>;
 
