@@ -1,5 +1,6 @@
 #include "web/webhooks.h"
 
+#include "web/detail/api_support.h"
 #include "web/webhook_auth.h"
 
 #include <boost/json.hpp>
@@ -25,23 +26,6 @@ namespace {
 bool is_credential_header(std::string_view lower_name) {
   return lower_name == "authorization" || lower_name == "proxy-authorization" ||
          lower_name == "cookie" || lower_name == "x-flowpilot-token";
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string media_type(const Request& request) {
-  auto type = request.headers.get("Content-Type");
-  if (!type) return {};
-  std::string_view t = *type;
-  t = t.substr(0, t.find(';'));
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
-  return lowercase(t);
 }
 
 // name=value&... with '+' as space; repeated names collect into an array. Nullopt on a bad escape.
@@ -70,18 +54,9 @@ std::optional<json::object> parse_form(std::string_view text) {
   return out;
 }
 
-// The byte offset where a JSON text stops parsing, as line and column (1-based).
+// Where a JSON text stops parsing, for the 400 answer.
 std::string json_error_place(std::string_view text, std::size_t offset) {
-  int line = 1;
-  int column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
+  const auto [line, column] = api_detail::line_column(text, offset);
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
@@ -201,16 +176,15 @@ void WebhookReceiver::Impl::handle(Request request, Reply reply) {
   }
 
   if (request.headers.get("Content-Encoding") &&
-      lowercase(*request.headers.get("Content-Encoding")) != "identity") {
+      api_detail::ascii_lowercase(*request.headers.get("Content-Encoding")) != "identity") {
     return reject(415, "unsupported_type", "Unsupported media type",
                   "compressed bodies are not accepted; send the body uncompressed", path);
   }
-  const std::string type = media_type(request);
+  const std::string type = api_detail::media_type(request);
   json::value body;
   if (request.body.empty()) {
     body = nullptr;
-  } else if (type == "application/json" ||
-             (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0)) {
+  } else if (api_detail::is_json_type(type)) {
     json::stream_parser parser;
     boost::system::error_code ec;
     const std::size_t used = parser.write(request.body.data(), request.body.size(), ec);
@@ -239,7 +213,7 @@ void WebhookReceiver::Impl::handle(Request request, Reply reply) {
 
   json::object headers;
   for (const auto& [name, value] : request.headers.fields()) {
-    std::string lower = lowercase(name);
+    std::string lower = api_detail::ascii_lowercase(name);
     if (is_credential_header(lower)) continue;
     if (auto* existing = headers.if_contains(lower)) {
       *existing = std::string(existing->get_string()) + ", " + value;

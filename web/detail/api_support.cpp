@@ -13,44 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-// The media type without parameters, lowercased: "application/json; charset=utf-8" -> "application/json".
-std::string media_type(const Request& request) {
-  auto type = request.headers.get("Content-Type");
-  if (!type) return {};
-  std::string_view t = *type;
-  t = t.substr(0, t.find(';'));
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  return lowercase(t);
-}
-
-bool is_json_type(const std::string& type) {
-  return type == "application/json" ||
-         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
-}
-
-// 1-based line and column of byte `offset` in `text`.
-std::pair<int, int> line_column(std::string_view text, std::size_t offset) {
-  int line = 1;
-  int column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return {line, column};
-}
-
 json::value or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 json::value time_or_null(engine::EpochMillis t) { return t == 0 ? json::value(nullptr) : json::value(t); }
 
@@ -80,6 +42,42 @@ json::array triggers_json(const engine::Workflow& wf) {
 }
 
 }  // namespace
+
+std::string ascii_lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string media_type(const Request& request) {
+  auto type = request.headers.get("Content-Type");
+  if (!type) return {};
+  std::string_view t = *type;
+  t = t.substr(0, t.find(';'));
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  return ascii_lowercase(t);
+}
+
+bool is_json_type(std::string_view type) {
+  return type == "application/json" ||
+         (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+}
+
+std::pair<int, int> line_column(std::string_view text, std::size_t offset) {
+  int line = 1;
+  int column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
 
 Response problem(const Request& request, int status, std::string_view title,
                  std::string_view detail, json::array errors) {

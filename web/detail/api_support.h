@@ -13,10 +13,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 namespace flowpilot::web::api_detail {
+
+// ASCII lowercase (header names, media types).
+std::string ascii_lowercase(std::string_view s);
+// The request's media type without parameters, lowercased:
+// "application/json; charset=utf-8" -> "application/json"; empty without a Content-Type.
+std::string media_type(const Request& request);
+// application/json, or any type ending in +json.
+bool is_json_type(std::string_view type);
+// The 1-based line and column of byte `offset` in `text` (where a parser stopped).
+std::pair<int, int> line_column(std::string_view text, std::size_t offset);
 
 // A problem with `instance` set to the request's path and, when given, `errors`.
 Response problem(const Request& request, int status, std::string_view title,
