@@ -40,33 +40,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-// "HOST:PORT" or "[IPv6]:PORT" -> address and port; "localhost" means 127.0.0.1.
-void parse_listen(const std::string& text, web::ServerOptions& options) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    throw UsageError("listen `" + text + "` must look like HOST:PORT, e.g. 127.0.0.1:8080");
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") host = "127.0.0.1";
-  const std::string port_text = text.substr(colon + 1);
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(port_text, &used);
-    if (used != port_text.size()) throw std::invalid_argument("trailing characters");
-  } catch (const std::exception&) {
-    port = 65536;
-  }
-  if (port > 65535) {
-    throw UsageError("listen `" + text + "`: the port must be a number from 0 to 65535");
-  }
-  options.address = host;
-  options.port = static_cast<std::uint16_t>(port);
-}
-
 // The executor's events go to several listeners that exist only after the executor does.
 struct EventFanout {
   std::atomic<web::LiveEvents*> live{nullptr};
@@ -83,14 +56,9 @@ struct EventFanout {
       const auto level = status && engine::is_terminal(*status) ? spdlog::level::info
                                                                  : spdlog::level::debug;
       if (!log_enabled(level)) return;
-      if (e.error.empty()) {
-        log_fields(level, "run " + e.status,
-                   {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status}});
-      } else {
-        log_fields(level, "run " + e.status,
-                   {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status},
-                    {"error", e.error}});
-      }
+      log_fields(level, "run " + e.status,
+                 {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status},
+                  {"error", e.error}});
     } else if (log_enabled(spdlog::level::debug)) {
       log_fields(spdlog::level::debug, "step " + e.status,
                  {{"run_id", e.run_id},
@@ -133,7 +101,8 @@ int serve(const ServeConfigFlags& flags) {
   configure_server_log(config.log_format, config.log_level);
 
   web::ServerOptions options;
-  parse_listen(config.listen, options);
+  options.address = config.listen_host();
+  options.port = config.listen_port();
   options.threads = config.http_threads;
   options.max_body_bytes = config.max_body_bytes;
   options.max_header_bytes = config.max_header_bytes;

@@ -60,13 +60,20 @@ bool all_digits(std::string_view s) {
 }
 
 // The same shapes `serve` accepts when it binds: HOST:PORT, with IPv6 hosts in brackets.
+// "HOST:PORT" or "[IPv6]:PORT" -> host (brackets removed) and port text; nullopt when there is
+// no colon with text on both sides.
+std::optional<std::pair<std::string_view, std::string_view>> split_address(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  return std::pair{text.substr(0, colon), text.substr(colon + 1)};
+}
+
 std::string parse_address(std::string_view text, std::string& out) {
   const std::string bad =
       backquoted(text) + " is not HOST:PORT (e.g. 127.0.0.1:8080, 0.0.0.0:80, [::1]:8080)";
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return bad;
-  const std::string_view host = text.substr(0, colon);
-  const std::string_view port = text.substr(colon + 1);
+  const auto parts = split_address(text);
+  if (!parts) return bad;
+  const auto [host, port] = *parts;
   const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
   if (!bracketed && (host.find_first_of("[]: \t") != std::string_view::npos)) return bad;
   if (!all_digits(port) || port.size() > 5) return bad;
@@ -679,6 +686,22 @@ std::string markdown_cell(std::string_view text) {
 std::string ServeConfig::store_url() const {
   if (!store.empty()) return store;
   return "sqlite://" + (std::filesystem::path(data_dir) / "flowpilot.db").generic_string();
+}
+
+std::string ServeConfig::listen_host() const {
+  const auto parts = split_address(listen);
+  if (!parts) return {};
+  std::string_view host = parts->first;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" ? std::string("127.0.0.1") : std::string(host);
+}
+
+std::uint16_t ServeConfig::listen_port() const {
+  const auto parts = split_address(listen);
+  if (!parts || parts->second.empty() || !all_digits(parts->second)) return 0;
+  return static_cast<std::uint16_t>(std::stoul(std::string(parts->second)));
 }
 
 std::optional<std::string> ServeConfig::sqlite_path() const {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,6 +69,10 @@ struct ServeConfig {
   // The database file when the store is SQLite ("sqlite:///abs/db" -> "/abs/db",
   // "sqlite://rel/db" -> "rel/db"); nullopt for PostgreSQL.
   std::optional<std::string> sqlite_path() const;
+  // `listen` split into the address to bind and the port ("[::1]:8080" -> "::1", 8080;
+  // "localhost" means 127.0.0.1). `listen` is validated when the config loads.
+  std::string listen_host() const;
+  std::uint16_t listen_port() const;
 };
 
 // Thrown by load_serve_config() with every problem found, one per line, each starting with where

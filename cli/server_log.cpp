@@ -119,6 +119,7 @@ void log_fields(spdlog::level::level_enum level, std::string_view message,
   std::string payload(message);
   payload += kFieldMark;
   for (const auto& [name, value] : fields) {
+    if (value.empty()) continue;  // an absent field, e.g. no error
     if (g_json) {
       payload += ',';
       append_json_string(payload, name);

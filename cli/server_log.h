@@ -24,7 +24,7 @@ void configure_server_log(LogFormat format, LogLevel level);
 bool log_enabled(spdlog::level::level_enum level);
 
 using LogField = std::pair<std::string_view, std::string_view>;
-// A message with named fields (run and step ids, statuses).
+// A message with named fields (run and step ids, statuses); fields with empty values are left out.
 void log_fields(spdlog::level::level_enum level, std::string_view message,
                 std::initializer_list<LogField> fields);
 

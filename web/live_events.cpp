@@ -156,28 +156,12 @@ Response LiveEvents::open(engine::Store& store, const std::string& run_id,
     if (!run_id.empty()) {
       try {
         if (auto run = store.get_run(run_id)) {
-          engine::RunEvent e;
-          e.run_id = run->id;
-          e.workflow_id = run->workflow_id;
-          e.status = std::string(engine::to_string(run->status));
-          e.error = run->error;
-          e.started_at = run->started_at;
-          e.finished_at = run->finished_at;
-          snapshot.push_back(frame(++sequence_, "run", event_json(e)));
+          snapshot.push_back(frame(++sequence_, "run", event_json(engine::run_event(*run))));
           finished = engine::is_terminal(run->status);
           for (const engine::StepRecord& step : store.get_steps(run_id)) {
             if (step.index >= 0) continue;
-            engine::RunEvent se;
-            se.kind = engine::RunEvent::Kind::step;
-            se.run_id = run->id;
-            se.workflow_id = run->workflow_id;
-            se.step_id = step.step_id;
-            se.status = std::string(engine::to_string(step.status));
-            se.attempt = step.attempt;
-            se.error = step.error;
-            se.started_at = step.started_at;
-            se.finished_at = step.finished_at;
-            snapshot.push_back(frame(++sequence_, "step", event_json(se)));
+            snapshot.push_back(
+                frame(++sequence_, "step", event_json(engine::step_event(step, run->workflow_id))));
           }
         }
       } catch (const std::exception&) {

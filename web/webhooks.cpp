@@ -127,23 +127,21 @@ struct WebhookReceiver::Impl : std::enable_shared_from_this<WebhookReceiver::Imp
 void WebhookReceiver::Impl::handle(Request request, Reply reply) {
   const std::string& path = request.params.at("path");
   auto reject = [&](int status, std::string_view outcome, std::string_view title,
-                    const std::string& detail, const std::string& label_path) {
+                    const std::string& detail, const std::string& label_path,
+                    std::string retry_after = {}) {
     count(label_path, outcome);
-    reply(problem_json(status, title, detail, json::object{{"instance", request.path}}));
+    Response r = problem_json(status, title, detail, json::object{{"instance", request.path}});
+    if (!retry_after.empty()) r.headers.set("Retry-After", retry_after);
+    reply(std::move(r));
   };
   auto route = services.catalog.find_webhook(path);
   // Unknown paths are counted without their name: it comes from the sender.
   if (!route) return reject(404, "unknown_path", "Not found", "no webhook at " + request.path, "");
   if (auto wait = take_token(path)) {
-    count(path, "rate_limited");
-    Response r = problem_json(429, "Too many requests",
-                              "webhook `" + path + "` takes at most " +
-                                  metrics::format_value(options.rate) +
-                                  " deliveries per second; retry after " + std::to_string(*wait) +
-                                  " s",
-                              json::object{{"instance", request.path}});
-    r.headers.set("Retry-After", std::to_string(*wait));
-    return reply(std::move(r));
+    return reject(429, "rate_limited", "Too many requests",
+                  "webhook `" + path + "` takes at most " + metrics::format_value(options.rate) +
+                      " deliveries per second; retry after " + std::to_string(*wait) + " s",
+                  path, std::to_string(*wait));
   }
 
   // The secret comes from the trigger's template (usually `${{ secrets.NAME }}`).
@@ -168,12 +166,7 @@ void WebhookReceiver::Impl::handle(Request request, Reply reply) {
                               }};
   const AuthVerdict verdict = verify_webhook(route->trigger->scheme, secret, verify_input,
                                              std::chrono::system_clock::now(), options.tolerance);
-  if (!verdict.ok) {
-    count(path, "unauthorized");
-    Response r = problem_json(401, "Unauthorized", verdict.reason,
-                              json::object{{"instance", request.path}});
-    return reply(std::move(r));
-  }
+  if (!verdict.ok) return reject(401, "unauthorized", "Unauthorized", verdict.reason, path);
 
   if (request.headers.get("Content-Encoding") &&
       api_detail::ascii_lowercase(*request.headers.get("Content-Encoding")) != "identity") {

@@ -528,29 +528,9 @@ void Executor::Impl::collect_events(const RunPtr& r, const WriteBatch& batch,
                                     std::vector<RunEvent>& out) const {
   for (const WriteOp& op : batch.ops) {
     if (const auto* o = std::get_if<PutRun>(&op)) {
-      RunEvent e;
-      e.kind = RunEvent::Kind::run;
-      e.run_id = o->record.id;
-      e.workflow_id = o->record.workflow_id;
-      e.status = std::string(to_string(o->record.status));
-      e.error = o->record.error;
-      e.started_at = o->record.started_at;
-      e.finished_at = o->record.finished_at;
-      if (is_terminal(o->record.status)) e.outputs = o->record.outputs;
-      out.push_back(std::move(e));
+      out.push_back(run_event(o->record));
     } else if (const auto* o = std::get_if<PutStep>(&op)) {
-      RunEvent e;
-      e.kind = RunEvent::Kind::step;
-      e.run_id = o->record.run_id;
-      e.workflow_id = r->record.workflow_id;
-      e.step_id = o->record.step_id;
-      e.index = o->record.index;
-      e.status = std::string(to_string(o->record.status));
-      e.attempt = o->record.attempt;
-      e.error = o->record.error;
-      e.started_at = o->record.started_at;
-      e.finished_at = o->record.finished_at;
-      out.push_back(std::move(e));
+      out.push_back(step_event(o->record, r->record.workflow_id));
     }
   }
 }
@@ -581,13 +561,7 @@ StartedRun Executor::Impl::launch_started(std::shared_ptr<const Workflow> workfl
     return {result.created_runs.front().run_id, false};
   }
   RunPtr r = make_run(std::move(workflow), std::move(record));
-  if (options_.on_event) {
-    RunEvent e;
-    e.run_id = r->record.id;
-    e.workflow_id = r->record.workflow_id;
-    e.status = std::string(to_string(r->record.status));
-    options_.on_event(e);
-  }
+  if (options_.on_event) options_.on_event(run_event(r->record));
   {
     std::lock_guard lock(runs_mu_);
     runs_[r->record.id] = r;
@@ -1820,5 +1794,33 @@ std::optional<RunStatus> Executor::wait(const std::string& run_id,
 }
 bool Executor::is_parked(const std::string& run_id) const { return impl_->is_parked(run_id); }
 ExecutorStats Executor::stats() const { return impl_->stats(); }
+
+RunEvent run_event(const RunRecord& run) {
+  RunEvent e;
+  e.kind = RunEvent::Kind::run;
+  e.run_id = run.id;
+  e.workflow_id = run.workflow_id;
+  e.status = std::string(to_string(run.status));
+  e.error = run.error;
+  e.started_at = run.started_at;
+  e.finished_at = run.finished_at;
+  if (is_terminal(run.status)) e.outputs = run.outputs;
+  return e;
+}
+
+RunEvent step_event(const StepRecord& step, const std::string& workflow_id) {
+  RunEvent e;
+  e.kind = RunEvent::Kind::step;
+  e.run_id = step.run_id;
+  e.workflow_id = workflow_id;
+  e.step_id = step.step_id;
+  e.index = step.index;
+  e.status = std::string(to_string(step.status));
+  e.attempt = step.attempt;
+  e.error = step.error;
+  e.started_at = step.started_at;
+  e.finished_at = step.finished_at;
+  return e;
+}
 
 }  // namespace flowpilot::engine

@@ -73,6 +73,10 @@ struct RunEvent {
 };
 using RunEventListener = std::function<void(const RunEvent&)>;
 
+// The event that reports a run's or a step's recorded state (outputs only for finished runs).
+RunEvent run_event(const RunRecord& run);
+RunEvent step_event(const StepRecord& step, const std::string& workflow_id);
+
 struct ExecutorOptions {
   std::size_t worker_threads = 0;        // 0: one per hardware thread
   int default_foreach_concurrency = 16;  // when a foreach step sets no `concurrency`

@@ -472,6 +472,18 @@ TEST_F(ServeConfigTest, StoreUrl) {
   EXPECT_EQ(c.sqlite_path(), "runs/db.sqlite");
 }
 
+TEST_F(ServeConfigTest, ListenSplitsIntoHostAndPort) {
+  ServeConfig c = serve_config_defaults();
+  EXPECT_EQ(c.listen_host(), "127.0.0.1");
+  EXPECT_EQ(c.listen_port(), 8080);
+  c.listen = "[::1]:0";
+  EXPECT_EQ(c.listen_host(), "::1");
+  EXPECT_EQ(c.listen_port(), 0);
+  c.listen = "localhost:65535";
+  EXPECT_EQ(c.listen_host(), "127.0.0.1");
+  EXPECT_EQ(c.listen_port(), 65535);
+}
+
 TEST_F(ServeConfigTest, MaskStoreUrl) {
   EXPECT_EQ(mask_store_url("postgres://user:secret@host/db"), "postgres://user:***@host/db");
   EXPECT_EQ(mask_store_url("postgresql://u:p@ss/w@h:5432/db?sslmode=require&password=x"),

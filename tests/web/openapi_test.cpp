@@ -25,6 +25,7 @@
 #include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
 #include "scripting/expression.h"
+#include "server_fixture.h"
 #include "web/api.h"
 #include "web/live_events.h"
 #include "web/metrics.h"
@@ -279,14 +280,6 @@ json::value load_document_file() {
   return json::parse(text.str());
 }
 
-fs::path fresh_temp_dir() {
-  std::random_device rd;
-  auto dir = fs::temp_directory_path() /
-             ("flowpilot-openapi-" + std::to_string(rd()) + std::to_string(rd()));
-  fs::create_directories(dir);
-  return dir;
-}
-
 void write_file(const fs::path& path, std::string_view text) {
   std::ofstream out(path);
   out << text;
@@ -366,65 +359,16 @@ steps:
     uses: core.nop
 )";
 
-class OpenApiTest : public ::testing::Test {
+// The server's parts as ServerFixture assembles them, plus the health and metrics routes, with
+// two workflow files (one broken) in the watched directory and a low webhook rate.
+class OpenApiTest : public test::ServerFixture {
  protected:
   void SetUp() override {
     document_ = std::make_unique<Document>(load_document_file());
-    dir_ = fresh_temp_dir();
-    fs::create_directories(dir_ / "workflows");
-    write_file(dir_ / "workflows" / "file-flow.yaml",
-               "id: file-flow\nsteps:\n  - {id: one, uses: core.noop}\n");
-    write_file(dir_ / "workflows" / "bad-file.yaml",
-               "id: bad-file\nsteps:\n  - {id: one, uses: core.nop}\n");
-
-    engine::register_builtin_steps(registry_);
-    engine::HttpClientOptions http_options;
-    http_options.allowed_networks = {"127.0.0.1/32"};
-    http_ = std::make_unique<engine::HttpClient>(http_options);
-    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
-    for (const auto& refusal :
-         plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
-      ADD_FAILURE() << refusal.to_string();
-    }
+    ServerFixture::SetUp();
     ASSERT_TRUE(registry_.has_step("core.noop"))
         << "core plugin not found in " << engine::builtin_plugin_dir();
-
-    engine::SqliteStoreOptions store_options;
-    store_options.path = dir_ / "flowpilot.db";
-    store_ = engine::open_sqlite_store(store_options);
-    catalog_ = std::make_unique<engine::WorkflowCatalog>(
-        *store_, engine::LoadContext{registry_, expressions_}, std::vector{dir_ / "workflows"});
-    catalog_->load();
-    events_ = std::make_unique<LiveEvents>();
-
-    engine::ExecutorOptions options;
-    options.worker_threads = 2;
-    options.on_event = [this](const engine::RunEvent& e) {
-      events_->publish(e);
-      std::lock_guard lock(hook_mu_);
-      if (hooks_ != nullptr) hooks_->on_event(e);
-    };
-    executor_ = std::make_unique<engine::Executor>(
-        *store_, registry_, expressions_, secrets(),
-        [this](const engine::WorkflowVersionRecord& v) { return catalog_->resolve(v); }, options);
-
-    WebhookOptions hook_options;
-    hook_options.rate = 0.001;  // a burst per path, then 429
-    hook_options.burst = 20;
-    receiver_ = std::make_unique<WebhookReceiver>(
-        WebhookServices{*catalog_, *executor_, *store_, expressions_, secrets(), &metrics_},
-        hook_options);
-    {
-      std::lock_guard lock(hook_mu_);
-      hooks_ = receiver_.get();
-    }
-
-    services_ = std::make_unique<ApiServices>(
-        ApiServices{*store_, *executor_, *catalog_, registry_, plugins_.get(),
-                    engine::LoadContext{registry_, expressions_}, events_.get()});
     add_health_routes(router_, [this] { return ready_.load(); });
-    add_api_routes(router_, *services_);
-    receiver_->add_routes(router_);
     server_metrics_ = std::make_unique<ServerMetrics>(metrics_);
     server_metrics_->set_sources(executor_.get(), http_.get());
     router_.set_observer(
@@ -432,25 +376,16 @@ class OpenApiTest : public ::testing::Test {
     server_metrics_->add_route(router_, "metrics-token");
   }
 
-  void TearDown() override {
-    {
-      std::lock_guard lock(hook_mu_);
-      hooks_ = nullptr;
-    }
-    receiver_.reset();
-    executor_.reset();
-    events_.reset();
-    catalog_.reset();
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+  void add_workflow_files(const fs::path& dir) override {
+    write_file(dir / "file-flow.yaml", "id: file-flow\nsteps:\n  - {id: one, uses: core.noop}\n");
+    write_file(dir / "bad-file.yaml", "id: bad-file\nsteps:\n  - {id: one, uses: core.nop}\n");
   }
 
-  static scripting::SecretResolver secrets() {
-    return [](std::string_view name) -> std::optional<std::string> {
-      if (name == "HOOK_TOKEN") return std::string("hook-token-123");
-      return std::nullopt;
-    };
+  WebhookOptions webhook_options() const override {
+    WebhookOptions o;
+    o.rate = 0.001;  // a burst per path, then 429
+    o.burst = 20;
+    return o;
   }
 
   // Sends a request, checks the answer against the document, and expects `expected_status`.
@@ -633,24 +568,8 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<Document> document_;
   std::set<std::string> exercised_;  // operation keys
   std::set<std::string> answered_;   // operation key + " " + status
-
-  fs::path dir_;
-  std::unique_ptr<engine::HttpClient> http_;
-  std::unique_ptr<engine::PluginHost> plugins_;  // outlives the registry's use by the executor
-  engine::StepRegistry registry_;
-  scripting::ExpressionEngine expressions_;
-  std::unique_ptr<engine::Store> store_;
-  std::unique_ptr<engine::WorkflowCatalog> catalog_;
-  std::unique_ptr<LiveEvents> events_;
-  std::mutex hook_mu_;
-  WebhookReceiver* hooks_ = nullptr;  // guarded by hook_mu_: events may come while it goes away
-  std::unique_ptr<engine::Executor> executor_;
-  metrics::Registry metrics_;
-  std::unique_ptr<WebhookReceiver> receiver_;
-  std::unique_ptr<ApiServices> services_;
   std::unique_ptr<ServerMetrics> server_metrics_;
   std::atomic<bool> ready_{true};
-  Router router_;
 };
 
 constexpr std::string_view kJson = "application/json";

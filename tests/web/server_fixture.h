@@ -36,6 +36,7 @@ class ServerFixture : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("flowpilot-web-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(dir_ / "flows");
+    add_workflow_files(dir_ / "flows");
     engine::register_builtin_steps(registry_);
     engine::HttpClientOptions http_options;
     http_options.allowed_networks = {"127.0.0.1/32"};
@@ -55,11 +56,10 @@ class ServerFixture : public ::testing::Test {
       live_.publish(e);
     };
     executor_ = std::make_unique<engine::Executor>(
-        *store_, registry_, expressions_, [](std::string_view name) { return secret(name); },
+        *store_, registry_, expressions_, secrets(),
         [this](const engine::WorkflowVersionRecord& v) { return catalog_->resolve(v); }, options);
     webhooks_ = std::make_unique<WebhookReceiver>(
-        WebhookServices{*catalog_, *executor_, *store_, expressions_,
-                        [](std::string_view name) { return secret(name); }, &metrics_},
+        WebhookServices{*catalog_, *executor_, *store_, expressions_, secrets(), &metrics_},
         webhook_options());
     webhooks_ptr_ = webhooks_.get();
     webhooks_->add_routes(router_);
@@ -78,15 +78,21 @@ class ServerFixture : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
+  // Files the watched workflow directory holds before the catalog first loads it.
+  virtual void add_workflow_files(const std::filesystem::path& /*dir*/) {}
+
   virtual WebhookOptions webhook_options() const {
     WebhookOptions o;
     o.result_timeout = std::chrono::milliseconds(5000);
     return o;
   }
 
-  static std::optional<std::string> secret(std::string_view name) {
-    if (name == "HOOK_SECRET") return std::string("It's a Secret to Everybody");
-    return std::nullopt;
+  static scripting::SecretResolver secrets() {
+    return [](std::string_view name) -> std::optional<std::string> {
+      if (name == "HOOK_SECRET") return std::string("It's a Secret to Everybody");
+      if (name == "HOOK_TOKEN") return std::string("hook-token-123");
+      return std::nullopt;
+    };
   }
 
   engine::LoadContext load_context() { return {registry_, expressions_, {}}; }
