@@ -1,6 +1,7 @@
 #include "engine/plugins/plugin_host.h"
 
 #include "engine/http/http_client.h"
+#include "engine/plugins/oauth_tokens.h"
 #include "engine/plugins/rate_limiter.h"
 #include "engine/schema/json_schema.h"
 
@@ -30,7 +31,8 @@ struct fp_call {
   std::string step_name;
   std::string input_json;
   std::string credentials_json;
-  std::vector<std::string> secrets;  // credential values: redacted from HTTP logs
+  std::mutex secrets_mu;
+  std::vector<std::string> secrets;  // credential values and tokens: redacted from HTTP logs
   std::shared_ptr<std::atomic<bool>> http_cancel = std::make_shared<std::atomic<bool>>(false);
   // Keeps this fp_call alive until the plugin ends the call; pending timers and HTTP callbacks
   // hold their own references, so a late callback never sees a freed handle.
@@ -43,7 +45,8 @@ namespace json = boost::json;
 
 class PluginHost::Impl {
  public:
-  explicit Impl(PluginServices services) : services_(std::move(services)) {}
+  explicit Impl(PluginServices services)
+      : services_(std::move(services)), tokens_(services_.http) {}
 
   struct Library {
     void* handle = nullptr;
@@ -54,6 +57,7 @@ class PluginHost::Impl {
 
   PluginServices services_;
   RateLimiter rate_limiter_;
+  OAuthTokens tokens_;
   std::vector<Library> libraries_;
   std::vector<LoadedPlugin> infos_;
   std::set<std::string> loaded_files_;
@@ -179,7 +183,10 @@ void host_http_send(fp_call* c, const fp_http_request* request, fp_http_done_fn 
   req.follow_redirects = (r.flags & FP_HTTP_FOLLOW_REDIRECTS) != 0;
   req.retry_throttled = (r.flags & FP_HTTP_RETRY_THROTTLED) != 0;
   if (r.max_retries > 0) req.max_retries = static_cast<int>(r.max_retries);
-  req.secrets = c->secrets;
+  {
+    std::lock_guard lock(c->secrets_mu);
+    req.secrets = c->secrets;
+  }
   for (std::size_t i = 0; i < r.secret_count && r.secrets != nullptr; ++i) {
     req.secrets.emplace_back(view(r.secrets[i]));
   }
@@ -228,6 +235,36 @@ void host_rate_acquire(fp_call* c, fp_str key, double tokens, fp_callback_fn rea
   if (!keep) return;
   const auto wait = c->host->rate_limiter_.reserve(view(key), tokens);
   c->call->after(wait, [keep, ready, user] { ready(keep.get(), user); });
+}
+
+void host_access_token(fp_call* c, uint32_t flags, fp_token_done_fn done, void* user) {
+  auto keep = c->self;
+  if (!keep) return;
+  // Answers on a worker thread, as plugin.h promises, whether the token was cached or fetched.
+  auto deliver = [keep, done, user](AccessTokenResult result) {
+    if (!result.token.empty()) {
+      std::lock_guard lock(keep->secrets_mu);
+      keep->secrets.push_back(result.token);
+    }
+    auto shared = std::make_shared<AccessTokenResult>(std::move(result));
+    keep->call->after(std::chrono::milliseconds(0), [keep, done, user, shared] {
+      const uint32_t error_flags = shared->retryable ? FP_ERROR_RETRYABLE : 0u;
+      done(keep.get(), to_fp(shared->token), to_fp(shared->error), error_flags, user);
+    });
+  };
+  const json::value* credentials = c->call->credentials();
+  if (credentials == nullptr || !credentials->is_object()) {
+    deliver({{}, fmt::format("step `{}` names no connection, so it has no access token",
+                             c->step_name)});
+    return;
+  }
+  c->host->tokens_.get(c->call->connection(), credentials->as_object(),
+                        (flags & FP_TOKEN_REFRESH) != 0, deliver);
+}
+
+void host_rate_pause(fp_call* c, fp_str key, uint64_t delay_ms) {
+  if (!c->self) return;
+  c->host->rate_limiter_.pause(view(key), std::chrono::milliseconds(delay_ms));
 }
 
 void host_buffer_free(fp_buffer* buffer) {
@@ -376,6 +413,8 @@ PluginHost::PluginHost(PluginServices services) : impl_(std::make_unique<Impl>(s
   api.eval = host_eval;
   api.rate_acquire = host_rate_acquire;
   api.buffer_free = host_buffer_free;
+  api.access_token = host_access_token;
+  api.rate_pause = host_rate_pause;
 }
 
 PluginHost::~PluginHost() {

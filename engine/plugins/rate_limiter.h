@@ -1,5 +1,6 @@
 // Token buckets keyed by name (a connection, an ad account), shared by every run in the process.
-// A key without a configured rate is unlimited.
+// A key without a configured rate is unlimited, except while it is paused: pause() holds every
+// caller of a key back until a point in time (the back-off an API asked for), rate or no rate.
 //
 // Thread-safety: all members may be called from any thread.
 #pragma once
@@ -26,11 +27,16 @@ class RateLimiter {
   // queue up behind each other instead of all waking at the same moment.
   std::chrono::milliseconds reserve(std::string_view key, double tokens);
 
+  // Makes reserve() on `key` wait until at least `delay` from now. A shorter pause never shortens
+  // a longer one in force.
+  void pause(std::string_view key, std::chrono::milliseconds delay);
+
  private:
   struct Bucket {
     RateLimit limit;
     double level = 0;  // may go negative: tokens promised to waiting callers
     std::chrono::steady_clock::time_point updated{};
+    std::chrono::steady_clock::time_point paused_until{};
   };
   std::mutex mu_;
   std::map<std::string, Bucket, std::less<>> buckets_;

@@ -277,3 +277,84 @@ steps:
 
 }  // namespace
 }  // namespace flowpilot::engine::testing
+
+namespace flowpilot::engine::testing {
+namespace {
+
+TEST(RateLimiterTest, APauseHoldsEveryCallerOfTheKeyRateOrNot) {
+  RateLimiter limiter;
+  limiter.pause("unlimited", std::chrono::milliseconds(300));
+  const auto held = limiter.reserve("unlimited", 1).count();
+  EXPECT_GT(held, 250);
+  EXPECT_LE(held, 300);
+  // A shorter pause does not shorten the one in force.
+  limiter.pause("unlimited", std::chrono::milliseconds(10));
+  EXPECT_GT(limiter.reserve("unlimited", 1).count(), 250);
+
+  limiter.configure("meta", {10, 5});  // 10 per second, burst 5
+  limiter.pause("meta", std::chrono::milliseconds(500));
+  // Callers released by the pause are spaced by the rate, not let through together.
+  const auto first = limiter.reserve("meta", 1).count();
+  const auto second = limiter.reserve("meta", 1).count();
+  EXPECT_GE(first, 450);
+  EXPECT_GE(second - first, 90);
+}
+
+TEST_F(PluginRunTest, AccessTokensAndSharedBackOffReachPlugins) {
+  executor_.reset();
+  ExecutorOptions options;
+  options.connections = [](std::string_view name) -> std::optional<json::object> {
+    if (name == "static") return json::object{{"access_token", "EAAB-static-token"}};
+    if (name == "oauth-without-url") {
+      return json::object{{"refresh_token", "1//refresh"}, {"client_id", "id"}};
+    }
+    return std::nullopt;
+  };
+  executor_ = make_executor(options);
+  auto status = run_to_end(R"(
+id: tokens
+steps:
+  - {id: plain, uses: good.token, connection: static}
+)");
+  ASSERT_EQ(status, RunStatus::succeeded) << store_->get_run(last_run_)->error;
+  EXPECT_EQ(steps_of(last_run_)["plain"].output, json::parse(R"({"token_length":17})"));
+
+  // A refused static token cannot be renewed: the error says what to do.
+  status = run_to_end(R"(
+id: tokens-refused
+steps:
+  - {id: again, uses: good.token, connection: static, with: {refresh: true}}
+)");
+  ASSERT_EQ(status, RunStatus::failed);
+  EXPECT_NE(steps_of(last_run_)["again"].error.find("replace the token"), std::string::npos);
+
+  status = run_to_end(R"(
+id: tokens-incomplete
+steps:
+  - {id: oauth, uses: good.token, connection: oauth-without-url}
+)");
+  ASSERT_EQ(status, RunStatus::failed);
+  EXPECT_NE(steps_of(last_run_)["oauth"].error.find("has a refresh_token but no token_url"),
+            std::string::npos);
+
+  // A plugin's back-off holds every later call of a step whose connection has that name.
+  host_->limit_connection("shared-account", {1000, 100});
+  executor_.reset();
+  ExecutorOptions shared;
+  shared.connections = [](std::string_view) -> std::optional<json::object> {
+    return json::object{{"access_token", "t"}};
+  };
+  executor_ = make_executor(shared);
+  const auto t0 = std::chrono::steady_clock::now();
+  status = run_to_end(R"(
+id: backoff
+steps:
+  - {id: told, uses: good.backoff}
+  - {id: later, uses: good.echo, connection: shared-account, needs: [told]}
+)");
+  ASSERT_EQ(status, RunStatus::succeeded);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(190));
+}
+
+}  // namespace
+}  // namespace flowpilot::engine::testing

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define FP_ABI_MAJOR 1
-#define FP_ABI_MINOR 0
+#define FP_ABI_MINOR 1
 /* Major in the high 16 bits, minor in the low 16. */
 #define FLOWPILOT_PLUGIN_ABI_VERSION ((FP_ABI_MAJOR << 16) | FP_ABI_MINOR)
 
@@ -172,6 +172,14 @@ typedef void (*fp_http_done_fn)(fp_call* call, const fp_http_response* response,
 
 typedef void (*fp_callback_fn)(fp_call* call, void* user);
 
+/* Flags for host->access_token. */
+#define FP_TOKEN_REFRESH (1u << 0) /* the API refused the token it was given: get a new one */
+
+/* Receives an access token, or an error (then `token` is empty). `error_flags`: FP_ERROR_*, so
+ * that a plugin can pass them straight to host->fail. Strings are valid only during the call. */
+typedef void (*fp_token_done_fn)(fp_call* call, fp_str token, fp_str error, uint32_t error_flags,
+                                 void* user);
+
 typedef struct fp_host_api {
   size_t struct_size; /* the host's sizeof(fp_host_api): functions beyond it are absent */
   uint16_t abi_major;
@@ -230,6 +238,23 @@ typedef struct fp_host_api {
 
   /* Releases a buffer the host allocated. */
   void (*buffer_free)(fp_buffer* buffer);
+
+  /* -- ABI 1.1 -- */
+
+  /* Gets an access token for the step's connection and calls `done` on a worker thread. With an
+   * OAuth2 refresh token in the credentials (fields token_url, client_id, client_secret,
+   * refresh_token) the host runs the refresh-token grant and caches the token, shared by every
+   * call that uses the connection, until shortly before it expires; concurrent callers share one
+   * refresh. Without one, the credentials' static `access_token` is the answer. Pass
+   * FP_TOKEN_REFRESH when the API refused the token (expired or revoked, including APIs that say
+   * so in a 200 answer): the host then refreshes instead of answering from its cache. */
+  void (*access_token)(fp_call* call, uint32_t flags, fp_token_done_fn done, void* user);
+
+  /* Makes every later rate_acquire on `key`, and every call of a step whose connection is `key`,
+   * wait until `delay_ms` from now: the back-off an API asked for (HTTP 429 Retry-After, Meta's
+   * estimated_time_to_regain_access) then holds for every run using that account, not only for
+   * the call that was told. A shorter pause never shortens a longer one already in force. */
+  void (*rate_pause)(fp_call* call, fp_str key, uint64_t delay_ms);
 } fp_host_api;
 
 /* True when the host provides `member` (added in some minor version). */

@@ -18,7 +18,7 @@
 //     void for `{}`); returning completes the call. For quick, non-blocking work only.
 //   - `Step::start(fn)`: asynchronous. `fn(Call&)` starts the work and returns; the call ends
 //     later with `call.complete(...)` or `call.fail(...)`, typically from a callback given to
-//     `call.after(...)`, `call.http(...)` or `call.rate_acquire(...)`.
+//     `call.after(...)`, `call.http(...)`, `call.rate_acquire(...)` or `call.access_token(...)`.
 //
 // Errors: `throw flowpilot::sdk::StepError(message, retryable, retry_after)` anywhere in a step
 // body or callback ends the call with `fail`. Any other std::exception fails it as not
@@ -126,6 +126,16 @@ struct HttpResponse {
 
  private:
   static char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+};
+
+// The answer of Call::access_token: a token, or why there is none.
+struct AccessToken {
+  std::string token;
+  std::string error;
+  bool retryable = false;  // e.g. the token endpoint was unreachable; false for a revoked grant
+  explicit operator bool() const { return error.empty() && !token.empty(); }
+  // Fails the call with the error (use when there is no token).
+  [[noreturn]] void raise() const { throw StepError(error.empty() ? "no access token" : error, retryable); }
 };
 
 // The result of Call::try_eval: a value, or the evaluator's error message.
@@ -256,6 +266,8 @@ template <class F>
 struct Thunk;
 template <class F>
 struct HttpThunk;
+template <class F>
+struct TokenThunk;
 }  // namespace detail
 
 // Runs `body`, turning an exception into call.fail. Used at every entry from the host.
@@ -406,6 +418,29 @@ class Call {
                         &detail::Thunk<std::decay_t<F>>::on_callback, thunk);
   }
 
+  // Makes the shared rate limiter `key` (and a connection of that name) hold every caller back
+  // for `delay`: the back-off an API asked for then holds for every run using the account.
+  // A host older than ABI 1.1 has no such service; the call then only affects this attempt
+  // through its own retry delay, so this is a no-op there.
+  void rate_pause(std::string_view key, std::chrono::milliseconds delay) const {
+    if (!alive() || !FP_HOST_HAS(&host(), rate_pause) || delay.count() <= 0) return;
+    host().rate_pause(raw(), detail::to_fp(key), static_cast<std::uint64_t>(delay.count()));
+  }
+
+  // Gets an access token for the step's connection (OAuth2 refresh with a shared cache, or the
+  // connection's static token), then calls `fn(Call&, const AccessToken&)` on a worker thread.
+  // Pass `refresh = true` after the API refused the token it was given.
+  template <class F>
+  void access_token(bool refresh, F&& fn) const {
+    if (!alive()) return;
+    if (!FP_HOST_HAS(&host(), access_token)) {
+      throw StepError("this flowpilot is too old for the step: it lacks access_token (ABI 1.1)");
+    }
+    auto* thunk = new detail::TokenThunk<std::decay_t<F>>{*this, std::forward<F>(fn)};
+    host().access_token(raw(), refresh ? FP_TOKEN_REFRESH : 0u,
+                        &detail::TokenThunk<std::decay_t<F>>::on_token, thunk);
+  }
+
   // Evaluates a sandboxed Lua expression with `row` bound as `row` (see plugin.h).
   Evaluated try_eval(std::string_view expression,
                      const boost::json::value& row = boost::json::value()) const {
@@ -518,6 +553,22 @@ struct HttpThunk {
         copy.error = "no response";
       }
       self->fn(self->call, static_cast<const HttpResponse&>(copy));
+    });
+  }
+};
+
+template <class F>
+struct TokenThunk {
+  Call call;
+  F fn;
+  static void on_token(fp_call*, fp_str token, fp_str error, uint32_t error_flags, void* user) {
+    std::unique_ptr<TokenThunk> self(static_cast<TokenThunk*>(user));
+    guarded(self->call, [&] {
+      AccessToken answer;
+      answer.token = std::string(detail::from_fp(token));
+      answer.error = std::string(detail::from_fp(error));
+      answer.retryable = (error_flags & FP_ERROR_RETRYABLE) != 0;
+      self->fn(self->call, static_cast<const AccessToken&>(answer));
     });
   }
 };
