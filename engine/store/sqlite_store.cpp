@@ -86,6 +86,8 @@ enum WriterStmt : std::size_t {
   kPruneLogs,
   kPruneApprovals,
   kPruneRuns,
+  kPutConnection,
+  kDeleteConnection,
   kWriterStmtCount,
 };
 
@@ -149,6 +151,12 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "DELETE FROM logs WHERE run_id IN (SELECT id FROM temp.pruned)",
     "DELETE FROM approvals WHERE run_id IN (SELECT id FROM temp.pruned)",
     "DELETE FROM runs WHERE id IN (SELECT id FROM temp.pruned)",
+    "INSERT INTO connections(name, type, config, key_id, nonce, ciphertext, created_at, "
+    "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(name) DO UPDATE SET "
+    "type = excluded.type, config = excluded.config, key_id = excluded.key_id, "
+    "nonce = excluded.nonce, ciphertext = excluded.ciphertext, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at",
+    "DELETE FROM connections WHERE name = ?1",
 };
 
 #undef FP_RUN_INSERT
@@ -326,6 +334,8 @@ class SqliteStore final : public Store {
   std::optional<WorkflowRecord> get_workflow(const std::string& workflow_id) override;
   std::vector<RevisionRecord> list_revisions(const std::string& workflow_id) override;
   std::optional<EpochMillis> get_schedule_fired(const std::string& schedule_key) override;
+  std::vector<ConnectionRecord> list_connections() override;
+  std::optional<ConnectionRecord> get_connection(const std::string& name) override;
   void flush() override;
 
  private:
@@ -842,13 +852,32 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       bind_text(s, 1, o->schedule_key);
       bind_int(s, 2, o->fired_at);
       step(s);
+    } else if (const auto* o = std::get_if<PutConnection>(&op)) {
+      const ConnectionRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutConnection].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.name);
+      bind_text(s, 2, r.type);
+      bind_json(s, 3, r.config, 0);
+      bind_text(s, 4, r.key_id);
+      bind_text(s, 5, r.nonce);
+      bind_text(s, 6, r.ciphertext);
+      bind_int(s, 7, r.created_at);
+      bind_int(s, 8, r.updated_at);
+      step(s);
+    } else if (const auto* o = std::get_if<DeleteConnection>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kDeleteConnection].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->name);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
     static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
         "PutWorkflowVersion", "CreateRun", "PutRun",     "PutStep",
         "PutAttempt",         "AppendLog", "PutApproval", "PutWorkflow",
-        "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns"};
+        "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns",
+        "PutConnection",      "DeleteConnection"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }
@@ -1073,6 +1102,44 @@ std::optional<EpochMillis> SqliteStore::get_schedule_fired(const std::string& sc
   bind_text(s, 1, schedule_key);
   if (!step(s)) return std::nullopt;
   return column_int(s, 0);
+}
+
+constexpr std::string_view kConnectionColumns =
+    "name, type, config, key_id, nonce, ciphertext, created_at, updated_at";
+
+ConnectionRecord read_connection(sqlite3_stmt* s) {
+  ConnectionRecord r;
+  r.name = column_text(s, 0);
+  r.type = column_text(s, 1);
+  r.config = column_json(s, 2);
+  r.key_id = column_text(s, 3);
+  r.nonce = column_text(s, 4);
+  r.ciphertext = column_text(s, 5);
+  r.created_at = column_int(s, 6);
+  r.updated_at = column_int(s, 7);
+  return r;
+}
+
+std::vector<ConnectionRecord> SqliteStore::list_connections() {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM connections ORDER BY name", kConnectionColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  std::vector<ConnectionRecord> out;
+  while (step(s)) out.push_back(read_connection(s));
+  return out;
+}
+
+std::optional<ConnectionRecord> SqliteStore::get_connection(const std::string& name) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM connections WHERE name = ?1", kConnectionColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, name);
+  if (!step(s)) return std::nullopt;
+  return read_connection(s);
 }
 
 }  // namespace

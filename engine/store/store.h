@@ -152,6 +152,19 @@ struct RevisionRecord {
   EpochMillis created_at = 0;
 };
 
+// A stored connection (engine/connections/): its non-secret settings in the clear, its secret
+// fields sealed together (engine/secrets/) under master key `key_id`.
+struct ConnectionRecord {
+  std::string name;
+  std::string type;
+  boost::json::value config = boost::json::object();  // non-secret fields and rate_limit
+  std::string key_id;
+  std::string nonce;       // base64
+  std::string ciphertext;  // base64
+  EpochMillis created_at = 0;
+  EpochMillis updated_at = 0;
+};
+
 // Write operations. Put* insert or replace by primary key.
 struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absent
 struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
@@ -169,10 +182,12 @@ struct PutScheduleFired { std::string schedule_key; EpochMillis fired_at = 0; };
 // Deletes up to `limit` runs that finished before `finished_before`, with their steps, attempts,
 // logs and approvals (retention). CommitResult::pruned_runs says how many went.
 struct PruneRuns { EpochMillis finished_before = 0; int limit = 1000; };
+struct PutConnection { ConnectionRecord record; };
+struct DeleteConnection { std::string name; };  // no-op when absent
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
-                             PutScheduleFired, PruneRuns>;
+                             PutScheduleFired, PruneRuns, PutConnection, DeleteConnection>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -232,6 +247,8 @@ class Store {
   // Newest first.
   virtual std::vector<RevisionRecord> list_revisions(const std::string& workflow_id) = 0;
   virtual std::optional<EpochMillis> get_schedule_fired(const std::string& schedule_key) = 0;
+  virtual std::vector<ConnectionRecord> list_connections() = 0;  // by name
+  virtual std::optional<ConnectionRecord> get_connection(const std::string& name) = 0;
 
   // Blocks until every batch submitted before the call is durable.
   virtual void flush() = 0;

@@ -124,9 +124,23 @@ CREATE TABLE schedules(
   fired_at INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Connections: secret fields sealed together (engine/secrets); the key id says which master key.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE connections(
+  name TEXT PRIMARY KEY NOT NULL,
+  type TEXT NOT NULL,
+  config TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  ciphertext TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, kV1},
     {2, kV2},
+    {3, kV3},
 }};
 
 int current_version(sqlite3* db) {
