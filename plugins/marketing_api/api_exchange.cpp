@@ -19,6 +19,10 @@ void handle(sdk::Call& call, const std::shared_ptr<Exchange>& ex, const sdk::Htt
       call.fail(verdict.message, verdict.retryable);
       return;
     case Verdict::Kind::refresh_token:
+      if (!ex->use_token) {
+        call.fail(verdict.message + ": the connection's token must be replaced", false);
+        return;
+      }
       if (ex->refreshed) {
         call.fail(verdict.message + " (again after a new token was obtained)", false);
         return;
@@ -64,6 +68,10 @@ void send(sdk::Call& call, const std::shared_ptr<Exchange>& ex) {
 }  // namespace
 
 void start(sdk::Call& call, const std::shared_ptr<Exchange>& exchange) {
+  if (!exchange->use_token) {
+    send(call, exchange);
+    return;
+  }
   call.access_token(false, [exchange](sdk::Call& c, const sdk::AccessToken& token) {
     if (!token) token.raise();
     exchange->token = token.token;

@@ -47,6 +47,9 @@ struct Exchange {
   std::function<void(sdk::HttpRequest&, const std::string& token)> authorize;
   std::function<void(sdk::Call&, const sdk::HttpResponse&)> on_ok;
   int max_attempts = 5;  // per request, including the first
+  // False for APIs whose secret is part of the URL or comes from another field (Slack incoming
+  // webhooks, bot tokens): then no token is asked of the host and `token` stays empty.
+  bool use_token = true;
   // A wait the API asks for beyond this is not slept through inside the step: the step fails as
   // retryable with that retry-after, and the workflow's retry policy decides.
   std::chrono::milliseconds max_inline_wait{60'000};
