@@ -14,13 +14,13 @@ namespace kpi = flowpilot::kpi;
 const std::string kRowsSchema = R"("rows": {"type": "array",
     "description": "normalized daily rows: platform, account_id, campaign_id, campaign_name, date, spend, impressions, clicks, conversions, revenue, currency",
     "items": {"type": "object", "properties": {
-      "date": {"type": "string"}, "currency": {"type": "string"},
-      "spend": {"type": "number", "minimum": 0}, "revenue": {"type": "number"},
-      "conversions": {"type": "number", "minimum": 0},
-      "impressions": {"type": "integer", "minimum": 0},
-      "clicks": {"type": "integer", "minimum": 0},
-      "customers": {"type": "number", "minimum": 0},
-      "daily_budget": {"type": "number", "minimum": 0}}}})";
+      "date": {"type": ["string", "null"]}, "currency": {"type": ["string", "null"]},
+      "spend": {"type": ["number", "null"], "minimum": 0}, "revenue": {"type": ["number", "null"]},
+      "conversions": {"type": ["number", "null"], "minimum": 0},
+      "impressions": {"type": ["integer", "null"], "minimum": 0},
+      "clicks": {"type": ["integer", "null"], "minimum": 0},
+      "customers": {"type": ["number", "null"], "minimum": 0},
+      "daily_budget": {"type": ["number", "null"], "minimum": 0}}}})";
 
 std::string group_by_schema(const std::string& description) {
   return R"("group_by": {"type": ["string", "array"], "items": {"type": "string"}, "description": ")" +

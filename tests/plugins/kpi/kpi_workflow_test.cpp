@@ -140,5 +140,28 @@ steps:
   EXPECT_NE(error.find("with.rows[1].date"), std::string::npos) << error;
 }
 
+TEST_F(AnalyticsWorkflowTest, NullAndMissingFieldsCountAsZero) {
+  const RunStatus status = run_to_end(R"(
+id: analytics-nulls
+steps:
+  - id: totals
+    uses: kpi.compute
+    with:
+      rows: [{spend: 2.5, revenue: null, clicks: null, date: "2026-05-01", currency: EUR},
+             {spend: 2.5, conversions: 1, currency: EUR}]
+outputs:
+  spend: ${{ steps.totals.output.rows[1].spend }}
+  roas: ${{ steps.totals.output.rows[1].roas }}
+  cpa: ${{ steps.totals.output.rows[1].cpa }}
+  cpc: ${{ steps.totals.output.rows[1].cpc }}
+)");
+  ASSERT_EQ(status, RunStatus::succeeded) << store_->get_run(last_run_)->error;
+  const json::object outputs = store_->get_run(last_run_)->outputs.as_object();
+  EXPECT_DOUBLE_EQ(outputs.at("spend").to_number<double>(), 5);
+  EXPECT_DOUBLE_EQ(outputs.at("roas").to_number<double>(), 0);
+  EXPECT_DOUBLE_EQ(outputs.at("cpa").to_number<double>(), 5);
+  EXPECT_FALSE(outputs.contains("cpc") && !outputs.at("cpc").is_null());
+}
+
 }  // namespace
 }  // namespace flowpilot::engine::testing
