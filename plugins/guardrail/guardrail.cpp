@@ -85,12 +85,12 @@ json::object check(const json::object& with) {
     for (const kpi::ParsedRow& r : rows) as_of = std::max(as_of.value_or(r.day), r.day);
   }
   const std::string what(kpi::metric_name(metric));
-  std::string What = what;
+  std::string title = what;
   if (kpi::is_cost_metric(metric) || metric == Metric::roas || metric == Metric::ctr ||
       metric == Metric::cvr || metric == Metric::aov) {
-    for (char& c : What) c = static_cast<char>(c - 'a' + 'A');
+    for (char& c : title) c = static_cast<char>(c - 'a' + 'A');
   } else {
-    What[0] = static_cast<char>(What[0] - 'a' + 'A');
+    title[0] = static_cast<char>(title[0] - 'a' + 'A');
   }
   const std::string limit_words =
       std::string(above ? "above" : "below") + " the limit of " + kpi::format_figure(*limit, metric);
@@ -135,9 +135,9 @@ json::object check(const json::object& with) {
     if (!breach) continue;
     const std::string label = kpi::group_label(g.key, g.rows.front()->source);
     std::string sentence =
-        each_day ? What + " of " + label + " was " + limit_words + " on each of the last " +
+        each_day ? title + " of " + label + " was " + limit_words + " on each of the last " +
                        std::to_string(window) + " days (" + listed + ")."
-                 : What + " of " + label + " over the last " + std::to_string(window) +
+                 : title + " of " + label + " over the last " + std::to_string(window) +
                        " days was " + value_words(total, agg, metric) + ", " + limit_words +
                        " (" + listed + ").";
     json::object b = g.key;

@@ -72,12 +72,12 @@ json::object anomalies(const json::object& with) {
   const bool include_series = series_v != nullptr && series_v->is_bool() && series_v->get_bool();
   const std::int32_t window = static_cast<std::int32_t>(weeks * 7);
   const std::string what(metric_name(metric));
-  std::string What = what;
+  std::string title = what;
   if (metric == Metric::spend || metric == Metric::revenue || metric == Metric::conversions ||
       metric == Metric::impressions || metric == Metric::clicks || metric == Metric::customers) {
-    What[0] = static_cast<char>(What[0] - 'a' + 'A');
+    title[0] = static_cast<char>(title[0] - 'a' + 'A');
   } else {
-    for (char& c : What) c = static_cast<char>(c - 'a' + 'A');
+    for (char& c : title) c = static_cast<char>(c - 'a' + 'A');
   }
 
   json::array found;
@@ -156,7 +156,7 @@ json::object anomalies(const json::object& with) {
           std::string(base.kind) == "weekday"
               ? "the same weekday in the previous " + std::to_string(weeks) + " weeks"
               : "the previous " + std::to_string(base.values.size()) + " days with data";
-      std::string sentence = What + " for " + label + " on " + std::string(weekday_name(day)) +
+      std::string sentence = title + " for " + label + " on " + std::string(weekday_name(day)) +
                              " " + format_day(day) + " was " + format_figure(value, metric) + ", " +
                              (up ? "above" : "below") + " the expected " +
                              format_figure(med, metric) + " (usual range " +

@@ -178,11 +178,10 @@ json::object change_of(Metric m, const Totals* current, const Totals* previous) 
   if (value && prev) {
     if (m == Metric::spend || m == Metric::revenue) {
       // Exact: the difference of the micros sums.
-      const std::int64_t a = current->spend_micros * (m == Metric::spend) +
-                             current->revenue_micros * (m == Metric::revenue);
-      const std::int64_t b = previous->spend_micros * (m == Metric::spend) +
-                             previous->revenue_micros * (m == Metric::revenue);
-      delta = static_cast<double>(a - b) / 1e6;
+      auto micros = [m](const Totals* t) {
+        return m == Metric::spend ? t->spend_micros : t->revenue_micros;
+      };
+      delta = static_cast<double>(micros(current) - micros(previous)) / 1e6;
     } else {
       delta = round6(*value - *prev);
     }

@@ -114,6 +114,8 @@ struct Campaign {
   // The day's budget: the largest `daily_budget` on that day's rows, so that a campaign budget
   // repeated on each ad set's row counts once.
   std::map<std::int32_t, std::int64_t> budgets;
+  // The day's mean `frequency` over the rows that carry one (impressions per person).
+  std::map<std::int32_t, std::pair<double, int>> frequency;
   std::string label;
 };
 
@@ -289,7 +291,7 @@ void rule_low_roas(const Campaign& c, const Targets& t, const Effective& e,
 }
 
 void rule_fatigue(const Campaign& c, const Targets& t, std::vector<Recommendation>& out) {
-  std::vector<double> xs, ys, impressions, frequency;
+  std::vector<double> xs, ys, impressions;
   for (const auto& [day, d] : c.days) {
     if (d.impressions <= 0) continue;
     xs.push_back(static_cast<double>(day - c.days.begin()->first));
@@ -324,19 +326,37 @@ void rule_fatigue(const Campaign& c, const Targets& t, std::vector<Recommendatio
   double var = 0;
   for (double v : impressions) var += (v - mean_impr) * (v - mean_impr);
   const double cv = std::sqrt(var / static_cast<double>(n)) / mean_impr;
-  if (cv > t.fatigue_impressions_cv) return;
+  // Reach is steady when daily impressions are; when the rows report frequency, a frequency that
+  // holds or rises also means the same people keep seeing the ads.
+  std::optional<double> frequency_change;
+  if (c.frequency.size() >= 2) {
+    std::vector<double> daily;
+    for (const auto& [day, f] : c.frequency) daily.push_back(f.first / f.second);
+    const std::size_t half = daily.size() / 2;
+    double first = 0, second = 0;
+    for (std::size_t i = 0; i < half; ++i) first += daily[i];
+    for (std::size_t i = daily.size() - half; i < daily.size(); ++i) second += daily[i];
+    if (first > 0) frequency_change = second / first - 1.0;
+  }
+  const bool steady = cv <= t.fatigue_impressions_cv || (frequency_change && *frequency_change >= 0);
+  if (!steady) return;
   const double r2 = syy == 0 ? 0.0 : clamp01(sxy * sxy / (sxx * syy));
   Recommendation r{"creative_fatigue", "refresh_creative", &c, severity(decline, t.fatigue_decline),
                    std::min(1.0, static_cast<double>(c.total.clicks) / kFullClicks), r2, "", {}};
   r.explanation = "CTR of " + c.label + " fell from about " + fig(start, Metric::ctr) + " to " +
                   fig(end, Metric::ctr) + " over " + std::to_string(n) + " days (" + pct(decline) +
-                  " lower) while daily impressions held steady (variation " + pct(cv) +
-                  "); the decline explains " + pct(r2) +
+                  " lower) while " +
+                  (cv <= t.fatigue_impressions_cv
+                       ? "daily impressions held steady (variation " + pct(cv) + ")"
+                       : "frequency held or rose (" + pct(*frequency_change) + " change)") +
+                  "; the decline explains " + pct(r2) +
                   " of the daily swings. The audience has seen the ads too often: refresh the "
                   "creative.";
   r.evidence = {{"ctr_start", round6(start)}, {"ctr_end", round6(end)},
                 {"decline", round4(decline)}, {"slope_per_day", round6(slope)},
                 {"r_squared", round4(r2)}, {"impressions_cv", round4(cv)},
+                {"frequency_change",
+                 frequency_change ? json::value(round4(*frequency_change)) : nullptr},
                 {"days", static_cast<std::int64_t>(n)}, {"clicks", c.total.clicks}};
   out.push_back(std::move(r));
 }
@@ -450,6 +470,11 @@ json::object recommend(const json::object& with) {
     for (const ParsedRow* r : g.rows) {
       c.total.add(*r);
       c.days[r->day].add(*r);
+      if (r->frequency) {
+        auto& [sum, count] = c.frequency[r->day];
+        sum += *r->frequency;
+        ++count;
+      }
       if (r->daily_budget_micros) {
         std::int64_t& b = c.budgets[r->day];
         b = std::max(b, *r->daily_budget_micros);

@@ -157,6 +157,15 @@ TEST(KpiRecommend, CreativeFatigue) {
     return Day{50, impressions, impressions * (200 - 7 * i) / 10000, 1, 0};
   });
   EXPECT_EQ(find(run(swinging), "creative_fatigue", "c1"), nullptr);
+  // ... unless the rows report a frequency that keeps rising: the same people see the ads more.
+  for (std::size_t i = 0; i < swinging.size(); ++i) {
+    swinging[i].as_object()["frequency"] = 1.0 + 0.1 * static_cast<double>(i);
+  }
+  const json::object with_frequency = run(swinging);
+  const json::object* f = find(with_frequency, "creative_fatigue", "c1");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(text(f).find("frequency held or rose"), std::string::npos) << text(f);
+  EXPECT_GT(f->at("evidence").at("frequency_change").as_double(), 0);
   // Fewer days than fatigue_min_days: not judged.
   json::array short_rows;
   add_campaign(short_rows, "c1", 6, [](int i) { return Day{50, 10000, 200 - 20 * i, 1, 0}; });
