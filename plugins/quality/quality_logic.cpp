@@ -78,7 +78,15 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 std::string show(const json::value& v) {
-  std::string s = json::serialize(v);
+  std::string s;
+  if (v.is_double()) {
+    // Serialized doubles read "-2E0"; people expect "-2".
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get_double());
+    s = ec == std::errc() ? std::string(buf, end) : json::serialize(v);
+  } else {
+    s = json::serialize(v);
+  }
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }

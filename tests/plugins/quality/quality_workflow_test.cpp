@@ -33,7 +33,7 @@ steps:
   EXPECT_NE(error.find("\n  unique(campaign_id): 1 failing (row 1: campaign_id = \"c1\" repeats row 0)"),
             std::string::npos)
       << error;
-  EXPECT_NE(error.find("\n  range(spend): 1 failing (row 1: spend = -2"), std::string::npos) << error;
+  EXPECT_NE(error.find("\n  range(spend): 1 failing (row 1: spend = -2 is not >= 0)"), std::string::npos) << error;
   EXPECT_NE(error.find("\n  warning: not_null(campaign_id): 1 failing"), std::string::npos) << error;
 }
 
