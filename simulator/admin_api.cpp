@@ -132,11 +132,7 @@ void register_admin(Simulator::State& state) {
     const std::string name(vendor_name(*vendor));
     RateBudget budget{static_cast<int>(calls->as_int64()), std::chrono::milliseconds(window->as_int64())};
     std::lock_guard lock(state.mutex);
-    state.budgets[name] = budget;
-    state.options.rate_limits[name] = budget;
-    for (auto it = state.windows.begin(); it != state.windows.end();) {
-      it = it->first.rfind(name + "|", 0) == 0 ? state.windows.erase(it) : std::next(it);
-    }
+    state.set_budget_locked(*vendor, budget);
     return json_answer(200, json::object{{"vendor", name}, {"calls", budget.calls},
                                          {"window_ms", budget.window.count()}});
   });

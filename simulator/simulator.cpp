@@ -81,6 +81,15 @@ void Simulator::State::reset_locked() {
   }
 }
 
+void Simulator::State::set_budget_locked(Vendor vendor, RateBudget budget) {
+  const std::string name(vendor_name(vendor));
+  budgets[name] = budget;
+  options.rate_limits[name] = budget;
+  for (auto it = windows.begin(); it != windows.end();) {
+    it = it->first.rfind(name + "|", 0) == 0 ? windows.erase(it) : std::next(it);
+  }
+}
+
 detail::BudgetUse Simulator::State::peek(Vendor vendor, std::string_view key) {
   std::lock_guard lock(mutex);
   const std::string name(vendor_name(vendor));
@@ -231,8 +240,7 @@ void Simulator::clear_faults() {
 
 void Simulator::set_rate_budget(Vendor vendor, RateBudget budget) {
   std::lock_guard lock(state_->mutex);
-  state_->budgets[std::string(vendor_name(vendor))] = budget;
-  state_->options.rate_limits[std::string(vendor_name(vendor))] = budget;
+  state_->set_budget_locked(vendor, budget);
 }
 
 void Simulator::reset() {

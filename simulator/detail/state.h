@@ -114,6 +114,8 @@ struct Simulator::State {
   std::uint64_t sequence = 0;                           // tokens and message ts
 
   void reset_locked();
+  // Replaces a vendor's budget (kept across reset()) and starts its windows afresh.
+  void set_budget_locked(Vendor vendor, RateBudget budget);
   // Takes one call from `vendor`'s budget for `key`.
   detail::BudgetUse take(Vendor vendor, std::string_view key);
   // Peeks at the budget without taking a call.
