@@ -29,8 +29,11 @@ void handle(sdk::Call& call, const std::shared_ptr<Exchange>& ex, const sdk::Htt
       }
       ex->refreshed = true;
       call.log(sdk::Level::info, "the API refused the access token; getting a new one");
-      call.access_token(true, [ex](sdk::Call& c, const sdk::AccessToken& token) {
-        if (!token) token.raise();
+      call.access_token(true, [ex, refused = verdict.message](sdk::Call& c, const sdk::AccessToken& token) {
+        if (!token) {
+          c.fail(refused + "; " + token.error, token.retryable);
+          return;
+        }
         ex->token = token.token;
         send(c, ex);
       });

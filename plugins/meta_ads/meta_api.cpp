@@ -122,7 +122,15 @@ Verdict classify(const sdk::HttpResponse& response) {
   if (subcode > 0) message += "/" + std::to_string(subcode);
   message += ": " + string_or(*error, "message", "(no message)");
   if (throttling_code(code)) {
-    return Verdict::retry(message + " (throttled)", regain_access(response), true);
+    // A Retry-After (sent by some proxies and by our simulator) is more precise than Meta's
+    // estimate in whole minutes.
+    std::chrono::milliseconds wait = regain_access(response);
+    if (const auto after = response.header("retry-after")) {
+      if (auto seconds = marketing::parse_int64(*after); seconds && *seconds >= 0) {
+        wait = std::chrono::seconds(*seconds);
+      }
+    }
+    return Verdict::retry(message + " (throttled)", wait, true);
   }
   if (code == 190) return Verdict::refresh(message);
   const json::value* transient = error->if_contains("is_transient");
