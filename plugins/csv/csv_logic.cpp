@@ -597,8 +597,11 @@ ReadResult read_csv(ByteSource& source, const ReadOptions& options) {
     if (header != nullptr) {
       for (std::size_t i = 0; i < count; ++i) {
         const std::string_view name = trim((*header)[i]);
-        names.emplace_back(name);
-        position.emplace(std::string(name), i);
+        names.push_back(name.empty() ? "column_" + std::to_string(i + 1) : std::string(name));
+        if (!position.emplace(names.back(), i).second) {
+          // Two fields of one name would make the rows ambiguous.
+          throw OptionError("the CSV header names the column \"" + names.back() + "\" twice");
+        }
       }
     } else if (!options.schema.empty()) {
       for (const auto& c : options.schema) names.push_back(c.name);

@@ -166,6 +166,7 @@ std::optional<std::int64_t> parse_duration_seconds(std::string_view s) {
       default: return std::nullopt;
     }
     total += n * unit;
+    if (total > 100LL * 365 * 86400) return std::nullopt;  // a century is plenty
   }
   return total;
 }

@@ -17,6 +17,8 @@ namespace json = boost::json;
 namespace {
 
 const json::value kNull;
+// Above this many units a number no longer converts to micros exactly.
+constexpr double kMaxExactUnits = 9e12;
 
 const json::array& rows_of(const json::object& with, std::string_view field = "rows") {
   const json::value* rows = with.if_contains(field);
@@ -231,15 +233,32 @@ struct Accumulator {
           throw TransformError(row_where(a.where, row_index) + ": `" + a.column + "` is " +
                                json::serialize(v) + ", not a number");
         }
+        bool overflow = false;
         if (auto i = as_integer(v); i && !v.is_double()) {
-          int_sum += *i;
+          overflow = __builtin_add_overflow(int_sum, *i, &int_sum);
         } else {
           fractional = true;
-          micros += std::llround(v.to_number<double>() * 1e6);
+          const double d = v.to_number<double>();
+          overflow = !(std::fabs(d) < kMaxExactUnits) ||
+                     __builtin_add_overflow(micros, std::llround(d * 1e6), &micros);
+        }
+        if (overflow) {
+          throw TransformError(row_where(a.where, row_index) + ": the sum of `" + a.column +
+                               "` is too large to add exactly");
         }
         break;
       }
     }
+  }
+
+  // int_sum and micros together, in micros; nullopt when that does not fit.
+  std::optional<std::int64_t> total_micros() const {
+    std::int64_t total = 0;
+    if (__builtin_mul_overflow(int_sum, std::int64_t{1'000'000}, &total) ||
+        __builtin_add_overflow(total, micros, &total)) {
+      return std::nullopt;
+    }
+    return total;
   }
 
   json::value result(const Aggregation& a) const {
@@ -251,14 +270,15 @@ struct Accumulator {
       case Op::sum:
         if (count == 0) return nullptr;
         if (!fractional) return int_sum;
-        return static_cast<double>(int_sum * 1'000'000 + micros) / 1e6;
+        if (auto total = total_micros()) return static_cast<double>(*total) / 1e6;
+        return static_cast<double>(int_sum) + static_cast<double>(micros) / 1e6;
       case Op::avg: {
         if (count == 0) return nullptr;
-        const std::int64_t total = int_sum * 1'000'000 + micros;
+        const auto total = total_micros();
+        const double sum = total ? static_cast<double>(*total)
+                                 : static_cast<double>(int_sum) * 1e6 + static_cast<double>(micros);
         // Rounded to whole micros, like every other money figure.
-        const double avg_micros =
-            std::round(static_cast<double>(total) / static_cast<double>(count));
-        return avg_micros / 1e6;
+        return std::round(sum / static_cast<double>(count)) / 1e6;
       }
     }
     return nullptr;

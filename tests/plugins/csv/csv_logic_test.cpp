@@ -175,6 +175,21 @@ TEST(CsvRead, MissingSchemaColumnAndExtraColumnsDropped) {
   EXPECT_EQ(r.rows[0], json::parse(R"({"b":"2"})"));
 }
 
+TEST(CsvRead, HeaderProblems) {
+  try {
+    read_csv("a,b,a\n1,2,3\n", ReadOptions{});
+    FAIL();
+  } catch (const OptionError& e) {
+    EXPECT_EQ(std::string(e.what()), "the CSV header names the column \"a\" twice");
+  }
+  auto unnamed = read_csv(" a ,\n1,2\n", ReadOptions{});
+  EXPECT_EQ(unnamed.rows[0], json::parse(R"({"a":"1","column_2":"2"})"));
+  EXPECT_THROW(read_csv("a,\"b\n", ReadOptions{}), OptionError);  // unclosed quote in the header
+  auto empty = read_csv("", ReadOptions{});
+  EXPECT_EQ(empty.rows.size(), 0u);
+  EXPECT_EQ(empty.report.at("rows_read"), 0);
+}
+
 TEST(CsvRead, MoneyIsExact) {
   auto r = read_csv("m\n0.1\n0.2\n-3.000001\n1234567.89\n",
                     with_schema(R"({"schema":[{"name":"m","type":"money"}]})"));

@@ -207,3 +207,46 @@ steps:
 
 }  // namespace
 }  // namespace flowpilot::data_testing
+
+namespace flowpilot::data_testing {
+namespace {
+
+// A manual measurement (run with --gtest_also_run_disabled_tests): csv.read of a million typed
+// rows through the engine, output stored included.
+TEST_F(DataWorkflowTest, DISABLED_MillionRowReadThroughTheEngine) {
+  {
+    std::ofstream out(root() / "big.csv", std::ios::binary);
+    out << "date,campaign_id,spend,impressions,clicks\n";
+    for (int i = 0; i < 1'000'000; ++i) {
+      const int day = i % 28 + 1;
+      out << "2026-05-" << (day < 10 ? "0" : "") << day << ",c" << (i % 50) << "," << (i % 1000)
+          << ".25," << i << ",7\n";
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto status = run_to_end(R"yaml(
+id: csv-million
+steps:
+  - id: load
+    uses: csv.read
+    with:
+      path: big.csv
+      schema:
+        - {name: date, type: date}
+        - {name: campaign_id, required: true}
+        - {name: spend, type: money}
+        - {name: impressions, type: integer}
+        - {name: clicks, type: integer}
+)yaml");
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  ASSERT_EQ(status, RunStatus::succeeded) << run_error();
+  auto s = steps();
+  EXPECT_EQ(s["load"].output.at("report").at("rows_accepted"), 1'000'000);
+  std::cout << "[ info ] csv.read of 1,000,000 rows: step " << (s["load"].finished_at - s["load"].started_at)
+            << " ms, whole run " << ms << " ms\n";
+}
+
+}  // namespace
+}  // namespace flowpilot::data_testing

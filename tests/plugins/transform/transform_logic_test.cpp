@@ -109,6 +109,14 @@ TEST_F(TransformLogic, AggregateGroupsExactly) {
   EXPECT_EQ(e, "with.aggregations[0]: row 1: `x` is \"2\", not a number");
 }
 
+TEST_F(TransformLogic, SumsThatCannotBeExactAreErrors) {
+  EXPECT_EQ(error_of("aggregate", R"j({"rows": [{"x": 9223372036854775807}, {"x": 1}],
+      "aggregations": [{"op": "sum", "column": "x"}]})j"),
+            "with.aggregations[0]: row 1: the sum of `x` is too large to add exactly");
+  EXPECT_NE(error_of("aggregate", R"j({"rows": [{"x": 1e13}],
+      "aggregations": [{"op": "sum", "column": "x"}]})j"), "no error");
+}
+
 TEST_F(TransformLogic, JoinInnerAndLeft) {
   const char* base = R"j({"rows": [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}, {"id": null, "v": "c"}],
     "right": [{"id": 1, "name": "one", "v": "R"}, {"id": 1.0, "name": "uno"}, {"id": null, "name": "nil"}],
