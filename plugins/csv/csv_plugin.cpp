@@ -25,6 +25,8 @@ constexpr const char* kReadInput = R"json({
     "delimiter": {"type": "string", "minLength": 1, "maxLength": 3,
                   "description": "One character, or tab; default ,"},
     "header": {"type": "boolean", "description": "The first record names the columns; default true"},
+    "encoding": {"enum": ["utf-8", "UTF-8", "utf8"],
+                 "description": "Only UTF-8 is read (a byte-order mark is dropped); convert other encodings first"},
     "schema": {"type": "array", "items": {"type": "object", "required": ["name"],
       "properties": {
         "name": {"type": "string", "minLength": 1},

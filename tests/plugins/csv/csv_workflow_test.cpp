@@ -3,6 +3,8 @@
 // csv.read → quality.check → transform.aggregate pipeline.
 #include "plugins/csv/data_fixture.h"
 
+#include "csv_logic.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -85,7 +87,7 @@ outputs:
   EXPECT_EQ(s["totals"].output.at("count"), 3);
 }
 
-TEST_F(DataWorkflowTest, BatchIdIsStableAcrossRetriesAndDiffersBetweenRuns) {
+TEST_F(DataWorkflowTest, BatchIdComesFromTheIdempotencyKeyAndDiffersBetweenRuns) {
   const std::string yaml = R"yaml(
 id: csv-batch
 steps:
@@ -95,6 +97,8 @@ steps:
 )yaml";
   ASSERT_EQ(run_to_end(yaml), RunStatus::succeeded) << run_error();
   const json::value first = steps()["load"].output.at("batch_id");
+  // Derived from the idempotency key, which every attempt of the step shares.
+  EXPECT_EQ(first, json::value(csv_plugin::batch_id_for(last_run_ + "/load")));
   ASSERT_EQ(run_to_end(yaml), RunStatus::succeeded) << run_error();
   EXPECT_NE(steps()["load"].output.at("batch_id"), first);
 }
@@ -186,6 +190,7 @@ steps:
     uses: csv.read
     with:
       content: "a\n1\n"
+      encoding: latin1
       schema: [{name: a, type: float}]
   - id: agg
     uses: transform.aggregate
@@ -201,6 +206,7 @@ steps:
   std::string all;
   for (const auto& d : result.diagnostics) all += d.to_string() + "\n";
   EXPECT_NE(all.find("with.schema[0].type"), std::string::npos) << all;
+  EXPECT_NE(all.find("with.encoding"), std::string::npos) << all;
   EXPECT_NE(all.find("with.aggregations[0].op"), std::string::npos) << all;
   EXPECT_NE(all.find("with.checks[0]"), std::string::npos) << all;
 }
