@@ -1,0 +1,398 @@
+#include "engine/warehouse/warehouse.h"
+
+#include "engine/store/detail/sqlite_handle.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <stdexcept>
+
+namespace flowpilot::engine {
+
+namespace {
+
+using namespace store_detail;  // NOLINT(google-build-using-namespace): a .cpp of the store's family
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS daily_facts (
+  platform TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  date TEXT NOT NULL,
+  campaign_name TEXT NOT NULL DEFAULT '',
+  currency TEXT NOT NULL DEFAULT '',
+  spend_micros INTEGER NOT NULL,
+  impressions INTEGER NOT NULL,
+  clicks INTEGER NOT NULL,
+  conversions_micros INTEGER NOT NULL,
+  revenue_micros INTEGER NOT NULL,
+  batch_id TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (platform, account_id, campaign_id, date)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS daily_facts_by_date ON daily_facts (date);
+CREATE TABLE IF NOT EXISTS crm_deals (
+  source TEXT NOT NULL,
+  deal_id TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  amount_micros INTEGER,
+  currency TEXT NOT NULL DEFAULT '',
+  stage TEXT NOT NULL DEFAULT '',
+  pipeline TEXT NOT NULL DEFAULT '',
+  close_date TEXT NOT NULL DEFAULT '',
+  create_date TEXT NOT NULL DEFAULT '',
+  channel TEXT NOT NULL DEFAULT '',
+  batch_id TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (source, deal_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS crm_deals_by_close_date ON crm_deals (close_date);
+)sql";
+
+bool is_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 4 || i == 7) continue;
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+void require(bool ok, std::size_t index, const char* field, const std::string& what) {
+  if (!ok) throw std::invalid_argument(fmt::format("rows[{}].{} {}", index, field, what));
+}
+
+// Runs `body` inside one write transaction, rolled back when it throws.
+template <class F>
+void in_transaction(sqlite3* db, F&& body) {
+  exec(db, "BEGIN IMMEDIATE");
+  try {
+    body();
+    exec(db, "COMMIT");
+  } catch (...) {
+    exec(db, "ROLLBACK");
+    throw;
+  }
+}
+
+class SqliteWarehouse final : public Warehouse {
+ public:
+  explicit SqliteWarehouse(const SqliteWarehouseOptions& options) {
+    db_ = open_db(options.path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    exec(db_.get(), "PRAGMA journal_mode=WAL");
+    exec(db_.get(), options.relaxed_durability ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    Stmt version = prepare(db_.get(), "PRAGMA user_version");
+    step(version.get());
+    const auto current = column_int(version.get(), 0);
+    version.reset();
+    if (current > kSchemaVersion) {
+      throw StoreError(fmt::format("{}: the warehouse schema is version {}, newer than this flowpilot "
+                                   "knows ({})", options.path.string(), current, kSchemaVersion));
+    }
+    in_transaction(db_.get(), [&] {
+      exec(db_.get(), kSchema);
+      exec(db_.get(), fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str());
+    });
+    find_fact_ = prepare(db_.get(),
+                         "SELECT campaign_name, currency, spend_micros, impressions, clicks, "
+                         "conversions_micros, revenue_micros FROM daily_facts WHERE platform=?1 AND "
+                         "account_id=?2 AND campaign_id=?3 AND date=?4");
+    put_fact_ = prepare(db_.get(),
+                        "INSERT INTO daily_facts (platform, account_id, campaign_id, date, campaign_name, "
+                        "currency, spend_micros, impressions, clicks, conversions_micros, revenue_micros, "
+                        "batch_id, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
+                        "ON CONFLICT (platform, account_id, campaign_id, date) DO UPDATE SET "
+                        "campaign_name=excluded.campaign_name, currency=excluded.currency, "
+                        "spend_micros=excluded.spend_micros, impressions=excluded.impressions, "
+                        "clicks=excluded.clicks, conversions_micros=excluded.conversions_micros, "
+                        "revenue_micros=excluded.revenue_micros, batch_id=excluded.batch_id, "
+                        "updated_at=excluded.updated_at");
+    find_deal_ = prepare(db_.get(),
+                         "SELECT name, amount_micros, currency, stage, pipeline, close_date, create_date, "
+                         "channel FROM crm_deals WHERE source=?1 AND deal_id=?2");
+    put_deal_ = prepare(db_.get(),
+                        "INSERT INTO crm_deals (source, deal_id, name, amount_micros, currency, stage, "
+                        "pipeline, close_date, create_date, channel, batch_id, updated_at) VALUES "
+                        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT (source, deal_id) DO UPDATE "
+                        "SET name=excluded.name, amount_micros=excluded.amount_micros, "
+                        "currency=excluded.currency, stage=excluded.stage, pipeline=excluded.pipeline, "
+                        "close_date=excluded.close_date, create_date=excluded.create_date, "
+                        "channel=excluded.channel, batch_id=excluded.batch_id, updated_at=excluded.updated_at");
+  }
+
+  UpsertCounts upsert_facts(const std::vector<FactRow>& rows, std::string_view batch_id) override {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const FactRow& r = rows[i];
+      require(!r.platform.empty(), i, "platform", "is empty");
+      require(!r.account_id.empty(), i, "account_id", "is empty");
+      require(!r.campaign_id.empty(), i, "campaign_id", "is empty");
+      require(is_date(r.date), i, "date", "`" + r.date + "` is not a date (YYYY-MM-DD)");
+      require(r.impressions >= 0 && r.clicks >= 0, i, "impressions", "and clicks must not be negative");
+    }
+    std::lock_guard lock(mu_);
+    UpsertCounts counts;
+    const EpochMillis now = now_millis();
+    in_transaction(db_.get(), [&] {
+      for (const FactRow& r : rows) {
+        sqlite3_stmt* find = find_fact_.get();
+        {
+          StmtReset reset(find);
+          bind_text(find, 1, r.platform);
+          bind_text(find, 2, r.account_id);
+          bind_text(find, 3, r.campaign_id);
+          bind_text(find, 4, r.date);
+          if (step(find)) {
+            const bool same = column_text(find, 0) == r.campaign_name && column_text(find, 1) == r.currency &&
+                              column_int(find, 2) == r.spend_micros && column_int(find, 3) == r.impressions &&
+                              column_int(find, 4) == r.clicks && column_int(find, 5) == r.conversions_micros &&
+                              column_int(find, 6) == r.revenue_micros;
+            if (same) {
+              ++counts.unchanged;
+              continue;
+            }
+            ++counts.updated;
+          } else {
+            ++counts.inserted;
+          }
+        }
+        sqlite3_stmt* put = put_fact_.get();
+        StmtReset reset(put);
+        bind_text(put, 1, r.platform);
+        bind_text(put, 2, r.account_id);
+        bind_text(put, 3, r.campaign_id);
+        bind_text(put, 4, r.date);
+        bind_text(put, 5, r.campaign_name);
+        bind_text(put, 6, r.currency);
+        bind_int(put, 7, r.spend_micros);
+        bind_int(put, 8, r.impressions);
+        bind_int(put, 9, r.clicks);
+        bind_int(put, 10, r.conversions_micros);
+        bind_int(put, 11, r.revenue_micros);
+        bind_text(put, 12, batch_id);
+        bind_int(put, 13, now);
+        step(put);
+      }
+    });
+    return counts;
+  }
+
+  UpsertCounts upsert_deals(const std::vector<DealRow>& rows, std::string_view batch_id) override {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const DealRow& r = rows[i];
+      require(!r.source.empty(), i, "source", "is empty");
+      require(!r.deal_id.empty(), i, "deal_id", "is empty");
+      require(r.close_date.empty() || is_date(r.close_date), i, "close_date",
+              "`" + r.close_date + "` is not a date (YYYY-MM-DD)");
+      require(r.create_date.empty() || is_date(r.create_date), i, "create_date",
+              "`" + r.create_date + "` is not a date (YYYY-MM-DD)");
+    }
+    std::lock_guard lock(mu_);
+    UpsertCounts counts;
+    const EpochMillis now = now_millis();
+    in_transaction(db_.get(), [&] {
+      for (const DealRow& r : rows) {
+        sqlite3_stmt* find = find_deal_.get();
+        {
+          StmtReset reset(find);
+          bind_text(find, 1, r.source);
+          bind_text(find, 2, r.deal_id);
+          if (step(find)) {
+            const bool stored_amount = sqlite3_column_type(find, 1) != SQLITE_NULL;
+            const bool same_amount = stored_amount == r.amount_micros.has_value() &&
+                                     (!stored_amount || column_int(find, 1) == *r.amount_micros);
+            const bool same = column_text(find, 0) == r.name && same_amount &&
+                              column_text(find, 2) == r.currency && column_text(find, 3) == r.stage &&
+                              column_text(find, 4) == r.pipeline && column_text(find, 5) == r.close_date &&
+                              column_text(find, 6) == r.create_date && column_text(find, 7) == r.channel;
+            if (same) {
+              ++counts.unchanged;
+              continue;
+            }
+            ++counts.updated;
+          } else {
+            ++counts.inserted;
+          }
+        }
+        sqlite3_stmt* put = put_deal_.get();
+        StmtReset reset(put);
+        bind_text(put, 1, r.source);
+        bind_text(put, 2, r.deal_id);
+        bind_text(put, 3, r.name);
+        if (r.amount_micros) bind_int(put, 4, *r.amount_micros);
+        else bind_null(put, 4);
+        bind_text(put, 5, r.currency);
+        bind_text(put, 6, r.stage);
+        bind_text(put, 7, r.pipeline);
+        bind_text(put, 8, r.close_date);
+        bind_text(put, 9, r.create_date);
+        bind_text(put, 10, r.channel);
+        bind_text(put, 11, batch_id);
+        bind_int(put, 12, now);
+        step(put);
+      }
+    });
+    return counts;
+  }
+
+  std::vector<FactRow> facts(const FactQuery& query) override {
+    for (const auto& g : query.group_by) {
+      if (!is_fact_group_field(g)) {
+        throw std::invalid_argument("group_by: `" + g +
+                                    "` is not one of platform, account_id, campaign_id, date, currency");
+      }
+    }
+    for (const auto* bound : {&query.since, &query.until}) {
+      if (!bound->empty() && !is_date(*bound)) {
+        throw std::invalid_argument(fmt::format("{}: `{}` is not a date (YYYY-MM-DD)",
+                                                bound == &query.since ? "since" : "until", *bound));
+      }
+    }
+    // Column names come from the fixed list above, values are bound: nothing of the caller's text
+    // reaches the SQL.
+    std::vector<std::string> keys;
+    const bool grouped = query.grouped || !query.group_by.empty();
+    if (grouped) {
+      keys = query.group_by;
+      if (std::find(keys.begin(), keys.end(), "currency") == keys.end()) keys.emplace_back("currency");
+    }
+    std::string sql = "SELECT ";
+    static constexpr std::array<const char*, 6> kKeys = {"platform", "account_id", "campaign_id",
+                                                         "date", "campaign_name", "currency"};
+    for (const char* k : kKeys) {
+      const bool kept = !grouped || std::find(keys.begin(), keys.end(), k) != keys.end() ||
+                        (std::string_view(k) == "campaign_name" &&
+                         std::find(keys.begin(), keys.end(), "campaign_id") != keys.end());
+      sql += kept ? (grouped && std::string_view(k) == "campaign_name" ? "MAX(campaign_name)" : std::string(k))
+                  : std::string("''");
+      sql += ", ";
+    }
+    sql += grouped ? "SUM(spend_micros), SUM(impressions), SUM(clicks), SUM(conversions_micros), "
+                     "SUM(revenue_micros), COUNT(*)"
+                   : "spend_micros, impressions, clicks, conversions_micros, revenue_micros, 1";
+    sql += " FROM daily_facts WHERE 1=1";
+    int index = 0;
+    std::vector<std::string> binds;
+    auto add_bound = [&](const std::string& value, const char* condition) {
+      if (value.empty()) return;
+      sql += fmt::format(" AND {} ?{}", condition, ++index);
+      binds.push_back(value);
+    };
+    add_bound(query.since, "date >=");
+    add_bound(query.until, "date <=");
+    auto add_list = [&](const std::vector<std::string>& values, const char* column) {
+      if (values.empty()) return;
+      sql += fmt::format(" AND {} IN (", column);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        sql += fmt::format("{}?{}", i == 0 ? "" : ",", ++index);
+        binds.push_back(values[i]);
+      }
+      sql += ")";
+    };
+    add_list(query.platforms, "platform");
+    add_list(query.account_ids, "account_id");
+    add_list(query.campaign_ids, "campaign_id");
+    std::string order;
+    if (grouped) {
+      std::string group;
+      for (const auto& k : keys) group += (group.empty() ? "" : ", ") + k;
+      sql += " GROUP BY " + group;
+      order = group;
+    } else {
+      order = "date, platform, account_id, campaign_id";
+    }
+    sql += " ORDER BY " + order;
+    std::lock_guard lock(mu_);
+    Stmt stmt = prepare(db_.get(), sql);
+    for (std::size_t i = 0; i < binds.size(); ++i) bind_text(stmt.get(), static_cast<int>(i + 1), binds[i]);
+    std::vector<FactRow> out;
+    while (step(stmt.get())) {
+      FactRow r;
+      r.platform = column_text(stmt.get(), 0);
+      r.account_id = column_text(stmt.get(), 1);
+      r.campaign_id = column_text(stmt.get(), 2);
+      r.date = column_text(stmt.get(), 3);
+      r.campaign_name = column_text(stmt.get(), 4);
+      r.currency = column_text(stmt.get(), 5);
+      r.spend_micros = column_int(stmt.get(), 6);
+      r.impressions = column_int(stmt.get(), 7);
+      r.clicks = column_int(stmt.get(), 8);
+      r.conversions_micros = column_int(stmt.get(), 9);
+      r.revenue_micros = column_int(stmt.get(), 10);
+      r.rows = column_int(stmt.get(), 11);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::vector<DealRow> deals(const DealQuery& query) override {
+    std::string sql =
+        "SELECT source, deal_id, name, amount_micros, currency, stage, pipeline, close_date, create_date, "
+        "channel FROM crm_deals WHERE 1=1";
+    std::vector<std::string> binds;
+    int index = 0;
+    if (!query.closed_since.empty()) {
+      sql += fmt::format(" AND close_date >= ?{}", ++index);
+      binds.push_back(query.closed_since);
+    }
+    if (!query.closed_until.empty()) {
+      sql += fmt::format(" AND close_date <> '' AND close_date <= ?{}", ++index);
+      binds.push_back(query.closed_until);
+    }
+    auto add_list = [&](const std::vector<std::string>& values, const char* column) {
+      if (values.empty()) return;
+      sql += fmt::format(" AND {} IN (", column);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        sql += fmt::format("{}?{}", i == 0 ? "" : ",", ++index);
+        binds.push_back(values[i]);
+      }
+      sql += ")";
+    };
+    add_list(query.stages, "stage");
+    add_list(query.channels, "channel");
+    sql += " ORDER BY source, deal_id";
+    std::lock_guard lock(mu_);
+    Stmt stmt = prepare(db_.get(), sql);
+    for (std::size_t i = 0; i < binds.size(); ++i) bind_text(stmt.get(), static_cast<int>(i + 1), binds[i]);
+    std::vector<DealRow> out;
+    while (step(stmt.get())) {
+      DealRow r;
+      r.source = column_text(stmt.get(), 0);
+      r.deal_id = column_text(stmt.get(), 1);
+      r.name = column_text(stmt.get(), 2);
+      if (sqlite3_column_type(stmt.get(), 3) != SQLITE_NULL) r.amount_micros = column_int(stmt.get(), 3);
+      r.currency = column_text(stmt.get(), 4);
+      r.stage = column_text(stmt.get(), 5);
+      r.pipeline = column_text(stmt.get(), 6);
+      r.close_date = column_text(stmt.get(), 7);
+      r.create_date = column_text(stmt.get(), 8);
+      r.channel = column_text(stmt.get(), 9);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  Db db_;  // GUARDED_BY(mu_) with the statements below
+  Stmt find_fact_;
+  Stmt put_fact_;
+  Stmt find_deal_;
+  Stmt put_deal_;
+};
+
+}  // namespace
+
+bool is_fact_group_field(std::string_view name) {
+  return name == "platform" || name == "account_id" || name == "campaign_id" || name == "date" ||
+         name == "currency";
+}
+
+std::unique_ptr<Warehouse> open_sqlite_warehouse(const SqliteWarehouseOptions& options) {
+  return std::make_unique<SqliteWarehouse>(options);
+}
+
+}  // namespace flowpilot::engine

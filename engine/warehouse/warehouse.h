@@ -1,0 +1,104 @@
+// The marketing warehouse: normalized daily facts per platform, account, campaign and day, and
+// CRM deals, kept for KPIs and dashboards. Writes are upserts on the natural key, so loading the
+// same data twice changes nothing and a restated day (platforms revise recent days) overwrites
+// what was stored. Money and conversions are integer micros, so totals are exact.
+//
+// Aggregation happens in the database (SUM over an index on date), so a KPI query over a date
+// range reads only the facts of that range.
+//
+// Errors: a malformed row (an empty key field, a date that is not YYYY-MM-DD) throws
+// std::invalid_argument naming the row index and the field, and nothing of the batch is written;
+// storage failures throw StoreError.
+//
+// Thread-safety: every member may be called from any thread; calls are serialized inside.
+#pragma once
+
+#include "engine/store/store.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flowpilot::engine {
+
+struct FactRow {
+  std::string platform;
+  std::string account_id;
+  std::string campaign_id;
+  std::string date;  // YYYY-MM-DD
+  std::string campaign_name;
+  std::string currency;
+  std::int64_t spend_micros = 0;
+  std::int64_t impressions = 0;
+  std::int64_t clicks = 0;
+  std::int64_t conversions_micros = 0;
+  std::int64_t revenue_micros = 0;
+  std::int64_t rows = 1;  // facts summed into this row by a grouped query
+};
+
+struct DealRow {
+  std::string source = "hubspot";
+  std::string deal_id;
+  std::string name;
+  std::optional<std::int64_t> amount_micros;  // unknown amounts stay unknown, not zero
+  std::string currency;
+  std::string stage;
+  std::string pipeline;
+  std::string close_date;   // YYYY-MM-DD or ""
+  std::string create_date;  // YYYY-MM-DD or ""
+  std::string channel;      // e.g. hs_analytics_source
+};
+
+struct UpsertCounts {
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;    // a stored row whose values changed (a restated day)
+  std::int64_t unchanged = 0;  // the same values again
+};
+
+struct FactQuery {
+  std::string since;  // YYYY-MM-DD, inclusive; "" = no bound
+  std::string until;
+  std::vector<std::string> platforms;     // empty: all
+  std::vector<std::string> account_ids;
+  std::vector<std::string> campaign_ids;
+  // Fields to group by, among platform, account_id, campaign_id, date, currency. Empty: one row
+  // per stored fact. Currency is always kept apart: amounts in two currencies are never added.
+  std::vector<std::string> group_by;
+  bool grouped = false;  // true: aggregate (with group_by empty: one total per currency)
+};
+
+struct DealQuery {
+  std::string closed_since;  // on close_date; "" = no bound
+  std::string closed_until;
+  std::vector<std::string> stages;
+  std::vector<std::string> channels;
+};
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+
+  virtual UpsertCounts upsert_facts(const std::vector<FactRow>& rows, std::string_view batch_id) = 0;
+  virtual UpsertCounts upsert_deals(const std::vector<DealRow>& rows, std::string_view batch_id) = 0;
+
+  // Facts ordered by date, platform, account, campaign (or by the grouped fields).
+  virtual std::vector<FactRow> facts(const FactQuery& query) = 0;
+  virtual std::vector<DealRow> deals(const DealQuery& query) = 0;
+};
+
+struct SqliteWarehouseOptions {
+  std::filesystem::path path;   // the database file; created with its tables when missing
+  bool relaxed_durability = false;  // synchronous=NORMAL instead of FULL
+};
+
+// Throws StoreError when the file cannot be opened or migrated.
+std::unique_ptr<Warehouse> open_sqlite_warehouse(const SqliteWarehouseOptions& options);
+
+// The field names FactQuery::group_by accepts.
+bool is_fact_group_field(std::string_view name);
+
+}  // namespace flowpilot::engine
