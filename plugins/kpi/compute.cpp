@@ -130,16 +130,16 @@ struct GroupTotals {
 std::map<std::string, GroupTotals> totals_by_group(const std::vector<ParsedRow>& rows,
                                                    const std::vector<std::string>& fields,
                                                    const std::optional<Range>& range) {
-  std::vector<ParsedRow> selected;
-  for (const ParsedRow& r : rows) {
-    if (!range || range->contains(r.day)) selected.push_back(r);
-  }
   std::map<std::string, GroupTotals> out;
-  for (const Group& g : group_rows(selected, fields)) {
+  for (const Group& g : group_rows(rows, fields)) {
     GroupTotals gt;
+    for (const ParsedRow* r : g.rows) {
+      if (range && !range->contains(r->day)) continue;
+      if (gt.sample == nullptr) gt.sample = r->source;
+      gt.totals.add(*r);
+    }
+    if (gt.sample == nullptr) continue;  // no row of this group in the range
     gt.key = g.key;
-    for (const ParsedRow* r : g.rows) gt.totals.add(*r);
-    gt.sample = g.rows.front()->source;
     out.emplace(json::serialize(g.key), std::move(gt));
   }
   return out;

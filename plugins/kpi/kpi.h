@@ -124,7 +124,8 @@ struct Group {
   boost::json::object key;
   std::vector<const ParsedRow*> rows;
 };
-// Orders group keys field by field: null first, numbers numerically, anything else as text.
+// Orders group keys field by field: null, then booleans, numbers (numerically), strings, and
+// anything else as JSON text.
 bool group_key_less(const boost::json::object& a, const boost::json::object& b);
 std::vector<Group> group_rows(const std::vector<ParsedRow>& rows,
                               const std::vector<std::string>& fields);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 #include "kpi.h"
 
@@ -356,19 +357,46 @@ std::string group_label(const json::object& group, const json::object* sample_ro
 
 std::vector<Group> group_rows(const std::vector<ParsedRow>& rows,
                               const std::vector<std::string>& fields) {
-  std::map<std::string, Group> groups;
-  for (const ParsedRow& row : rows) {
-    json::object key;
-    for (const std::string& f : fields) key[f] = group_value(row, f);
-    if (!key.contains("currency")) key["currency"] = group_value(row, "currency");
-    const std::string text = json::serialize(key);
-    auto [it, added] = groups.try_emplace(text);
-    if (added) it->second.key = std::move(key);
-    it->second.rows.push_back(&row);
-  }
+  const bool add_currency = std::find(fields.begin(), fields.end(), "currency") == fields.end();
   std::vector<Group> out;
-  out.reserve(groups.size());
-  for (auto& [text, group] : groups) out.push_back(std::move(group));
+  // A row's key as text (length-prefixed, so no two keys collide), built without allocating a
+  // JSON object per row: this loop is the hot path over a million rows.
+  std::unordered_map<std::string, std::size_t> index;
+  std::string text;
+  auto append = [&text](const ParsedRow& row, std::string_view field) {
+    std::string_view part;
+    std::string serialized;
+    char kind = 's';
+    if (field == "currency") {
+      part = row.currency;
+      if (row.currency.empty()) kind = 'n';
+    } else if (const json::value* v = row.source->if_contains(field); v == nullptr) {
+      kind = 'n';
+    } else if (v->is_string()) {
+      part = v->get_string();
+    } else {
+      serialized = json::serialize(*v);
+      part = serialized;
+      kind = 'j';
+    }
+    text += kind;
+    text += std::to_string(part.size());
+    text += ':';
+    text += part;
+  };
+  for (const ParsedRow& row : rows) {
+    text.clear();
+    for (const std::string& f : fields) append(row, f);
+    if (add_currency) append(row, "currency");
+    auto [it, added] = index.try_emplace(text, out.size());
+    if (added) {
+      json::object key;
+      for (const std::string& f : fields) key[f] = group_value(row, f);
+      if (add_currency) key["currency"] = group_value(row, "currency");
+      out.push_back(Group{std::move(key), {}});
+    }
+    out[it->second].rows.push_back(&row);
+  }
   std::sort(out.begin(), out.end(),
             [](const Group& a, const Group& b) { return group_key_less(a.key, b.key); });
   return out;
@@ -381,8 +409,16 @@ bool group_key_less(const json::object& a, const json::object& b) {
     const json::value& x = ia->value();
     const json::value& y = ib->value();
     if (x == y) continue;
-    if (x.is_null() != y.is_null()) return x.is_null();
-    if (x.is_number() && y.is_number()) return x.to_number<double>() < y.to_number<double>();
+    auto rank = [](const json::value& v) {
+      return v.is_null() ? 0 : v.is_bool() ? 1 : v.is_number() ? 2 : v.is_string() ? 3 : 4;
+    };
+    if (rank(x) != rank(y)) return rank(x) < rank(y);
+    if (x.is_number()) {
+      const double dx = x.to_number<double>();
+      const double dy = y.to_number<double>();
+      if (dx != dy) return dx < dy;
+      continue;
+    }
     const std::string sx = x.is_string() ? std::string(x.get_string()) : json::serialize(x);
     const std::string sy = y.is_string() ? std::string(y.get_string()) : json::serialize(y);
     if (sx != sy) return sx < sy;

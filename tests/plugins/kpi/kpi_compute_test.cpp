@@ -107,6 +107,22 @@ TEST(KpiCompute, GroupsByAnyFieldsInOrder) {
   EXPECT_DOUBLE_EQ(rows[2].at("cpa").as_double(), 0.1);  // 0.2 / 2
 }
 
+TEST(KpiCompute, GroupKeysKeepTypesAndMissingFieldsApart) {
+  // 1 and "1" are different values; a row without the field forms its own (null) group, first.
+  const json::object out = compute(with(R"({"group_by": "adset_id", "rows": [
+      {"adset_id": 1, "spend": 1}, {"adset_id": "1", "spend": 2}, {"spend": 4},
+      {"adset_id": 2, "spend": 8}, {"adset_id": 1, "spend": 16}]})"));
+  const json::array& rows = out.at("rows").as_array();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_TRUE(rows[0].at("adset_id").is_null());
+  EXPECT_DOUBLE_EQ(rows[0].at("spend").as_double(), 4);
+  EXPECT_EQ(rows[1].at("adset_id"), json::value(1));
+  EXPECT_DOUBLE_EQ(rows[1].at("spend").as_double(), 17);
+  EXPECT_EQ(rows[2].at("adset_id"), json::value(2));
+  EXPECT_EQ(rows[3].at("adset_id"), json::value("1"));
+  EXPECT_DOUBLE_EQ(rows[3].at("spend").as_double(), 2);
+}
+
 TEST(KpiCompute, CurrenciesAreNeverAddedTogether) {
   const json::object out = compute(with(R"({"rows": [
       {"spend": 10, "revenue": 20, "currency": "EUR"},
