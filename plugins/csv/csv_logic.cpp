@@ -799,6 +799,12 @@ ReadResult read_csv(std::string_view content, const ReadOptions& options) {
 }
 
 ReadResult read_csv_file(const fs::path& file, const ReadOptions& options) {
+  std::error_code ec;
+  // A directory, a FIFO or a device would fail late or block the worker thread.
+  if (!fs::is_regular_file(file, ec)) {
+    throw OptionError(file.string() + (fs::exists(file, ec) ? " is not a regular file"
+                                                            : " does not exist"));
+  }
   FileSource source(file);
   return read_csv(source, options);
 }

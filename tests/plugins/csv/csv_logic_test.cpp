@@ -285,6 +285,9 @@ TEST(CsvPaths, OnlyInsideTheRoots) {
   fs::create_directories(base / "in2");
   EXPECT_THROW(resolve_allowed((base / "in2" / "a.csv").string(), roots, "with.path"), OptionError);
   EXPECT_THROW(resolve_allowed("a.csv", {}, "with.path"), OptionError);
+  EXPECT_THROW(read_csv_file(base / "in" / "sub", ReadOptions{}), OptionError);
+  EXPECT_THROW(read_csv_file(base / "in" / "missing.csv", ReadOptions{}), OptionError);
+  EXPECT_EQ(read_csv_file(base / "in" / "sub" / "ok.csv", ReadOptions{}).rows.size(), 1u);
   fs::remove_all(base);
 }
 
