@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   flowpilot::cli::add_plugins_command(app, exit_code);
   flowpilot::cli::add_cron_command(app, exit_code);
   flowpilot::cli::add_serve_command(app, exit_code);
+  flowpilot::cli::add_sim_command(app, exit_code);
   spdlog::set_level(spdlog::level::warn);
   try {
     app.parse(argc, argv);
