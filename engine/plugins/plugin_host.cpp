@@ -3,6 +3,7 @@
 #include "engine/http/http_client.h"
 #include "engine/plugins/oauth_tokens.h"
 #include "engine/plugins/rate_limiter.h"
+#include "engine/plugins/warehouse_service.h"
 #include "engine/schema/json_schema.h"
 
 #include <flowpilot/plugin.h>
@@ -46,7 +47,11 @@ namespace json = boost::json;
 class PluginHost::Impl {
  public:
   explicit Impl(PluginServices services)
-      : services_(std::move(services)), tokens_(services_.http) {}
+      : services_(std::move(services)), tokens_(services_.http) {
+    if (services_.warehouse != nullptr) {
+      warehouse_ = std::make_unique<WarehouseService>(*services_.warehouse);
+    }
+  }
 
   struct Library {
     void* handle = nullptr;
@@ -58,6 +63,7 @@ class PluginHost::Impl {
   PluginServices services_;
   RateLimiter rate_limiter_;
   OAuthTokens tokens_;
+  std::unique_ptr<WarehouseService> warehouse_;  // null without a warehouse
   std::vector<Library> libraries_;
   std::vector<LoadedPlugin> infos_;
   std::set<std::string> loaded_files_;
@@ -267,6 +273,29 @@ void host_rate_pause(fp_call* c, fp_str key, uint64_t delay_ms) {
   c->host->rate_limiter_.pause(view(key), std::chrono::milliseconds(delay_ms));
 }
 
+void host_warehouse(fp_call* c, fp_str request_json, fp_result_fn done, void* user) {
+  auto keep = c->self;
+  if (!keep) return;
+  auto deliver = [keep, done, user](WarehouseAnswer answer) {
+    auto shared = std::make_shared<WarehouseAnswer>(std::move(answer));
+    keep->call->after(std::chrono::milliseconds(0), [keep, done, user, shared] {
+      const std::string text = shared->ok ? json::serialize(shared->result) : shared->error;
+      done(keep.get(), shared->ok ? 0 : 1, fp_str{text.data(), text.size()}, user);
+    });
+  };
+  if (!c->host->warehouse_) {
+    deliver({false, {}, "this flowpilot process has no warehouse"});
+    return;
+  }
+  json::error_code ec;
+  json::value request = json::parse(view(request_json), ec);
+  if (ec) {
+    deliver({false, {}, "the warehouse request is not JSON: " + ec.message()});
+    return;
+  }
+  c->host->warehouse_->submit(std::move(request), deliver);
+}
+
 void host_buffer_free(fp_buffer* buffer) {
   if (buffer == nullptr) return;
   std::free(buffer->data);
@@ -415,6 +444,7 @@ PluginHost::PluginHost(PluginServices services) : impl_(std::make_unique<Impl>(s
   api.buffer_free = host_buffer_free;
   api.access_token = host_access_token;
   api.rate_pause = host_rate_pause;
+  api.warehouse = host_warehouse;
 }
 
 PluginHost::~PluginHost() {

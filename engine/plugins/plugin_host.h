@@ -32,6 +32,7 @@
 namespace flowpilot::engine {
 
 class HttpClient;
+class Warehouse;
 
 struct PluginRefusal {
   std::string file;
@@ -49,6 +50,7 @@ struct LoadedPlugin {
 // Services the host offers plugins beyond what a StepCall carries.
 struct PluginServices {
   HttpClient* http = nullptr;  // required for plugins that call http_send
+  Warehouse* warehouse = nullptr;  // required for plugins that call warehouse
   // Per-plugin configuration (plugin name → JSON object) handed to the plugin's init.
   boost::json::object plugin_config;
 };

@@ -9,6 +9,7 @@
 #include "engine/plugins/plugin_host.h"
 #include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/warehouse/warehouse.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -129,7 +130,8 @@ class RuntimeTest : public ::testing::Test {
     HttpClientOptions http_options;
     http_options.allowed_networks = {"127.0.0.1/32"};
     http_ = std::make_unique<HttpClient>(http_options);
-    plugins_ = std::make_unique<PluginHost>(PluginServices{http_.get(), {}});
+    warehouse_ = open_sqlite_warehouse({dir_ / "warehouse.db", true});
+    plugins_ = std::make_unique<PluginHost>(PluginServices{http_.get(), warehouse_.get(), {}});
     for (const auto& refusal : plugins_->load_directories({builtin_plugin_dir()}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
     }
@@ -205,6 +207,7 @@ class RuntimeTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<Warehouse> warehouse_;
   std::unique_ptr<PluginHost> plugins_;  // outlives the registry's use by the executor
   StepRegistry registry_;
   std::shared_ptr<ProbeStep> probe_;

@@ -172,6 +172,10 @@ typedef void (*fp_http_done_fn)(fp_call* call, const fp_http_response* response,
 
 typedef void (*fp_callback_fn)(fp_call* call, void* user);
 
+/* Receives the answer of a host request: `status` 0 and a JSON result, or non-zero and an error
+ * message in `result`. Valid only during the call. */
+typedef void (*fp_result_fn)(fp_call* call, int status, fp_str result, void* user);
+
 /* Flags for host->access_token. */
 #define FP_TOKEN_REFRESH (1u << 0) /* the API refused the token it was given: get a new one */
 
@@ -255,6 +259,18 @@ typedef struct fp_host_api {
    * estimated_time_to_regain_access) then holds for every run using that account, not only for
    * the call that was told. A shorter pause never shortens a longer one already in force. */
   void (*rate_pause)(fp_call* call, fp_str key, uint64_t delay_ms);
+
+  /* Reads or writes the marketing warehouse (normalized daily facts and CRM deals). The request
+   * is a JSON object with an "op":
+   *   {"op": "upsert_facts", "rows": [normalized rows], "batch_id": "..."}
+   *   {"op": "upsert_deals", "deals": [deal rows], "batch_id": "..."}
+   *       → {"inserted": n, "updated": n, "unchanged": n}
+   *   {"op": "facts", "since", "until", "platforms", "account_ids", "campaign_ids", "group_by",
+   *    "grouped"} → {"rows": [normalized rows, sums when grouped]}
+   *   {"op": "deals", "closed_since", "closed_until", "stages", "channels"} → {"deals": [...]}
+   * The work runs off the worker threads; `done` runs on a worker thread. A malformed request or
+   * row is answered with a non-zero status and a message naming the field ("rows[3].date ..."). */
+  void (*warehouse)(fp_call* call, fp_str request_json, fp_result_fn done, void* user);
 } fp_host_api;
 
 /* True when the host provides `member` (added in some minor version). */

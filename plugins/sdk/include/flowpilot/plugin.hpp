@@ -138,6 +138,13 @@ struct AccessToken {
   [[noreturn]] void raise() const { throw StepError(error.empty() ? "no access token" : error, retryable); }
 };
 
+// The answer of Call::warehouse: a value, or why there is none.
+struct HostResult {
+  std::optional<boost::json::value> value;
+  std::string error;
+  explicit operator bool() const { return value.has_value(); }
+};
+
 // The result of Call::try_eval: a value, or the evaluator's error message.
 struct Evaluated {
   std::optional<boost::json::value> value;
@@ -268,6 +275,8 @@ template <class F>
 struct HttpThunk;
 template <class F>
 struct TokenThunk;
+template <class F>
+struct ResultThunk;
 }  // namespace detail
 
 // Runs `body`, turning an exception into call.fail. Used at every entry from the host.
@@ -441,6 +450,19 @@ class Call {
                         &detail::TokenThunk<std::decay_t<F>>::on_token, thunk);
   }
 
+  // Sends a request to the marketing warehouse (see plugin.h for the operations), then calls
+  // `fn(Call&, const HostResult&)` on a worker thread.
+  template <class F>
+  void warehouse(const boost::json::value& request, F&& fn) const {
+    if (!alive()) return;
+    if (!FP_HOST_HAS(&host(), warehouse)) {
+      throw StepError("this flowpilot is too old for the step: it lacks the warehouse (ABI 1.1)");
+    }
+    const std::string text = boost::json::serialize(request);
+    auto* thunk = new detail::ResultThunk<std::decay_t<F>>{*this, std::forward<F>(fn)};
+    host().warehouse(raw(), detail::to_fp(text), &detail::ResultThunk<std::decay_t<F>>::on_result, thunk);
+  }
+
   // Evaluates a sandboxed Lua expression with `row` bound as `row` (see plugin.h).
   Evaluated try_eval(std::string_view expression,
                      const boost::json::value& row = boost::json::value()) const {
@@ -569,6 +591,28 @@ struct TokenThunk {
       answer.error = std::string(detail::from_fp(error));
       answer.retryable = (error_flags & FP_ERROR_RETRYABLE) != 0;
       self->fn(self->call, static_cast<const AccessToken&>(answer));
+    });
+  }
+};
+
+template <class F>
+struct ResultThunk {
+  Call call;
+  F fn;
+  static void on_result(fp_call*, int status, fp_str result, void* user) {
+    std::unique_ptr<ResultThunk> self(static_cast<ResultThunk*>(user));
+    guarded(self->call, [&] {
+      HostResult answer;
+      const std::string_view text = detail::from_fp(result);
+      if (status != 0) {
+        answer.error = std::string(text.empty() ? std::string_view("the host refused the request") : text);
+      } else {
+        boost::system::error_code ec;
+        boost::json::value v = boost::json::parse(text, ec);
+        if (ec) answer.error = "the host answered with invalid JSON";
+        else answer.value = std::move(v);
+      }
+      self->fn(self->call, static_cast<const HostResult&>(answer));
     });
   }
 };
