@@ -1002,13 +1002,37 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
       return;
     }
   }
+  // A template may leave the connection to its inputs: `connection: ${{ inputs.meta_connection }}`.
+  std::string connection = spec.connection;
+  if (connection.find("${{") != std::string::npos) {
+    auto named = scripting::render_value(expressions_, json::value(spec.connection),
+                                         scope_for(r, item, index >= 0 ? &index_value : nullptr),
+                                         "connection", &error_path);
+    std::string problem;
+    if (!named.ok()) problem = named.error().message;
+    else if (!named.value().is_string() || named.value().get_string().empty()) {
+      problem = "it must name a connection, not " + json::serialize(named.value());
+    }
+    if (!problem.empty()) {
+      const std::string message = fmt::format("step `{}`, field `connection`: expression `{}` failed: {}",
+                                              spec.id, spec.connection, problem);
+      set_status(r, s, index, StepStatus::failed);
+      u.finished_at = now_millis();
+      put_attempt(r, i, index, rendered.value(), nullptr, message, p);
+      put_unit(r, i, index, nullptr, message, p);
+      if (index >= 0) --s.in_flight;
+      step_ended(r, i, StepStatus::failed, message, p);
+      return;
+    }
+    connection = std::string(named.value().get_string());
+  }
   json::value credentials;
-  if (!spec.connection.empty()) {
+  if (!connection.empty()) {
     std::optional<json::object> found;
-    if (options_.connections) found = options_.connections(spec.connection);
+    if (options_.connections) found = options_.connections(connection);
     if (!found) {
       const std::string message =
-          fmt::format("step `{}`: connection `{}` is not defined", spec.id, spec.connection);
+          fmt::format("step `{}`: connection `{}` is not defined", spec.id, connection);
       set_status(r, s, index, StepStatus::failed);
       u.finished_at = now_millis();
       put_attempt(r, i, index, rendered.value(), nullptr, message, p);
@@ -1031,7 +1055,7 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
   put_attempt(r, i, index, rendered.value(), nullptr, {}, p);
 
   auto call = std::make_shared<CallImpl>(weak_from_this(), r, i, index, u.attempt, u.token,
-                                         spec.id, spec.connection, std::move(rendered.value()),
+                                         spec.id, connection, std::move(rendered.value()),
                                          plan, std::move(credentials));
   r->calls[{i, index}] = call;
   if (s.lua) {

@@ -147,5 +147,25 @@ steps:
   EXPECT_EQ(sim_->campaign("120200002")->daily_budget, 9550);
 }
 
+TEST_F(ConnectorTest, TheConnectionCanComeFromAnInput) {
+  constexpr const char* kTemplate = R"(
+id: meta-chosen
+inputs:
+  meta: {type: string, description: The Meta connection to read}
+steps:
+  - {id: list, uses: meta_ads.campaigns, connection: "${{ inputs.meta }}", with: {account_id: act_1002}}
+)";
+  ASSERT_EQ(run_to_end(kTemplate, json::object{{"meta", "meta-main"}}), RunStatus::succeeded) << error_of("list");
+  EXPECT_FALSE(output_of("list").at("campaigns").as_array().empty());
+  ASSERT_EQ(run_to_end(kTemplate, json::object{{"meta", "nowhere"}}), RunStatus::failed);
+  EXPECT_NE(error_of("list").find("connection `nowhere` is not defined"), std::string::npos) << error_of("list");
+  ASSERT_EQ(run_to_end(R"(
+id: meta-unnamed
+steps:
+  - {id: list, uses: meta_ads.campaigns, connection: "${{ 42 }}", with: {account_id: act_1002}}
+)"), RunStatus::failed);
+  EXPECT_NE(error_of("list").find("field `connection`"), std::string::npos) << error_of("list");
+}
+
 }  // namespace
 }  // namespace flowpilot::engine::testing
