@@ -6,8 +6,9 @@
 // row is turned into a JSON object at once; fields are parsed into buffers reused from one record
 // to the next. Rejected rows keep their raw text (up to a cap) for the audit trail.
 //
-// Errors: bad options and refused paths throw OptionError with a message that names the field
-// (`with.schema[2].type: ...`); bad data never throws, it becomes a rejection.
+// Errors: bad options, refused paths and an unusable header (malformed, duplicate names, a
+// schema column missing) throw OptionError with a message that names the field or the line
+// (`with.schema[2].type: ...`); a bad data row never throws, it becomes a rejection.
 //
 // Thread-safety: every function is reentrant; nothing is shared between calls.
 #pragma once

@@ -51,6 +51,9 @@ TEST(CsvRead, CrlfBomAndBlankLines) {
   EXPECT_TRUE(r.rows[0].as_object().contains("id")) << json::serialize(r.rows[0]);
   EXPECT_EQ(r.rows[1].at("v"), "b");
   EXPECT_EQ(r.rows_rejected, 0u);
+  auto old_mac = read_csv("id\r1\r2\r", ReadOptions{});
+  ASSERT_EQ(old_mac.rows.size(), 2u);
+  EXPECT_EQ(old_mac.rows[1].at("id"), "2");
 }
 
 TEST(CsvRead, RaggedRowsAreRejectedWithTheirLine) {

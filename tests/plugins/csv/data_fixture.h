@@ -37,7 +37,10 @@ class DataWorkflowTest : public ::testing::Test {
     http_ = std::make_unique<engine::HttpClient>(http_options);
     boost::json::object config;
     config["csv"] = boost::json::object{{"roots", boost::json::array{root().string()}}};
-    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), config});
+    engine::PluginServices services;
+    services.http = http_.get();
+    services.plugin_config = std::move(config);
+    plugins_ = std::make_unique<engine::PluginHost>(std::move(services));
     for (const auto& refusal :
          plugins_->load_directories({FLOWPILOT_BINARY_DIR "/plugins"}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
