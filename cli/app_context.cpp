@@ -4,6 +4,7 @@
 #include "engine/store/sqlite_store.h"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -170,6 +171,22 @@ engine::Store& AppContext::store() {
   return *store_;
 }
 
+engine::ConnectionService& AppContext::connections() {
+  if (!connection_service_) {
+    connection_service_ = std::make_unique<engine::ConnectionService>(
+        store(), options_.master_keys.value_or(engine::Keyring()));
+    if (options_.reload_master_keys) {
+      connection_service_->set_key_reloader(options_.reload_master_keys);
+    }
+    connection_service_->set_listener(
+        [plugins = plugins_.get()](const std::string& name, std::optional<engine::RateLimit> limit) {
+          // A removed connection goes back to unlimited.
+          plugins->limit_connection(name, limit.value_or(engine::RateLimit{}));
+        });
+  }
+  return *connection_service_;
+}
+
 engine::Executor& AppContext::executor() {
   if (!executor_) {
     engine::WorkflowResolver resolver = resolver_;
@@ -201,7 +218,21 @@ engine::Executor& AppContext::executor() {
         env_number("FLOWPILOT_LUA_MAX_MEMORY_BYTES", options.lua_limits.max_memory_bytes));
     options.lua_limits.max_wall_time = std::chrono::milliseconds(env_number(
         "FLOWPILOT_LUA_MAX_TIME_MS", static_cast<std::uint64_t>(options.lua_limits.max_wall_time.count())));
+    // Stored connections configure their rate limits before any step can use them.
+    for (const auto& stored : connections().list()) {
+      plugins_->limit_connection(stored.name, stored.rate_limit);
+    }
     options.connections = [this](std::string_view name) -> std::optional<boost::json::object> {
+      try {
+        if (auto stored = connection_service_->credentials(std::string(name))) return stored;
+      } catch (const engine::ConnectionError& e) {
+        // The message names the connection and the key, never a value.
+        spdlog::error("{}", e.what());
+        return std::nullopt;
+      } catch (const engine::StoreError& e) {
+        spdlog::error("connection `{}`: {}", name, e.what());
+        return std::nullopt;
+      }
       auto it = connections_.find(name);
       if (it == connections_.end()) return std::nullopt;
       return it->second;

@@ -2,6 +2,7 @@
 // engine, the secrets and a resolver that reloads stored definitions. Built once per command.
 #pragma once
 
+#include "engine/connections/connections.h"
 #include "engine/executor/executor.h"
 #include "engine/http/http_client.h"
 #include "engine/loader/loader.h"
@@ -23,7 +24,12 @@ namespace flowpilot::cli {
 struct CommonOptions {
   std::string db_path;           // --db, FLOWPILOT_DB, default ./flowpilot.db
   std::string secrets_file;      // --secrets: YAML or JSON mapping NAME: value
-  std::string connections_file;  // --connections: YAML mapping name: {credential fields}
+  std::string connections_file;  // --connections: YAML mapping name: {credential fields}, unencrypted
+  // Stored connections (encrypted, in the store) are looked up before connections_file. Without
+  // master keys they are listed but cannot be decrypted. `reload_master_keys` reads the keys again
+  // when a row names one we do not hold (a rotation by another process); null: never.
+  std::optional<engine::Keyring> master_keys;
+  std::function<std::optional<engine::Keyring>()> reload_master_keys;
   // The server's settings; the other commands keep the defaults.
   std::vector<std::string> plugin_paths;  // searched after the built-in directory
   bool relaxed_durability = false;        // synchronous=NORMAL (explicit opt-in)
@@ -51,6 +57,10 @@ class AppContext {
   // before the first executor().
   void set_resolver(engine::WorkflowResolver resolver) { resolver_ = std::move(resolver); }
   const engine::HttpClient& http() const { return *http_; }
+  engine::HttpClient& http() { return *http_; }
+  // The stored connections (opens the store). Changes made through it reconfigure the
+  // connection's rate limit in the plugin host.
+  engine::ConnectionService& connections();
   // Stops the executor now rather than at destruction, while what its resolver uses still lives.
   void stop_executor() { executor_.reset(); }
 
@@ -69,6 +79,7 @@ class AppContext {
   std::map<std::string, boost::json::object, std::less<>> connections_;
   engine::WorkflowResolver resolver_;
   std::unique_ptr<engine::Store> store_;
+  std::unique_ptr<engine::ConnectionService> connection_service_;
   std::unique_ptr<engine::Executor> executor_;
 };
 

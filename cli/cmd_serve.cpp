@@ -10,6 +10,7 @@
 // start again, with the same idempotency keys, when the server next starts.
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "cli/master_keys.h"
 #include "cli/serve_config.h"
 #include "cli/server_log.h"
 #include "engine/catalog/workflow_catalog.h"
@@ -139,6 +140,27 @@ int serve(const ServeConfigFlags& flags) {
   common.db_path = *sqlite_path;
   common.secrets_file = config.secrets_file;
   common.connections_file = config.connections_file;
+  // Stored connections: keys from FLOWPILOT_MASTER_KEY or a file; the default file is created on
+  // the first start so that connections can be added without any setup.
+  if (auto keys = load_keys(config, true)) {
+    if (keys->created) {
+      log_fields(spdlog::level::warn,
+                 "created master key file; back it up, stored connections cannot be read without it",
+                 {{"file", keys->file.string()}, {"key_id", keys->keyring.primary_id()}});
+    } else {
+      log_fields(spdlog::level::info, "master keys loaded",
+                 {{"source", keys->from_env ? std::string("FLOWPILOT_MASTER_KEY") : keys->file.string()},
+                  {"primary_key_id", keys->keyring.primary_id()}});
+    }
+    common.master_keys = keys->keyring;
+    if (!keys->from_env) {
+      common.reload_master_keys = [config]() -> std::optional<engine::Keyring> {
+        auto again = engine::load_master_keys(master_key_options(config, false));
+        if (!again) return std::nullopt;
+        return again->keyring;
+      };
+    }
+  }
   common.plugin_paths = config.plugin_paths;
   common.relaxed_durability = config.durability == engine::Durability::relaxed;
   common.worker_threads = static_cast<std::size_t>(config.worker_threads);
@@ -236,6 +258,8 @@ int serve(const ServeConfigFlags& flags) {
   server_metrics.add_route(router, config.metrics_token);
   web::ApiServices api{store,   executor,          catalog, context.registry(),
                        &context.plugins(), context.load_context(), &live_events};
+  api.connections = &context.connections();
+  api.http = &context.http();
   web::add_api_routes(router, api);
   webhooks.add_routes(router);
   router.set_observer([&server_metrics](const web::RequestSummary& r) {

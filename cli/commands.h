@@ -21,5 +21,7 @@ void add_plugins_command(CLI::App& app, int& exit_code);
 void add_cron_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_sim_command(CLI::App& app, int& exit_code);
+void add_connections_command(CLI::App& app, int& exit_code);
+void add_secrets_command(CLI::App& app, int& exit_code);
 
 }  // namespace flowpilot::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   flowpilot::cli::add_cron_command(app, exit_code);
   flowpilot::cli::add_serve_command(app, exit_code);
   flowpilot::cli::add_sim_command(app, exit_code);
+  flowpilot::cli::add_connections_command(app, exit_code);
+  flowpilot::cli::add_secrets_command(app, exit_code);
   spdlog::set_level(spdlog::level::warn);
   try {
     app.parse(argc, argv);

@@ -374,6 +374,13 @@ const KeyDef kKeys[] = {
                  .default_value = "",
                  .doc = "YAML mapping of connections (credentials steps name in `connection:`); "
                         "empty for none"}),
+    scalar<&S::master_key_file, parse_text, format_text>(
+        "FILE", {.path = "master_key_file",
+                 .type = "path",
+                 .default_value = "",
+                 .doc = "File of master keys that encrypt stored connections (docs/connections.md); "
+                        "empty: FLOWPILOT_MASTER_KEY, else `<data_dir>/master.key`, created on "
+                        "first start"}),
     scalar<&S::log_format, parse_enum<LogFormat>, format_enum<LogFormat>>(
         "json|text", {.path = "log.format",
                       .type = "json | text",

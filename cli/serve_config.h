@@ -45,6 +45,7 @@ struct ServeConfig {
   std::chrono::milliseconds watch_interval{0};  // 0: workflow directories are not watched
   std::string secrets_file;                     // "" when none
   std::string connections_file;                 // "" when none
+  std::string master_key_file;                  // "" when none: FLOWPILOT_MASTER_KEY or the default
   LogFormat log_format{};
   LogLevel log_level{};
   std::chrono::milliseconds retention_runs{0};  // 0: finished runs are kept forever

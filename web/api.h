@@ -20,6 +20,7 @@
 #pragma once
 
 #include "engine/catalog/workflow_catalog.h"
+#include "engine/connections/connections.h"
 #include "engine/executor/executor.h"
 #include "engine/loader/loader.h"
 #include "engine/plugins/plugin_host.h"
@@ -38,6 +39,8 @@ struct ApiServices {
   const engine::PluginHost* plugins = nullptr;  // null: no plugins listed
   engine::LoadContext load_context;             // for validation without saving
   LiveEvents* events = nullptr;                 // null: no event streams
+  engine::ConnectionService* connections = nullptr;  // null: connection routes answer 503
+  engine::HttpClient* http = nullptr;  // for connection tests (OAuth2 refresh); null: skipped
 };
 
 // Registers every /api/v1 route. `services` must outlive the router.

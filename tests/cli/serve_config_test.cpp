@@ -51,6 +51,7 @@ const std::map<std::string, std::string, std::less<>> kSamples = {
     {"watch_interval", "5s"},
     {"secrets_file", "secrets.yaml"},
     {"connections_file", "connections.yaml"},
+    {"master_key_file", "/etc/flowpilot/master.key"},
     {"log.format", "json"},
     {"log.level", "debug"},
     {"retention.runs", "7d"},
@@ -132,6 +133,7 @@ TEST_F(ServeConfigTest, Defaults) {
   EXPECT_EQ(c.watch_interval, milliseconds(2000));
   EXPECT_EQ(c.secrets_file, "");
   EXPECT_EQ(c.connections_file, "");
+  EXPECT_EQ(c.master_key_file, "");
   EXPECT_EQ(c.log_format, LogFormat::kText);
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.retention_runs, std::chrono::hours(24 * 30));

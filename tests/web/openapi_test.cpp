@@ -17,6 +17,7 @@
 // keywords both share (a keyword the checker cannot honour fails the test rather than being
 // skipped), and `$ref`s are resolved into one self-contained schema per response.
 #include "engine/catalog/workflow_catalog.h"
+#include "engine/connections/connections.h"
 #include "engine/executor/executor.h"
 #include "engine/http/http_client.h"
 #include "engine/loader/loader.h"
@@ -564,6 +565,7 @@ class OpenApiTest : public test::ServerFixture {
   void approval_operations();
   void webhook_operations();
   void other_operations();
+  void connection_operations();
 
   std::unique_ptr<Document> document_;
   std::set<std::string> exercised_;  // operation keys
@@ -897,12 +899,52 @@ void OpenApiTest::other_operations() {
   call(200, "GET", "/metrics", {}, {}, {{"Authorization", "Bearer metrics-token"}});
 }
 
+void OpenApiTest::connection_operations() {
+  SCOPED_TRACE("connections");
+  // Without a connection store every route but the type table answers 503.
+  call(503, "GET", "/api/v1/connections");
+  call(503, "POST", "/api/v1/connections", R"({"name": "x", "type": "http"})", kJson);
+  call(503, "GET", "/api/v1/connections/x");
+  call(503, "PUT", "/api/v1/connections/x", "{}", kJson);
+  call(503, "DELETE", "/api/v1/connections/x");
+  call(503, "POST", "/api/v1/connections/x/test");
+  call(200, "GET", "/api/v1/connection-types");
+
+  engine::ConnectionService service(*store_,
+                                    engine::Keyring({engine::Keyring::generate_key()}));
+  api_->connections = &service;
+  api_->http = http_.get();
+  const std::string meta =
+      R"({"name": "meta", "type": "meta_ads", "fields": {"access_token": "tok-123456",
+          "account_id": "act_1"}, "rate_limit": {"per_second": 2, "burst": 4}})";
+  call(201, "POST", "/api/v1/connections", meta, kJson);
+  call(409, "POST", "/api/v1/connections", meta, kJson);
+  call(422, "POST", "/api/v1/connections", R"({"name": "y", "type": "nope"})", kJson);
+  call(400, "POST", "/api/v1/connections", "{\"name\": ", kJson);
+  call(415, "POST", "/api/v1/connections", "name=y", "text/plain");
+  call(200, "GET", "/api/v1/connections");
+  call(200, "GET", "/api/v1/connections/meta");
+  call(404, "GET", "/api/v1/connections/nope");
+  call(200, "PUT", "/api/v1/connections/meta", R"({"fields": {"account_id": "act_2"}})", kJson);
+  call(422, "PUT", "/api/v1/connections/meta", R"({"fields": {"access_token": null}})", kJson);
+  call(404, "PUT", "/api/v1/connections/nope", "{}", kJson);
+  call(400, "PUT", "/api/v1/connections/meta", "", kJson);
+  call(415, "PUT", "/api/v1/connections/meta", "<x/>", "application/xml");
+  call(200, "POST", "/api/v1/connections/meta/test");
+  call(404, "POST", "/api/v1/connections/nope/test");
+  call(204, "DELETE", "/api/v1/connections/meta");
+  call(404, "DELETE", "/api/v1/connections/meta");
+  api_->connections = nullptr;
+  api_->http = nullptr;
+}
+
 TEST_F(OpenApiTest, EveryOperationAnswersAsDocumented) {
   workflow_operations();
   run_operations();
   approval_operations();
   webhook_operations();
   other_operations();
+  connection_operations();
 
   for (const auto& op : document_->operations()) {
     EXPECT_TRUE(exercised_.count(op) != 0) << op << " is documented but this test never calls it";

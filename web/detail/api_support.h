@@ -75,4 +75,5 @@ class Router;
 // The route groups of add_api_routes, one per file.
 void add_workflow_routes(Router& router, const ApiServices& api);
 void add_run_routes(Router& router, const ApiServices& api);
+void add_connection_routes(Router& router, const ApiServices& api);
 }  // namespace flowpilot::web

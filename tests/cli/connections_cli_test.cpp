@@ -1,0 +1,317 @@
+// `flowpilot connections` and `flowpilot secrets` through the real binary, on a data directory as
+// `serve` uses it: secrets read from stdin never show up in any output, validation names fields,
+// key files are created private and refused when they are not, rotation and retirement; and
+// `serve` creates the master key and hands a stored connection's credentials to a step that calls
+// a loopback server standing in for the vendor, without the token reaching its log.
+#include "engine/http/http_client.h"
+#include "web/router.h"
+#include "web/server.h"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr const char* kToken = "EAAB-secret-token-31337";
+
+struct Result {
+  int code = -1;
+  std::string output;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+class ConnectionsCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("flowpilot-conn-cli-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    data_ = dir_ / "data";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs flowpilot with `stdin_text` piped in; FLOWPILOT_* variables of the test's environment
+  // are cleared so that only `env` counts.
+  Result run(const std::string& args, const std::string& stdin_text = "",
+             const std::string& env = "") {
+    const fs::path input = dir_ / "stdin.txt";
+    std::ofstream(input) << stdin_text;
+    const std::string cmd = "cd '" + dir_.string() + "' && env -u FLOWPILOT_MASTER_KEY " + env +
+                            " '" + FLOWPILOT_BINARY_DIR + "/cli/flowpilot' " + args +
+                            " --data-dir '" + data_.string() + "' < '" + input.string() + "' 2>&1";
+    Result r;
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return r;
+    std::array<char, 4096> buf{};
+    while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) r.output += buf.data();
+    const int status = pclose(pipe);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    EXPECT_EQ(r.output.find(kToken), std::string::npos) << "secret in the output of " << args;
+    return r;
+  }
+
+  static unsigned mode_of(const fs::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0;
+  }
+  static int key_lines(const fs::path& file) {
+    int n = 0;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) n += !line.empty() && line[0] != '#';
+    return n;
+  }
+
+  fs::path dir_;
+  fs::path data_;
+};
+
+TEST_F(ConnectionsCliTest, AddListTestRemoveWithoutShowingSecrets) {
+  auto add = run("connections add meta-main --type meta_ads --field account_id=act_1001 "
+                 "--secret-field access_token",
+                 std::string(kToken) + "\n");
+  ASSERT_EQ(add.code, 0) << add.output;
+  EXPECT_NE(add.output.find("created master key file"), std::string::npos) << add.output;
+  EXPECT_NE(add.output.find("connection meta-main (meta_ads) added; secret fields set: access_token"),
+            std::string::npos)
+      << add.output;
+  EXPECT_EQ(mode_of(data_ / "master.key"), 0600u);
+  // Nothing of the secret in the database file either.
+  EXPECT_EQ(read_file(data_ / "flowpilot.db").find(kToken), std::string::npos);
+
+  auto list = run("connections list");
+  ASSERT_EQ(list.code, 0) << list.output;
+  EXPECT_NE(list.output.find("meta-main"), std::string::npos);
+  EXPECT_NE(list.output.find("account_id=act_1001"), std::string::npos);
+  EXPECT_NE(list.output.find("access_token"), std::string::npos);
+  auto json = run("connections list --json");
+  ASSERT_EQ(json.code, 0);
+  EXPECT_NE(json.output.find("\"secret_fields_set\""), std::string::npos) << json.output;
+
+  auto test = run("connections test meta-main");
+  EXPECT_EQ(test.code, 0) << test.output;
+  EXPECT_NE(test.output.find("ok: decrypted the secret fields"), std::string::npos);
+  EXPECT_NE(test.output.find("ok: made no network call"), std::string::npos);
+
+  auto update = run("connections update meta-main --field account_id=act_2002 --rate-limit 2:4");
+  EXPECT_EQ(update.code, 0) << update.output;
+  EXPECT_NE(run("connections list").output.find("2:4"), std::string::npos);
+
+  EXPECT_EQ(run("connections remove meta-main").code, 0);
+  auto again = run("connections remove meta-main");
+  EXPECT_EQ(again.code, 2);
+  EXPECT_NE(again.output.find("does not exist"), std::string::npos);
+}
+
+TEST_F(ConnectionsCliTest, ValidationErrorsNameFields) {
+  auto r = run("connections add x --type myspace");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("type: unknown connection type `myspace`"), std::string::npos) << r.output;
+  r = run("connections add x --type meta_ads --field base_url=graph.facebook.com --field colour=red");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("fields.base_url: `graph.facebook.com` is not an http(s) URL"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("fields.colour: unknown field"), std::string::npos);
+  r = run("connections add x --type meta_ads");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("fields.access_token: is required"), std::string::npos) << r.output;
+  // A secret that fails validation is not echoed.
+  r = run("connections add x --type slack --secret-field webhook_url", std::string(kToken) + "\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("fields.webhook_url: the value is not an http(s) URL"), std::string::npos)
+      << r.output;
+}
+
+TEST_F(ConnectionsCliTest, KeyFileReadableByOthersIsRefused) {
+  ASSERT_EQ(run("connections add m --type meta_ads --secret-field access_token",
+                std::string(kToken) + "\n")
+                .code,
+            0);
+  fs::permissions(data_ / "master.key", fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::add);
+  auto r = run("connections test m");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("chmod 600"), std::string::npos) << r.output;
+  // Listing needs no key.
+  EXPECT_EQ(run("connections list").code, 0);
+}
+
+TEST_F(ConnectionsCliTest, RotateKeyReencryptsAndRetiresOldKeys) {
+  ASSERT_EQ(run("connections add a --type meta_ads --secret-field access_token",
+                std::string(kToken) + "\n").code, 0);
+  ASSERT_EQ(run("connections add b --type slack --secret-field bot_token", "xoxb-123456\n").code, 0);
+  const std::string first_key = read_file(data_ / "master.key");
+
+  auto rotate = run("secrets rotate-key");
+  ASSERT_EQ(rotate.code, 0) << rotate.output;
+  EXPECT_NE(rotate.output.find("re-encrypted 2 connections"), std::string::npos) << rotate.output;
+  EXPECT_NE(rotate.output.find("kept older keys for reading"), std::string::npos);
+  EXPECT_EQ(key_lines(data_ / "master.key"), 2);
+  EXPECT_EQ(mode_of(data_ / "master.key"), 0600u);
+  auto keys = run("secrets keys");
+  EXPECT_NE(keys.output.find("(primary): 2 connection(s)"), std::string::npos) << keys.output;
+  EXPECT_NE(keys.output.find(": 0 connection(s)"), std::string::npos) << keys.output;
+  EXPECT_EQ(run("connections test a").code, 0);
+
+  auto retire = run("secrets rotate-key --retire-old");
+  ASSERT_EQ(retire.code, 0) << retire.output;
+  EXPECT_NE(retire.output.find("retired keys:"), std::string::npos);
+  EXPECT_EQ(key_lines(data_ / "master.key"), 1);
+  EXPECT_EQ(run("connections test a").code, 0);
+  EXPECT_EQ(run("connections test b").code, 0);
+
+  // The first key alone no longer opens anything.
+  std::ofstream(data_ / "master.key", std::ios::trunc) << first_key;
+  auto old = run("connections test a");
+  EXPECT_EQ(old.code, 1);
+  EXPECT_NE(old.output.find("not among the configured keys"), std::string::npos) << old.output;
+}
+
+TEST_F(ConnectionsCliTest, EnvironmentKeyIsUsedAndNoFileIsCreated) {
+  const std::string env = "FLOWPILOT_MASTER_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+  auto add = run("connections add a --type meta_ads --secret-field access_token",
+                 std::string(kToken) + "\n", env);
+  ASSERT_EQ(add.code, 0) << add.output;
+  EXPECT_FALSE(fs::exists(data_ / "master.key"));
+  EXPECT_EQ(run("connections test a", "", env).code, 0);
+  auto rotate = run("secrets rotate-key", "", env);
+  EXPECT_EQ(rotate.code, 2);
+  EXPECT_NE(rotate.output.find("FLOWPILOT_MASTER_KEY"), std::string::npos);
+  // Without the variable the row cannot be opened, and the message says which key is missing.
+  auto missing = run("connections test a");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.output.find("no master key"), std::string::npos) << missing.output;
+}
+
+// `serve` end to end: the stored connection's token reaches the vendor and nothing else.
+TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
+  std::mutex mu;
+  std::vector<std::string> authorizations;
+  flowpilot::web::Router vendor;
+  vendor.add(flowpilot::web::Method::kGet, "/campaigns", [&](const flowpilot::web::Request& r) {
+    std::lock_guard lock(mu);
+    authorizations.emplace_back(r.headers.get("Authorization").value_or(""));
+    flowpilot::web::Response answer;
+    answer.status = 200;
+    answer.headers.set("Content-Type", "application/json");
+    answer.body = R"({"ok": true})";
+    return answer;
+  });
+  flowpilot::web::ServerOptions vendor_options;
+  vendor_options.port = 0;
+  flowpilot::web::HttpServer vendor_server(vendor_options, vendor);
+  const auto vendor_port = vendor_server.start();
+
+  fs::create_directories(dir_ / "flows");
+  std::ofstream(dir_ / "flows" / "pull.yaml")
+      << "id: pull\nsteps:\n  - id: get\n    uses: http.request\n    connection: vendor\n"
+         "    with: {url: \"http://127.0.0.1:"
+      << vendor_port << "/campaigns\"}\n";
+
+  // The server creates the key on its first start.
+  const fs::path log = dir_ / "serve.log";
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("FLOWPILOT_HTTP_ALLOW_NETWORKS", "127.0.0.1/32", 1);
+    ::unsetenv("FLOWPILOT_MASTER_KEY");
+    dup2(out[1], STDOUT_FILENO);
+    FILE* err = std::fopen(log.c_str(), "a");
+    if (err != nullptr) dup2(fileno(err), STDERR_FILENO);
+    ::close(out[0]);
+    const std::string binary = std::string(FLOWPILOT_BINARY_DIR) + "/cli/flowpilot";
+    const std::string data = data_.string();
+    const std::string flows = (dir_ / "flows").string();
+    execl(binary.c_str(), binary.c_str(), "serve", "--listen", "127.0.0.1:0", "--data-dir",
+          data.c_str(), "--workflows", flows.c_str(), "--log-level", "debug",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::string line;
+  char c = 0;
+  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(out[0]);
+  const auto colon = line.rfind(':');
+  ASSERT_NE(colon, std::string::npos) << line << read_file(log);
+  const int port = std::stoi(line.substr(colon + 1));
+  EXPECT_EQ(mode_of(data_ / "master.key"), 0600u);
+  EXPECT_NE(read_file(log).find("created master key file"), std::string::npos) << read_file(log);
+
+  // A connection added while the server runs, with the file the server created.
+  auto add = run("connections add vendor --type http --field auth=bearer --secret-field token",
+                 std::string(kToken) + "\n");
+  ASSERT_EQ(add.code, 0) << add.output;
+
+  flowpilot::engine::HttpClientOptions client_options;
+  client_options.allowed_networks = {"127.0.0.1/32"};
+  flowpilot::engine::HttpClient client(client_options);
+  auto send = [&](std::string method, std::string path) {
+    flowpilot::engine::HttpRequest request;
+    request.method = std::move(method);
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    request.headers = {{"Content-Type", "application/json"}};
+    if (request.method == "POST") request.body = "{}";
+    std::promise<flowpilot::engine::HttpResponse> done;
+    auto future = done.get_future();
+    client.send(request, [&done](flowpilot::engine::HttpResponse r) { done.set_value(std::move(r)); });
+    return future.get();
+  };
+  auto started = send("POST", "/api/v1/workflows/pull/runs");
+  ASSERT_EQ(started.status, 201) << started.body;
+  std::string run_body;
+  for (int i = 0; i < 100; ++i) {
+    run_body = send("GET", "/api/v1/runs?workflow=pull").body;
+    if (run_body.find("\"succeeded\"") != std::string::npos ||
+        run_body.find("\"failed\"") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(run_body.find("\"succeeded\""), std::string::npos) << run_body << read_file(log);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(authorizations.size(), 1u);
+    EXPECT_EQ(authorizations[0], std::string("Bearer ") + kToken);
+  }
+  auto listed = send("GET", "/api/v1/connections");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body.find(kToken), std::string::npos);
+  EXPECT_NE(listed.body.find("\"vendor\""), std::string::npos);
+  for (const char* path : {"/api/v1/runs?workflow=pull", "/api/v1/connections/vendor"}) {
+    EXPECT_EQ(send("GET", path).body.find(kToken), std::string::npos) << path;
+  }
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  vendor_server.stop();
+  EXPECT_EQ(read_file(log).find(kToken), std::string::npos) << "the token reached the server log";
+}
+
+}  // namespace
