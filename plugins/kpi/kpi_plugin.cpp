@@ -17,8 +17,8 @@ const std::string kRowsSchema = R"("rows": {"type": "array",
       "date": {"type": ["string", "null"]}, "currency": {"type": ["string", "null"]},
       "spend": {"type": ["number", "null"], "minimum": 0}, "revenue": {"type": ["number", "null"]},
       "conversions": {"type": ["number", "null"], "minimum": 0},
-      "impressions": {"type": ["integer", "null"], "minimum": 0},
-      "clicks": {"type": ["integer", "null"], "minimum": 0},
+      "impressions": {"type": ["number", "null"], "minimum": 0, "description": "a whole number"},
+      "clicks": {"type": ["number", "null"], "minimum": 0, "description": "a whole number"},
       "customers": {"type": ["number", "null"], "minimum": 0},
       "daily_budget": {"type": ["number", "null"], "minimum": 0}}}})";
 

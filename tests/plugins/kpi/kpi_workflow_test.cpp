@@ -140,7 +140,7 @@ steps:
   EXPECT_NE(error.find("with.rows[1].date"), std::string::npos) << error;
 }
 
-TEST_F(AnalyticsWorkflowTest, NullAndMissingFieldsCountAsZero) {
+TEST_F(AnalyticsWorkflowTest, NullAndMissingFieldsCountAsZeroAndWholeDoublesAreCounts) {
   const RunStatus status = run_to_end(R"(
 id: analytics-nulls
 steps:
@@ -148,7 +148,7 @@ steps:
     uses: kpi.compute
     with:
       rows: [{spend: 2.5, revenue: null, clicks: null, date: "2026-05-01", currency: EUR},
-             {spend: 2.5, conversions: 1, currency: EUR}]
+             {spend: 2.5, conversions: 1, clicks: 10.0, currency: EUR}]
 outputs:
   spend: ${{ steps.totals.output.rows[1].spend }}
   roas: ${{ steps.totals.output.rows[1].roas }}
@@ -160,7 +160,7 @@ outputs:
   EXPECT_DOUBLE_EQ(outputs.at("spend").to_number<double>(), 5);
   EXPECT_DOUBLE_EQ(outputs.at("roas").to_number<double>(), 0);
   EXPECT_DOUBLE_EQ(outputs.at("cpa").to_number<double>(), 5);
-  EXPECT_FALSE(outputs.contains("cpc") && !outputs.at("cpc").is_null());
+  EXPECT_DOUBLE_EQ(outputs.at("cpc").to_number<double>(), 0.5);  // 10.0 clicks are whole
 }
 
 }  // namespace
