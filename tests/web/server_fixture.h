@@ -41,7 +41,7 @@ class ServerFixture : public ::testing::Test {
     engine::HttpClientOptions http_options;
     http_options.allowed_networks = {"127.0.0.1/32"};
     http_ = std::make_unique<engine::HttpClient>(http_options);
-    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
+    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), nullptr, {}});
     for (const auto& refusal : plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
     }
