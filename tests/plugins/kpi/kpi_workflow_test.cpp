@@ -163,5 +163,29 @@ outputs:
   EXPECT_DOUBLE_EQ(outputs.at("cpc").to_number<double>(), 0.5);  // 10.0 clicks are whole
 }
 
+TEST_F(AnalyticsWorkflowTest, SchemasRefuseUnknownOptionsWhenTheWorkflowLoads) {
+  const auto result = load_workflow_yaml(R"(
+id: analytics-typo
+steps:
+  - id: totals
+    uses: kpi.compute
+    with:
+      rows: []
+      groupby: [platform]
+  - id: guard
+    uses: guardrail.check
+    with:
+      rows: []
+      limit: 40
+      mode: weekly
+)",
+                                         "typo.yaml", context());
+  EXPECT_EQ(result.workflow, nullptr);
+  std::string all;
+  for (const auto& d : result.diagnostics) all += d.to_string() + "\n";
+  EXPECT_NE(all.find("groupby"), std::string::npos) << all;
+  EXPECT_NE(all.find("weekly"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace flowpilot::engine::testing
