@@ -44,7 +44,7 @@ constexpr const char* kReadInput = R"json({
     "max_field_bytes": {"type": "integer", "minimum": 1},
     "stamp_batch_id": {"type": "boolean"}
   },
-  "oneOf": [{"required": ["path"]}, {"required": ["content"]}],
+  "anyOf": [{"required": ["path"]}, {"required": ["content"]}],
   "additionalProperties": false
 })json";
 
@@ -81,6 +81,9 @@ json::value read_step(sdk::Call& call) {
   try {
     options = cp::parse_read_options(with);
     options.batch_id = cp::batch_id_for(call.idempotency_key());
+    if (with.contains("path") && with.contains("content")) {
+      throw cp::OptionError("give `path` (a file) or `content` (the CSV text), not both");
+    }
     if (const auto* path = with.if_contains("path"); path != nullptr && path->is_string()) {
       const auto roots = cp::roots_from_config(call.config());
       const auto file = cp::resolve_allowed(path->get_string(), roots, "with.path");

@@ -182,6 +182,24 @@ steps:
   EXPECT_NE(std::string(plan.at("path").as_string()).find("planned.csv"), std::string::npos);
 }
 
+TEST_F(DataWorkflowTest, ReadNeedsExactlyOneSource) {
+  auto neither = load_result("id: csv-source\nsteps:\n  - id: load\n    uses: csv.read\n    with: {delimiter: \";\"}\n");
+  ASSERT_FALSE(neither.diagnostics.empty());
+  EXPECT_NE(neither.diagnostics[0].to_string().find("`with`: required property `path` is missing"),
+            std::string::npos)
+      << neither.diagnostics[0].to_string();
+  auto status = run_to_end(R"yaml(
+id: csv-both
+steps:
+  - id: load
+    uses: csv.read
+    with: {path: a.csv, content: "a\n1\n"}
+)yaml");
+  ASSERT_EQ(status, RunStatus::failed);
+  EXPECT_EQ(steps()["load"].error,
+            "csv.read: give `path` (a file) or `content` (the CSV text), not both");
+}
+
 TEST_F(DataWorkflowTest, BadWithValuesAreSchemaErrorsWithTheFieldPath) {
   auto result = load_result(R"yaml(
 id: csv-bad
