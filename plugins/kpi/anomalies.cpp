@@ -63,7 +63,17 @@ json::object anomalies(const json::object& with) {
   const std::int64_t min_baseline = integer_at(with, "min_baseline", 3, 1, 366);
   const double threshold = number_at(with, "threshold").value_or(3.5);
   if (threshold <= 0) throw InputError("with.threshold must be greater than 0");
-  const std::optional<std::int32_t> from = day_at(with, "from");
+  std::optional<std::int32_t> from = day_at(with, "from");
+  // last_days: only the newest days, as a daily digest wants; counted back from the latest date.
+  if (with.contains("last_days") && !with.at("last_days").is_null()) {
+    const std::int64_t last = integer_at(with, "last_days", 1, 1, 3660);
+    std::optional<std::int32_t> latest;
+    for (const ParsedRow& r : rows) latest = std::max(latest.value_or(r.day), r.day);
+    if (latest) {
+      const std::int32_t first = *latest - static_cast<std::int32_t>(last) + 1;
+      from = std::max(from.value_or(first), first);
+    }
+  }
   const std::optional<std::int32_t> to = day_at(with, "to");
   const json::value* series_v = with.if_contains("include_series");
   if (series_v != nullptr && !series_v->is_null() && !series_v->is_bool()) {

@@ -87,6 +87,8 @@ const std::string kAnomaliesInput = R"({
                   "description": "flag days whose robust z-score is beyond plus or minus this"},
     "from": {"type": "string", "description": "first day to check; earlier days still serve as baseline"},
     "to": {"type": "string", "description": "last day to check"},
+    "last_days": {"type": "integer", "minimum": 1,
+                  "description": "check only the newest N days, up to the latest date in the rows"},
     "include_series": {"type": "boolean", "default": false,
                        "description": "also return every day's value and expected range, for charts"}
   },

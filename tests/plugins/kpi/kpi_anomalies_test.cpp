@@ -77,6 +77,16 @@ TEST(KpiAnomalies, SpikeAgainstTheSameWeekdayBaseline) {
   EXPECT_EQ(out.at("checked_days").as_int64(), 14);
 }
 
+TEST(KpiAnomalies, LastDaysChecksOnlyTheNewestDays) {
+  // The spike is on 05-04; the rows end on Sunday 05-10.
+  json::object out = anomalies(json::object{{"rows", five_weeks()}, {"last_days", 7}});
+  EXPECT_EQ(out.at("count").as_int64(), 1);
+  EXPECT_EQ(out.at("checked_days").as_int64(), 7);
+  out = anomalies(json::object{{"rows", five_weeks()}, {"last_days", 6}});
+  EXPECT_EQ(out.at("count").as_int64(), 0);
+  EXPECT_EQ(out.at("checked_days").as_int64(), 6);
+}
+
 TEST(KpiAnomalies, FallsBackToRecentDaysWhenTooFewSameWeekdays) {
   const std::int32_t d0 = *parse_day("2026-05-01");
   const double values[] = {10, 12, 11, 13, 10, 12, 11, 13, 10, 100};
