@@ -548,6 +548,12 @@ ReadOptions parse_read_options(const json::object& with) {
         throw OptionError(where + "." + bound + ": only numeric and date columns take bounds");
       }
     }
+    for (const auto& earlier : o.schema) {
+      if (earlier.name == spec.name || earlier.out_name == spec.out_name) {
+        throw OptionError(where + ": a second column named \"" +
+                          (earlier.name == spec.name ? spec.name : spec.out_name) + "\"");
+      }
+    }
     o.schema.push_back(std::move(spec));
   }
   return o;

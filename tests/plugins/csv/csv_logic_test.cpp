@@ -209,6 +209,7 @@ TEST(CsvRead, BadOptionsNameTheirField) {
     EXPECT_NE(std::string(e.what()).find("with.schema[1].type"), std::string::npos) << e.what();
   }
   EXPECT_THROW(with_schema(R"({"max_rejected":"lots"})"), OptionError);
+  EXPECT_THROW(with_schema(R"({"schema":[{"name":"a"},{"name":"b","rename":"a"}]})"), OptionError);
   EXPECT_THROW(with_schema(R"({"delimiter":"\""})"), OptionError);
 }
 
