@@ -215,8 +215,9 @@ void add_rate_headers(Simulator::State& state, web::Response& response, const Bu
     response.headers.set("X-HubSpot-RateLimit-Interval-Milliseconds", std::to_string(use.window.count()));
     const int secondly = std::max(1, use.limit / 10);
     response.headers.set("X-HubSpot-RateLimit-Secondly", std::to_string(secondly));
+    // Only the rolling window is tracked; the per-second figure is derived from it.
     response.headers.set("X-HubSpot-RateLimit-Secondly-Remaining",
-                         std::to_string(std::max(0, secondly - use.used % (secondly + 1))));
+                         std::to_string(std::min(secondly, std::max(0, use.limit - use.used))));
   }
 }
 

@@ -176,6 +176,19 @@ TEST(SimulatorConfig, BadValuesNameTheField) {
   EXPECT_NE(error_of("seed: [1\n").find("YAML"), std::string::npos);
 }
 
+TEST(SimulatorConfig, ListenAddresses) {
+  SimulatorOptions options;
+  parse_listen("[::1]:0", options);
+  EXPECT_EQ(options.host, "::1");
+  EXPECT_EQ(options.port, 0);
+  parse_listen("0.0.0.0:9090", options);
+  EXPECT_EQ(options.host, "0.0.0.0");
+  EXPECT_EQ(options.port, 9090);
+  EXPECT_THROW(parse_listen("127.0.0.1:70000", options), std::invalid_argument);
+  EXPECT_THROW(parse_listen("127.0.0.1:", options), std::invalid_argument);
+  EXPECT_THROW(parse_listen(":9090", options), std::invalid_argument);
+}
+
 TEST(SimulatorDeterminism, SameSeedSameBytesOtherSeedDiffers) {
   auto fetch = [](std::uint64_t seed) {
     auto options = test_options();
