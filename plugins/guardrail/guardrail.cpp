@@ -35,9 +35,11 @@ Verdict judge(const kpi::Totals& t, Metric metric, double limit, bool above) {
 std::string value_words(const kpi::Totals& t, const Verdict& v, Metric metric) {
   if (v.value) return kpi::format_figure(*v.value, metric);
   if (kpi::is_cost_metric(metric) && t.spend_micros > 0) {
-    return "no " + std::string(metric == Metric::cpm ? "impressions" :
-                               metric == Metric::cpc ? "clicks" :
-                               metric == Metric::cac ? "customers" : "conversions") +
+    return "no " +
+           std::string(metric == Metric::cpm   ? "impressions"
+                       : metric == Metric::cpc ? "clicks"
+                       : metric == Metric::cac ? "customers"
+                                               : "conversions") +
            " on " + kpi::format_figure(static_cast<double>(t.spend_micros) / 1e6, Metric::spend) +
            " spend";
   }
@@ -47,7 +49,8 @@ std::string value_words(const kpi::Totals& t, const Verdict& v, Metric metric) {
 }  // namespace
 
 json::object check(const json::object& with) {
-  const std::vector<kpi::ParsedRow> rows = kpi::parse_rows(with.if_contains("rows"), "with.rows", true);
+  const std::vector<kpi::ParsedRow> rows =
+      kpi::parse_rows(with.if_contains("rows"), "with.rows", true);
   const json::value* metric_v = with.if_contains("metric");
   const Metric metric = metric_v == nullptr || metric_v->is_null()
                             ? Metric::cpa
@@ -92,13 +95,16 @@ json::object check(const json::object& with) {
   } else {
     title[0] = static_cast<char>(title[0] - 'a' + 'A');
   }
-  const std::string limit_words =
-      std::string(above ? "above" : "below") + " the limit of " + kpi::format_figure(*limit, metric);
+  const std::string limit_words = std::string(above ? "above" : "below") + " the limit of " +
+                                  kpi::format_figure(*limit, metric);
 
   json::array breaches;
   std::int64_t checked = 0;
-  json::object out{{"metric", what}, {"limit", *limit}, {"direction", above ? "above" : "below"},
-                   {"mode", each_day ? "each_day" : "aggregate"}, {"window_days", window}};
+  json::object out{{"metric", what},
+                   {"limit", *limit},
+                   {"direction", above ? "above" : "below"},
+                   {"mode", each_day ? "each_day" : "aggregate"},
+                   {"window_days", window}};
   if (!as_of) {
     out["ok"] = true;
     out["checked"] = 0;
@@ -128,18 +134,19 @@ json::object check(const json::object& with) {
       values.push_back(json::object{{"date", kpi::format_day(day)},
                                     {"value", v.value ? json::value(*v.value) : nullptr},
                                     {"breach", v.beyond}});
-      listed += (listed.empty() ? "" : ", ") + kpi::format_day(day) + ": " + value_words(t, v, metric);
+      listed +=
+          (listed.empty() ? "" : ", ") + kpi::format_day(day) + ": " + value_words(t, v, metric);
     }
     const Verdict agg = judge(total, metric, *limit, above);
     const bool breach = each_day ? all_beyond : agg.beyond;
     if (!breach) continue;
     const std::string label = kpi::group_label(g.key, g.rows.front()->source);
     std::string sentence =
-        each_day ? title + " of " + label + " was " + limit_words + " on each of the last " +
-                       std::to_string(window) + " days (" + listed + ")."
-                 : title + " of " + label + " over the last " + std::to_string(window) +
-                       " days was " + value_words(total, agg, metric) + ", " + limit_words +
-                       " (" + listed + ").";
+        each_day
+            ? title + " of " + label + " was " + limit_words + " on each of the last " +
+                  std::to_string(window) + " days (" + listed + ")."
+            : title + " of " + label + " over the last " + std::to_string(window) + " days was " +
+                  value_words(total, agg, metric) + ", " + limit_words + " (" + listed + ").";
     json::object b = g.key;
     if (g.key.contains("campaign_id") && !g.key.contains("campaign_name")) {
       if (const json::value* n = g.rows.front()->source->if_contains("campaign_name")) {
@@ -156,13 +163,13 @@ json::object check(const json::object& with) {
   const std::size_t n = breaches.size();
   out["ok"] = n == 0;
   out["checked"] = checked;
-  out["summary"] =
-      n == 0 ? "All " + std::to_string(checked) + " checked groups kept " + what + " within " +
-                   kpi::format_figure(*limit, metric) + "."
-             : std::to_string(n) + " of " + std::to_string(checked) + " checked groups had " +
-                   what + " " + limit_words +
-                   (each_day ? " on each of the last " + std::to_string(window) + " days."
-                             : " over the last " + std::to_string(window) + " days.");
+  out["summary"] = n == 0
+                       ? "All " + std::to_string(checked) + " checked groups kept " + what +
+                             " within " + kpi::format_figure(*limit, metric) + "."
+                       : std::to_string(n) + " of " + std::to_string(checked) +
+                             " checked groups had " + what + " " + limit_words +
+                             (each_day ? " on each of the last " + std::to_string(window) + " days."
+                                       : " over the last " + std::to_string(window) + " days.");
   out["breaches"] = std::move(breaches);
   return out;
 }

@@ -107,7 +107,8 @@ json::object anomalies(const json::object& with) {
       if ((from && day < *from) || (to && day > *to)) continue;
       Baseline base;
       for (std::int32_t k = 1; k <= weeks; ++k) {
-        if (auto it = values.find(day - 7 * k); it != values.end()) base.values.push_back(it->second);
+        if (auto it = values.find(day - 7 * k); it != values.end())
+          base.values.push_back(it->second);
       }
       if (static_cast<std::int64_t>(base.values.size()) < min_baseline) {
         base.kind = "recent_days";
@@ -191,14 +192,11 @@ json::object anomalies(const json::object& with) {
       }
       found.push_back(std::move(a));
     }
-    if (include_series) series.push_back(json::object{{"group", g.key}, {"points", std::move(points)}});
+    if (include_series)
+      series.push_back(json::object{{"group", g.key}, {"points", std::move(points)}});
   }
-  json::object out{{"metric", what},
-                   {"threshold", threshold},
-                   {"anomalies", std::move(found)},
-                   {"count", 0},
-                   {"checked_days", checked},
-                   {"skipped_days", skipped}};
+  json::object out{{"metric", what}, {"threshold", threshold},  {"anomalies", std::move(found)},
+                   {"count", 0},     {"checked_days", checked}, {"skipped_days", skipped}};
   out["count"] = static_cast<std::int64_t>(out["anomalies"].as_array().size());
   if (include_series) out["series"] = std::move(series);
   return out;

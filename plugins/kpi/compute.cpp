@@ -14,9 +14,7 @@ struct Range {
   std::int32_t from = 0;
   std::int32_t to = 0;  // inclusive
   bool contains(std::int32_t day) const { return day != kNoDay && day >= from && day <= to; }
-  json::object to_json() const {
-    return {{"from", format_day(from)}, {"to", format_day(to)}};
-  }
+  json::object to_json() const { return {{"from", format_day(from)}, {"to", format_day(to)}}; }
 };
 
 Range range_at(const json::value* v, const std::string& where) {
@@ -50,8 +48,9 @@ std::optional<Periods> periods_of(const json::object& with) {
   }
   if (period == nullptr || period->is_null()) {
     if (previous_period) {
-      throw InputError("with.compare: previous_period needs the current range in "
-                       "with.period.current {from, to}");
+      throw InputError(
+          "with.compare: previous_period needs the current range in "
+          "with.period.current {from, to}");
     }
     return std::nullopt;
   }
@@ -61,8 +60,9 @@ std::optional<Periods> periods_of(const json::object& with) {
   out.current = range_at(p.if_contains("current"), "with.period.current");
   if (const json::value* prev = p.if_contains("previous"); prev != nullptr && !prev->is_null()) {
     if (previous_period) {
-      throw InputError("with.compare: give either with.period.previous or compare: "
-                       "previous_period, not both");
+      throw InputError(
+          "with.compare: give either with.period.previous or compare: "
+          "previous_period, not both");
     }
     out.previous = range_at(prev, "with.period.previous");
   } else if (previous_period) {
@@ -187,7 +187,8 @@ json::object change_of(Metric m, const Totals* current, const Totals* previous) 
     }
   }
   std::optional<double> delta_pct;
-  if (delta && *prev != 0) delta_pct = std::round(*delta / std::fabs(*prev) * 100.0 * 100.0) / 100.0;
+  if (delta && *prev != 0)
+    delta_pct = std::round(*delta / std::fabs(*prev) * 100.0 * 100.0) / 100.0;
   return {{"value", to_json(value)},
           {"previous", to_json(prev)},
           {"delta", to_json(delta)},
@@ -200,12 +201,11 @@ json::object compute(const json::object& with) {
   const std::optional<Periods> periods = periods_of(with);
   const std::vector<ParsedRow> rows =
       parse_rows(with.if_contains("rows"), "with.rows", periods.has_value());
-  const std::vector<std::string> fields = group_fields(with.if_contains("group_by"),
-                                                       "with.group_by", {});
+  const std::vector<std::string> fields =
+      group_fields(with.if_contains("group_by"), "with.group_by", {});
   const std::vector<Metric> metrics = metrics_of(with);
   const std::optional<std::vector<CustomerRecord>> customers = customers_of(with);
-  const bool currency_grouped =
-      std::find(fields.begin(), fields.end(), "currency") != fields.end();
+  const bool currency_grouped = std::find(fields.begin(), fields.end(), "currency") != fields.end();
 
   std::optional<Range> current_range;
   if (periods) current_range = periods->current;
@@ -253,7 +253,8 @@ json::object compute(const json::object& with) {
     }
     out_rows.push_back(std::move(row));
   }
-  json::object out{{"rows", std::move(out_rows)}, {"groups", static_cast<std::int64_t>(ordered.size())}};
+  json::object out{{"rows", std::move(out_rows)},
+                   {"groups", static_cast<std::int64_t>(ordered.size())}};
   if (periods) {
     json::object p{{"current", periods->current.to_json()}};
     if (periods->previous) p["previous"] = periods->previous->to_json();

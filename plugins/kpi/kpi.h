@@ -52,7 +52,7 @@ struct ParsedRow {
   double conversions = 0;
   std::int64_t impressions = 0;
   std::int64_t clicks = 0;
-  std::optional<double> customers;                 // the row's `customers`, when present
+  std::optional<double> customers;                  // the row's `customers`, when present
   std::optional<std::int64_t> daily_budget_micros;  // the row's `daily_budget`, when present
   std::optional<double> frequency;                  // the row's `frequency`, when present
 };
@@ -76,13 +76,25 @@ struct Totals {
 };
 
 enum class Metric {
-  spend, revenue, conversions, impressions, clicks, customers,
-  cac, roas, cpa, cpc, cpm, ctr, cvr, aov
+  spend,
+  revenue,
+  conversions,
+  impressions,
+  clicks,
+  customers,
+  cac,
+  roas,
+  cpa,
+  cpc,
+  cpm,
+  ctr,
+  cvr,
+  aov
 };
 inline constexpr Metric kAllMetrics[] = {
-    Metric::spend, Metric::revenue, Metric::conversions, Metric::impressions, Metric::clicks,
-    Metric::customers, Metric::cac, Metric::roas, Metric::cpa, Metric::cpc, Metric::cpm,
-    Metric::ctr, Metric::cvr, Metric::aov};
+    Metric::spend,     Metric::revenue, Metric::conversions, Metric::impressions, Metric::clicks,
+    Metric::customers, Metric::cac,     Metric::roas,        Metric::cpa,         Metric::cpc,
+    Metric::cpm,       Metric::ctr,     Metric::cvr,         Metric::aov};
 
 std::string_view metric_name(Metric m);
 std::optional<Metric> metric_from_name(std::string_view name);

@@ -35,8 +35,13 @@ const std::string kComputeInput = R"({
   "required": ["rows"],
   "properties": {
     )" + kRowsSchema + R"(,
-    )" + group_by_schema("row fields to group by, such as [platform, campaign_id] or date; none: one total per currency") + R"(,
-    "metrics": {"type": "array", "items": {"enum": )" + kMetricEnum + R"(},
+    )" +
+                                  group_by_schema(
+                                      "row fields to group by, such as [platform, campaign_id] or "
+                                      "date; none: one total per currency") +
+                                  R"(,
+    "metrics": {"type": "array", "items": {"enum": )" +
+                                  kMetricEnum + R"(},
                 "description": "metrics to output; default all"},
     "customers": {"type": "array", "items": {"type": "object"},
                   "description": "new-customer or deal records for CAC when the rows carry no customers field; each counts 1 (or its customers number) in the group whose fields it matches"},
@@ -77,8 +82,10 @@ const std::string kAnomaliesInput = R"({
   "required": ["rows"],
   "properties": {
     )" + kRowsSchema + R"(,
-    "metric": {"enum": )" + kMetricEnum + R"(, "default": "spend"},
-    )" + group_by_schema("one daily series per group; default [platform, campaign_id]") + R"(,
+    "metric": {"enum": )" + kMetricEnum +
+                                    R"(, "default": "spend"},
+    )" + group_by_schema("one daily series per group; default [platform, campaign_id]") +
+                                    R"(,
     "weeks": {"type": "integer", "minimum": 1, "maximum": 52, "default": 4,
               "description": "how many previous same weekdays form the baseline"},
     "min_baseline": {"type": "integer", "minimum": 1, "default": 3,
@@ -120,7 +127,8 @@ const std::string kRecommendInput = R"({
   "required": ["rows"],
   "properties": {
     )" + kRowsSchema + R"(,
-    )" + group_by_schema("what a campaign is; default [platform, account_id, campaign_id]") + R"(,
+    )" + group_by_schema("what a campaign is; default [platform, account_id, campaign_id]") +
+                                    R"(,
     "targets": {"type": "object", "additionalProperties": false, "properties": {
       "target_cpa": {"type": "number", "exclusiveMinimum": 0, "description": "default: the median CPA of the campaigns in the same currency"},
       "target_roas": {"type": "number", "exclusiveMinimum": 0, "description": "default: the median ROAS of the campaigns"},

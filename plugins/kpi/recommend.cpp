@@ -62,10 +62,19 @@ Targets targets_of(const json::object& with) {
   if (v == nullptr || v->is_null()) return t;
   if (!v->is_object()) throw InputError("with.targets must be an object such as {target_cpa: 40}");
   const json::object& o = v->get_object();
-  static constexpr std::string_view kKnown[] = {
-      "target_cpa", "target_roas", "cpa_margin", "roas_margin", "ctr_benchmark", "ctr_margin",
-      "cvr_benchmark", "cvr_margin", "budget_utilization", "fatigue_decline",
-      "fatigue_impressions_cv", "fatigue_min_days", "zero_conversion_spend"};
+  static constexpr std::string_view kKnown[] = {"target_cpa",
+                                                "target_roas",
+                                                "cpa_margin",
+                                                "roas_margin",
+                                                "ctr_benchmark",
+                                                "ctr_margin",
+                                                "cvr_benchmark",
+                                                "cvr_margin",
+                                                "budget_utilization",
+                                                "fatigue_decline",
+                                                "fatigue_impressions_cv",
+                                                "fatigue_min_days",
+                                                "zero_conversion_spend"};
   for (const auto& [key, value] : o) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       std::string names;
@@ -81,7 +90,8 @@ Targets targets_of(const json::object& with) {
   auto fraction = [&](std::string_view name, double fallback) {
     const std::optional<double> d = number_at(o, name);
     if (d && (*d <= 0 || *d > 10)) {
-      throw InputError("with.targets." + std::string(name) + " must be a fraction above 0, such as 0.2");
+      throw InputError("with.targets." + std::string(name) +
+                       " must be a fraction above 0, such as 0.2");
     }
     return d.value_or(fallback);
   };
@@ -165,7 +175,9 @@ Effective effective_for(const Targets& t, const std::vector<const Campaign*>& ca
 struct DayShare {
   std::int64_t matching = 0;
   std::int64_t days = 0;
-  double share() const { return days == 0 ? 0.0 : static_cast<double>(matching) / static_cast<double>(days); }
+  double share() const {
+    return days == 0 ? 0.0 : static_cast<double>(matching) / static_cast<double>(days);
+  }
 };
 DayShare day_share(const Campaign& c, const std::function<bool(const Totals&)>& counts,
                    const std::function<bool(const Totals&)>& holds) {
@@ -208,16 +220,27 @@ void rule_high_cpa(const Campaign& c, const Targets& t, const Effective& e,
         return !v || *v > target;  // spend without a conversion is above any target
       });
   const double spend = static_cast<double>(c.total.spend_micros) / 1e6;
-  Recommendation r{"pause_high_cpa", "pause", &c, severity(excess, t.cpa_margin),
-                   std::min(1.0, c.total.conversions / kFullConversions), s.share(), "", {}};
+  Recommendation r{"pause_high_cpa",
+                   "pause",
+                   &c,
+                   severity(excess, t.cpa_margin),
+                   std::min(1.0, c.total.conversions / kFullConversions),
+                   s.share(),
+                   "",
+                   {}};
   r.explanation = "CPA of " + c.label + " is " + fig(*cpa, Metric::cpa) + ", " + pct(excess) +
                   " above the target of " + fig(target, Metric::cpa) + " (spend " +
-                  fig(spend, Metric::spend) + " for " + fig(c.total.conversions, Metric::conversions) +
+                  fig(spend, Metric::spend) + " for " +
+                  fig(c.total.conversions, Metric::conversions) +
                   " conversions); it was above target on " + days_words(s, "with spend") +
                   ". Pause it, or lower its bids.";
-  r.evidence = {{"cpa", *cpa}, {"target_cpa", target}, {"excess", round4(excess)},
-                {"spend", spend}, {"conversions", round6(c.total.conversions)},
-                {"days_above", s.matching}, {"days", s.days}};
+  r.evidence = {{"cpa", *cpa},
+                {"target_cpa", target},
+                {"excess", round4(excess)},
+                {"spend", spend},
+                {"conversions", round6(c.total.conversions)},
+                {"days_above", s.matching},
+                {"days", s.days}};
   out.push_back(std::move(r));
 }
 
@@ -246,17 +269,27 @@ void rule_high_roas(const Campaign& c, const Targets& t, const Effective& e,
         return v && *v > target;
       });
   const double budget = static_cast<double>(c.budgets.rbegin()->second) / 1e6;
-  Recommendation r{"scale_high_roas", "increase_budget", &c, severity(excess, t.roas_margin),
-                   std::min(1.0, c.total.conversions / kFullConversions), s.share(), "", {}};
+  Recommendation r{"scale_high_roas",
+                   "increase_budget",
+                   &c,
+                   severity(excess, t.roas_margin),
+                   std::min(1.0, c.total.conversions / kFullConversions),
+                   s.share(),
+                   "",
+                   {}};
   r.explanation = "ROAS of " + c.label + " is " + fig(*roas, Metric::roas) + ", " + pct(excess) +
                   " above the target of " + fig(target, Metric::roas) + ", and it spends " +
                   pct(utilization) + " of its daily budget of " + fig(budget, Metric::spend) +
                   " on average; ROAS beat the target on " + days_words(s, "with spend") +
                   ". Raise its budget: it is held back by the budget, not by returns.";
-  r.evidence = {{"roas", *roas}, {"target_roas", target}, {"excess", round4(excess)},
-                {"budget_utilization", round4(utilization)}, {"daily_budget", budget},
+  r.evidence = {{"roas", *roas},
+                {"target_roas", target},
+                {"excess", round4(excess)},
+                {"budget_utilization", round4(utilization)},
+                {"daily_budget", budget},
                 {"conversions", round6(c.total.conversions)},
-                {"days_above", s.matching}, {"days", s.days}};
+                {"days_above", s.matching},
+                {"days", s.days}};
   out.push_back(std::move(r));
 }
 
@@ -276,17 +309,26 @@ void rule_low_roas(const Campaign& c, const Targets& t, const Effective& e,
       });
   const double spend = static_cast<double>(c.total.spend_micros) / 1e6;
   const double revenue = static_cast<double>(c.total.revenue_micros) / 1e6;
-  Recommendation r{"cut_low_roas", "decrease_budget", &c, severity(shortfall, t.roas_margin),
-                   std::min(1.0, c.total.conversions / kFullConversions), s.share(), "", {}};
+  Recommendation r{"cut_low_roas",
+                   "decrease_budget",
+                   &c,
+                   severity(shortfall, t.roas_margin),
+                   std::min(1.0, c.total.conversions / kFullConversions),
+                   s.share(),
+                   "",
+                   {}};
   r.explanation = "ROAS of " + c.label + " is " + fig(*roas, Metric::roas) + ", " + pct(shortfall) +
                   " below the target of " + fig(target, Metric::roas) + " (revenue " +
                   fig(revenue, Metric::revenue) + " on spend " + fig(spend, Metric::spend) +
-                  "); it was below target on " + days_words(s, "with spend") +
-                  ". Cut its budget.";
-  r.evidence = {{"roas", *roas}, {"target_roas", target}, {"shortfall", round4(shortfall)},
-                {"spend", spend}, {"revenue", revenue},
+                  "); it was below target on " + days_words(s, "with spend") + ". Cut its budget.";
+  r.evidence = {{"roas", *roas},
+                {"target_roas", target},
+                {"shortfall", round4(shortfall)},
+                {"spend", spend},
+                {"revenue", revenue},
                 {"conversions", round6(c.total.conversions)},
-                {"days_below", s.matching}, {"days", s.days}};
+                {"days_below", s.matching},
+                {"days", s.days}};
   out.push_back(std::move(r));
 }
 
@@ -338,11 +380,18 @@ void rule_fatigue(const Campaign& c, const Targets& t, std::vector<Recommendatio
     for (std::size_t i = daily.size() - half; i < daily.size(); ++i) second += daily[i];
     if (first > 0) frequency_change = second / first - 1.0;
   }
-  const bool steady = cv <= t.fatigue_impressions_cv || (frequency_change && *frequency_change >= 0);
+  const bool steady =
+      cv <= t.fatigue_impressions_cv || (frequency_change && *frequency_change >= 0);
   if (!steady) return;
   const double r2 = syy == 0 ? 0.0 : clamp01(sxy * sxy / (sxx * syy));
-  Recommendation r{"creative_fatigue", "refresh_creative", &c, severity(decline, t.fatigue_decline),
-                   std::min(1.0, static_cast<double>(c.total.clicks) / kFullClicks), r2, "", {}};
+  Recommendation r{"creative_fatigue",
+                   "refresh_creative",
+                   &c,
+                   severity(decline, t.fatigue_decline),
+                   std::min(1.0, static_cast<double>(c.total.clicks) / kFullClicks),
+                   r2,
+                   "",
+                   {}};
   r.explanation = "CTR of " + c.label + " fell from about " + fig(start, Metric::ctr) + " to " +
                   fig(end, Metric::ctr) + " over " + std::to_string(n) + " days (" + pct(decline) +
                   " lower) while " +
@@ -352,12 +401,16 @@ void rule_fatigue(const Campaign& c, const Targets& t, std::vector<Recommendatio
                   "; the decline explains " + pct(r2) +
                   " of the daily swings. The audience has seen the ads too often: refresh the "
                   "creative.";
-  r.evidence = {{"ctr_start", round6(start)}, {"ctr_end", round6(end)},
-                {"decline", round4(decline)}, {"slope_per_day", round6(slope)},
-                {"r_squared", round4(r2)}, {"impressions_cv", round4(cv)},
-                {"frequency_change",
-                 frequency_change ? json::value(round4(*frequency_change)) : nullptr},
-                {"days", static_cast<std::int64_t>(n)}, {"clicks", c.total.clicks}};
+  r.evidence = {
+      {"ctr_start", round6(start)},
+      {"ctr_end", round6(end)},
+      {"decline", round4(decline)},
+      {"slope_per_day", round6(slope)},
+      {"r_squared", round4(r2)},
+      {"impressions_cv", round4(cv)},
+      {"frequency_change", frequency_change ? json::value(round4(*frequency_change)) : nullptr},
+      {"days", static_cast<std::int64_t>(n)},
+      {"clicks", c.total.clicks}};
   out.push_back(std::move(r));
 }
 
@@ -374,18 +427,26 @@ void rule_low_ctr(const Campaign& c, const Targets& t, const Effective& e,
         const auto v = metric_value(d, Metric::ctr);
         return v && *v < bench;
       });
-  Recommendation r{"low_ctr", "review_creative", &c, severity(shortfall, t.ctr_margin),
+  Recommendation r{"low_ctr",
+                   "review_creative",
+                   &c,
+                   severity(shortfall, t.ctr_margin),
                    std::min(1.0, static_cast<double>(c.total.impressions) / kFullImpressions),
-                   s.share(), "", {}};
-  r.explanation = "CTR of " + c.label + " is " + fig(*ctr, Metric::ctr) + ", " + pct(shortfall) +
-                  " below the benchmark of " + fig(bench, Metric::ctr) + " (" +
-                  std::to_string(c.total.clicks) + " clicks from " +
-                  std::to_string(c.total.impressions) + " impressions); it was below on " +
-                  days_words(s, "with impressions") +
-                  ". Review the ad's message, creative and targeting.";
-  r.evidence = {{"ctr", *ctr}, {"ctr_benchmark", bench}, {"shortfall", round4(shortfall)},
-                {"clicks", c.total.clicks}, {"impressions", c.total.impressions},
-                {"days_below", s.matching}, {"days", s.days}};
+                   s.share(),
+                   "",
+                   {}};
+  r.explanation =
+      "CTR of " + c.label + " is " + fig(*ctr, Metric::ctr) + ", " + pct(shortfall) +
+      " below the benchmark of " + fig(bench, Metric::ctr) + " (" + std::to_string(c.total.clicks) +
+      " clicks from " + std::to_string(c.total.impressions) + " impressions); it was below on " +
+      days_words(s, "with impressions") + ". Review the ad's message, creative and targeting.";
+  r.evidence = {{"ctr", *ctr},
+                {"ctr_benchmark", bench},
+                {"shortfall", round4(shortfall)},
+                {"clicks", c.total.clicks},
+                {"impressions", c.total.impressions},
+                {"days_below", s.matching},
+                {"days", s.days}};
   out.push_back(std::move(r));
 }
 
@@ -404,8 +465,14 @@ void rule_landing_page(const Campaign& c, const Targets& t, const Effective& e,
         return v && *v < bench;
       });
   const double expected = static_cast<double>(c.total.clicks) * bench;
-  Recommendation r{"landing_page", "review_landing_page", &c, severity(shortfall, t.cvr_margin),
-                   std::min(1.0, expected / kFullConversions), s.share(), "", {}};
+  Recommendation r{"landing_page",
+                   "review_landing_page",
+                   &c,
+                   severity(shortfall, t.cvr_margin),
+                   std::min(1.0, expected / kFullConversions),
+                   s.share(),
+                   "",
+                   {}};
   r.explanation = "People click the ads of " + c.label + " (CTR " + fig(*ctr, Metric::ctr) +
                   ", benchmark " + fig(*e.ctr, Metric::ctr) + ") but few convert: CVR " +
                   fig(*cvr, Metric::cvr) + " against a benchmark of " + fig(bench, Metric::cvr) +
@@ -413,11 +480,16 @@ void rule_landing_page(const Campaign& c, const Targets& t, const Effective& e,
                   std::to_string(c.total.clicks) + " clicks, about " +
                   fig(expected, Metric::conversions) + " expected); CVR was below on " +
                   days_words(s, "with clicks") + ". Check the landing page.";
-  r.evidence = {{"ctr", *ctr}, {"ctr_benchmark", *e.ctr}, {"cvr", *cvr},
-                {"cvr_benchmark", bench}, {"shortfall", round4(shortfall)},
-                {"clicks", c.total.clicks}, {"conversions", round6(c.total.conversions)},
+  r.evidence = {{"ctr", *ctr},
+                {"ctr_benchmark", *e.ctr},
+                {"cvr", *cvr},
+                {"cvr_benchmark", bench},
+                {"shortfall", round4(shortfall)},
+                {"clicks", c.total.clicks},
+                {"conversions", round6(c.total.conversions)},
                 {"expected_conversions", round6(expected)},
-                {"days_below", s.matching}, {"days", s.days}};
+                {"days_below", s.matching},
+                {"days", s.days}};
   out.push_back(std::move(r));
 }
 
@@ -444,12 +516,16 @@ void rule_zero_conversions(const Campaign& c, const Effective& e,
                   (expected ? ", about " + fig(*expected, Metric::conversions) +
                                   " conversions expected at the benchmark rate"
                             : std::string()) +
-                  "); it spent on " + days_words(s, "") + "of the window. Pause it and check "
+                  "); it spent on " + days_words(s, "") +
+                  "of the window. Pause it and check "
                   "its tracking and targeting.";
-  r.evidence = {{"spend", spend}, {"conversions", 0}, {"clicks", c.total.clicks},
+  r.evidence = {{"spend", spend},
+                {"conversions", 0},
+                {"clicks", c.total.clicks},
                 {"expected_conversions", expected ? json::value(round6(*expected)) : nullptr},
                 {"spend_threshold", e.zero_spend ? json::value(*e.zero_spend) : nullptr},
-                {"days_with_spend", s.matching}, {"days", s.days}};
+                {"days_with_spend", s.matching},
+                {"days", s.days}};
   out.push_back(std::move(r));
 }
 
@@ -504,11 +580,12 @@ json::object recommend(const json::object& with) {
       rule_zero_conversions(*c, e, found);
     }
   }
-  std::stable_sort(found.begin(), found.end(), [](const Recommendation& a, const Recommendation& b) {
-    if (a.score() != b.score()) return a.score() > b.score();
-    if (a.rule != b.rule) return a.rule < b.rule;
-    return group_key_less(a.campaign->key, b.campaign->key);
-  });
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Recommendation& a, const Recommendation& b) {
+                     if (a.score() != b.score()) return a.score() > b.score();
+                     if (a.rule != b.rule) return a.rule < b.rule;
+                     return group_key_less(a.campaign->key, b.campaign->key);
+                   });
 
   json::array out;
   for (const Recommendation& r : found) {
@@ -519,16 +596,15 @@ json::object recommend(const json::object& with) {
         campaign["campaign_name"] = *v;
       }
     }
-    out.push_back(json::object{
-        {"rule", r.rule},
-        {"campaign", std::move(campaign)},
-        {"action", r.action},
-        {"score", r.score()},
-        {"factors", json::object{{"base_score", round4(r.base)},
-                                 {"sample_adequacy", round4(r.adequacy)},
-                                 {"trend_stability", round4(r.stability)}}},
-        {"explanation", r.explanation},
-        {"evidence", r.evidence}});
+    out.push_back(json::object{{"rule", r.rule},
+                               {"campaign", std::move(campaign)},
+                               {"action", r.action},
+                               {"score", r.score()},
+                               {"factors", json::object{{"base_score", round4(r.base)},
+                                                        {"sample_adequacy", round4(r.adequacy)},
+                                                        {"trend_stability", round4(r.stability)}}},
+                               {"explanation", r.explanation},
+                               {"evidence", r.evidence}});
   }
   json::object result{{"recommendations", std::move(out)},
                       {"campaigns", static_cast<std::int64_t>(campaigns.size())},

@@ -21,14 +21,20 @@ std::string at(std::string_view where, std::size_t index, std::string_view field
 
 const char* kind_of(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -86,8 +92,7 @@ std::string text_of(const json::value& v) {
 
 }  // namespace
 
-std::vector<ParsedRow> parse_rows(const json::value* rows, std::string_view where,
-                                  bool need_date) {
+std::vector<ParsedRow> parse_rows(const json::value* rows, std::string_view where, bool need_date) {
   if (rows == nullptr || rows->is_null()) {
     throw InputError(std::string(where) + " is required: an array of normalized rows");
   }
@@ -116,7 +121,8 @@ std::vector<ParsedRow> parse_rows(const json::value* rows, std::string_view wher
       }
       p.day = *day;
     } else if (need_date) {
-      throw InputError(at(where, i, "date") + " is required (YYYY-MM-DD): this step works on "
+      throw InputError(at(where, i, "date") +
+                       " is required (YYYY-MM-DD): this step works on "
                        "daily rows");
     }
     if (const json::value* c = row.if_contains("currency"); c != nullptr && !c->is_null()) {
@@ -160,20 +166,34 @@ void Totals::add(const ParsedRow& row) {
 
 std::string_view metric_name(Metric m) {
   switch (m) {
-    case Metric::spend: return "spend";
-    case Metric::revenue: return "revenue";
-    case Metric::conversions: return "conversions";
-    case Metric::impressions: return "impressions";
-    case Metric::clicks: return "clicks";
-    case Metric::customers: return "customers";
-    case Metric::cac: return "cac";
-    case Metric::roas: return "roas";
-    case Metric::cpa: return "cpa";
-    case Metric::cpc: return "cpc";
-    case Metric::cpm: return "cpm";
-    case Metric::ctr: return "ctr";
-    case Metric::cvr: return "cvr";
-    case Metric::aov: return "aov";
+    case Metric::spend:
+      return "spend";
+    case Metric::revenue:
+      return "revenue";
+    case Metric::conversions:
+      return "conversions";
+    case Metric::impressions:
+      return "impressions";
+    case Metric::clicks:
+      return "clicks";
+    case Metric::customers:
+      return "customers";
+    case Metric::cac:
+      return "cac";
+    case Metric::roas:
+      return "roas";
+    case Metric::cpa:
+      return "cpa";
+    case Metric::cpc:
+      return "cpc";
+    case Metric::cpm:
+      return "cpm";
+    case Metric::ctr:
+      return "ctr";
+    case Metric::cvr:
+      return "cvr";
+    case Metric::aov:
+      return "aov";
   }
   return "";
 }
@@ -214,24 +234,36 @@ std::optional<double> metric_value(const Totals& t, Metric m) {
   const double spend = static_cast<double>(t.spend_micros) / 1e6;
   const double revenue = static_cast<double>(t.revenue_micros) / 1e6;
   switch (m) {
-    case Metric::spend: return spend;
-    case Metric::revenue: return revenue;
-    case Metric::conversions: return round6(t.conversions);
-    case Metric::impressions: return static_cast<double>(t.impressions);
-    case Metric::clicks: return static_cast<double>(t.clicks);
+    case Metric::spend:
+      return spend;
+    case Metric::revenue:
+      return revenue;
+    case Metric::conversions:
+      return round6(t.conversions);
+    case Metric::impressions:
+      return static_cast<double>(t.impressions);
+    case Metric::clicks:
+      return static_cast<double>(t.clicks);
     case Metric::customers:
       if (!t.has_customers) return std::nullopt;
       return round6(t.customers);
     case Metric::cac:
       if (!t.has_customers) return std::nullopt;
       return ratio(spend, t.customers);
-    case Metric::roas: return ratio(revenue, spend);
-    case Metric::cpa: return ratio(spend, t.conversions);
-    case Metric::cpc: return ratio(spend, static_cast<double>(t.clicks));
-    case Metric::cpm: return ratio(spend * 1000.0, static_cast<double>(t.impressions));
-    case Metric::ctr: return ratio(static_cast<double>(t.clicks), static_cast<double>(t.impressions));
-    case Metric::cvr: return ratio(t.conversions, static_cast<double>(t.clicks));
-    case Metric::aov: return ratio(revenue, t.conversions);
+    case Metric::roas:
+      return ratio(revenue, spend);
+    case Metric::cpa:
+      return ratio(spend, t.conversions);
+    case Metric::cpc:
+      return ratio(spend, static_cast<double>(t.clicks));
+    case Metric::cpm:
+      return ratio(spend * 1000.0, static_cast<double>(t.impressions));
+    case Metric::ctr:
+      return ratio(static_cast<double>(t.clicks), static_cast<double>(t.impressions));
+    case Metric::cvr:
+      return ratio(t.conversions, static_cast<double>(t.clicks));
+    case Metric::aov:
+      return ratio(revenue, t.conversions);
   }
   return std::nullopt;
 }
@@ -297,7 +329,7 @@ int weekday(std::int32_t day) {
 }
 
 std::string_view weekday_name(std::int32_t day) {
-  static constexpr std::string_view kNames[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+  static constexpr std::string_view kNames[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                                 "Friday", "Saturday", "Sunday"};
   return kNames[weekday(day)];
 }

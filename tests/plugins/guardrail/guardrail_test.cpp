@@ -1,9 +1,10 @@
 // guardrail.check's logic: sustained breaches on each day or over the window's aggregate.
+#include "guardrail.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
-#include "guardrail.h"
 #include "kpi.h"
 
 namespace flowpilot::guardrail {
@@ -13,22 +14,26 @@ namespace json = boost::json;
 
 json::object day(const char* id, const char* date, double spend, double conversions,
                  double revenue = 0) {
-  return {{"platform", "meta"},   {"account_id", "act_1"},     {"campaign_id", id},
-          {"campaign_name", std::string("Camp ") + id}, {"date", date},
-          {"spend", spend},       {"conversions", conversions}, {"revenue", revenue},
+  return {{"platform", "meta"},
+          {"account_id", "act_1"},
+          {"campaign_id", id},
+          {"campaign_name", std::string("Camp ") + id},
+          {"date", date},
+          {"spend", spend},
+          {"conversions", conversions},
+          {"revenue", revenue},
           {"currency", "EUR"}};
 }
 
 json::array fixture() {
-  return {
-      // c1: CPA 30, then 50, 60 and a day with spend but no conversion.
-      day("c1", "2026-05-01", 30, 1), day("c1", "2026-05-02", 100, 2),
-      day("c1", "2026-05-03", 120, 2), day("c1", "2026-05-04", 45, 0),
-      // c2: CPA 50, 30, 50: not every day, but 260 / 6 = 43.33 over the window.
-      day("c2", "2026-05-02", 100, 2), day("c2", "2026-05-03", 60, 2),
-      day("c2", "2026-05-04", 100, 2),
-      // c3: no row on 05-03, so three days in a row cannot be shown.
-      day("c3", "2026-05-02", 500, 1), day("c3", "2026-05-04", 500, 1)};
+  return {// c1: CPA 30, then 50, 60 and a day with spend but no conversion.
+          day("c1", "2026-05-01", 30, 1), day("c1", "2026-05-02", 100, 2),
+          day("c1", "2026-05-03", 120, 2), day("c1", "2026-05-04", 45, 0),
+          // c2: CPA 50, 30, 50: not every day, but 260 / 6 = 43.33 over the window.
+          day("c2", "2026-05-02", 100, 2), day("c2", "2026-05-03", 60, 2),
+          day("c2", "2026-05-04", 100, 2),
+          // c3: no row on 05-03, so three days in a row cannot be shown.
+          day("c3", "2026-05-02", 500, 1), day("c3", "2026-05-04", 500, 1)};
 }
 
 const json::object* breach_of(const json::object& out, std::string_view id) {
@@ -96,13 +101,17 @@ TEST(Guardrail, SpendAndRoasBelowALimit) {
   EXPECT_NE(breach_of(low_spend, "c2"), nullptr);
   json::array rows{day("r", "2026-05-01", 100, 1, 150), day("r", "2026-05-02", 100, 1, 90),
                    day("r", "2026-05-03", 100, 1, 80)};
-  const json::object roas = check(json::object{
-      {"rows", rows}, {"metric", "roas"}, {"limit", 1}, {"direction", "below"}, {"window_days", 2}});
+  const json::object roas = check(json::object{{"rows", rows},
+                                               {"metric", "roas"},
+                                               {"limit", 1},
+                                               {"direction", "below"},
+                                               {"window_days", 2}});
   ASSERT_NE(breach_of(roas, "r"), nullptr);
-  EXPECT_NE(std::string(breach_of(roas, "r")->at("sentence").as_string())
-                .find("ROAS of platform meta, account act_1, campaign r (Camp r) in EUR was below "
-                      "the limit of 1 on each of the last 2 days (2026-05-02: 0.9, 2026-05-03: 0.8)"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(breach_of(roas, "r")->at("sentence").as_string())
+          .find("ROAS of platform meta, account act_1, campaign r (Camp r) in EUR was below "
+                "the limit of 1 on each of the last 2 days (2026-05-02: 0.9, 2026-05-03: 0.8)"),
+      std::string::npos)
       << json::serialize(roas);
 }
 
@@ -124,9 +133,9 @@ TEST(Guardrail, BadInputNamesTheField) {
   EXPECT_NE(message({{"rows", json::array()}}).find("with.limit is required"), std::string::npos);
   EXPECT_NE(message({{"rows", json::array()}, {"limit", 1}, {"mode", "daily"}}).find("with.mode"),
             std::string::npos);
-  EXPECT_NE(message({{"rows", json::array()}, {"limit", 1}, {"window_days", 0}})
-                .find("with.window_days"),
-            std::string::npos);
+  EXPECT_NE(
+      message({{"rows", json::array()}, {"limit", 1}, {"window_days", 0}}).find("with.window_days"),
+      std::string::npos);
   EXPECT_NE(message({{"rows", json::array{json::object{{"date", "05/01/2026"}}}}, {"limit", 1}})
                 .find("with.rows[0].date"),
             std::string::npos);

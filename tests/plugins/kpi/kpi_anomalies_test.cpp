@@ -12,8 +12,8 @@ namespace {
 namespace json = boost::json;
 
 json::object row(std::int32_t day, double spend) {
-  return {{"platform", "meta"}, {"campaign_id", "c1"}, {"campaign_name", "Brand"},
-          {"date", format_day(day)}, {"spend", spend}, {"currency", "EUR"}};
+  return {{"platform", "meta"},      {"campaign_id", "c1"}, {"campaign_name", "Brand"},
+          {"date", format_day(day)}, {"spend", spend},      {"currency", "EUR"}};
 }
 
 // Five weeks from Monday 2026-04-06: Tuesday to Friday always 50, weekends always 20, Mondays
@@ -41,8 +41,8 @@ const json::object* point_on(const json::object& out, std::string_view date) {
 }
 
 TEST(KpiAnomalies, SpikeAgainstTheSameWeekdayBaseline) {
-  const json::object out = anomalies(json::object{
-      {"rows", five_weeks()}, {"from", "2026-04-27"}, {"include_series", true}});
+  const json::object out = anomalies(
+      json::object{{"rows", five_weeks()}, {"from", "2026-04-27"}, {"include_series", true}});
   ASSERT_EQ(out.at("count").as_int64(), 1) << json::serialize(out);
   const json::object& a = out.at("anomalies").as_array()[0].as_object();
   // Baseline: the four previous Mondays 105, 90, 110, 100 → median 102.5; absolute deviations
@@ -61,9 +61,10 @@ TEST(KpiAnomalies, SpikeAgainstTheSameWeekdayBaseline) {
   EXPECT_EQ(a.at("group").at("currency"), json::value("EUR"));
   EXPECT_EQ(a.at("campaign_name"), json::value("Brand"));
   const std::string sentence(a.at("sentence").as_string());
-  EXPECT_NE(sentence.find("Spend for platform meta, campaign c1 (Brand) in EUR on Monday 2026-05-04 "
-                          "was 400.00, above the expected 102.50"),
-            std::string::npos)
+  EXPECT_NE(
+      sentence.find("Spend for platform meta, campaign c1 (Brand) in EUR on Monday 2026-05-04 "
+                    "was 400.00, above the expected 102.50"),
+      std::string::npos)
       << sentence;
 
   // Saturdays are always 20: against their own weekday they are normal, although the median of
@@ -92,8 +93,7 @@ TEST(KpiAnomalies, FallsBackToRecentDaysWhenTooFewSameWeekdays) {
   const double values[] = {10, 12, 11, 13, 10, 12, 11, 13, 10, 100};
   json::array rows;
   for (int i = 0; i < 10; ++i) rows.push_back(row(d0 + i, values[i]));
-  const json::object out =
-      anomalies(json::object{{"rows", rows}, {"from", format_day(d0 + 9)}});
+  const json::object out = anomalies(json::object{{"rows", rows}, {"from", format_day(d0 + 9)}});
   ASSERT_EQ(out.at("count").as_int64(), 1);
   const json::object& a = out.at("anomalies").as_array()[0].as_object();
   // One previous same weekday only: the nine previous days instead. Sorted 10 10 10 11 11 12 12
@@ -124,19 +124,19 @@ json::array mondays(std::initializer_list<double> values) {
 TEST(KpiAnomalies, MadOfZeroUsesTheMeanAbsoluteDeviation) {
   // Baseline 10 10 10 50: median 10, MAD 0; mean absolute deviation (0+0+0+40)/4 = 10 →
   // scale 1.2533 × 10 = 12.533. 60 → z = 50 / 12.533 = 3.9895 > 3.5; 40 → z = 2.3937.
-  json::object out = anomalies(json::object{{"rows", mondays({10, 10, 10, 50, 60})},
-                                            {"from", "2026-05-04"}});
+  json::object out =
+      anomalies(json::object{{"rows", mondays({10, 10, 10, 50, 60})}, {"from", "2026-05-04"}});
   ASSERT_EQ(out.at("count").as_int64(), 1);
   EXPECT_DOUBLE_EQ(out.at("anomalies").as_array()[0].at("z").as_double(), 3.9895);
-  out = anomalies(json::object{{"rows", mondays({10, 10, 10, 50, 40})}, {"from", "2026-05-04"},
-                               {"include_series", true}});
+  out = anomalies(json::object{
+      {"rows", mondays({10, 10, 10, 50, 40})}, {"from", "2026-05-04"}, {"include_series", true}});
   EXPECT_EQ(out.at("count").as_int64(), 0);
   EXPECT_DOUBLE_EQ(point_on(out, "2026-05-04")->at("z").as_double(), 2.3937);
 }
 
 TEST(KpiAnomalies, ConstantBaselineFlagsAnyChangeWithoutAZScore) {
-  json::object out = anomalies(json::object{{"rows", mondays({10, 10, 10, 10, 11})},
-                                            {"from", "2026-05-04"}});
+  json::object out =
+      anomalies(json::object{{"rows", mondays({10, 10, 10, 10, 11})}, {"from", "2026-05-04"}});
   ASSERT_EQ(out.at("count").as_int64(), 1);
   const json::object& a = out.at("anomalies").as_array()[0].as_object();
   EXPECT_TRUE(a.at("z").is_null());
@@ -147,8 +147,8 @@ TEST(KpiAnomalies, ConstantBaselineFlagsAnyChangeWithoutAZScore) {
 }
 
 TEST(KpiAnomalies, DropsAreFlaggedDownWithTheRangeClampedAtZero) {
-  const json::object out = anomalies(json::object{{"rows", mondays({100, 110, 90, 105, 0})},
-                                                  {"from", "2026-05-04"}, {"threshold", 20}});
+  const json::object out = anomalies(json::object{
+      {"rows", mondays({100, 110, 90, 105, 0})}, {"from", "2026-05-04"}, {"threshold", 20}});
   ASSERT_EQ(out.at("count").as_int64(), 0);  // z = −102.5 / 7.413 = −13.8 is within 20
   const json::object tight = anomalies(json::object{
       {"rows", mondays({100, 110, 90, 105, 0})}, {"from", "2026-05-04"}, {"threshold", 3.5}});
@@ -169,12 +169,13 @@ TEST(KpiAnomalies, RatioMetricsSkipDaysWithoutADenominator) {
   }
   // CPA: 50, 50, (none), 50, 50, 100. The last Monday's baseline is 50 50 50 (the day without
   // conversions has no CPA), a constant baseline, so 100 stands out.
-  const json::object out = anomalies(
-      json::object{{"rows", rows}, {"metric", "cpa"}, {"from", "2026-05-11"}});
+  const json::object out =
+      anomalies(json::object{{"rows", rows}, {"metric", "cpa"}, {"from", "2026-05-11"}});
   ASSERT_EQ(out.at("count").as_int64(), 1);
   EXPECT_EQ(out.at("anomalies").as_array()[0].at("baseline_days").as_int64(), 3);
-  EXPECT_NE(std::string(out.at("anomalies").as_array()[0].at("sentence").as_string()).find("CPA for"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(out.at("anomalies").as_array()[0].at("sentence").as_string()).find("CPA for"),
+      std::string::npos);
 }
 
 TEST(KpiAnomalies, BadOptionsAreRefused) {

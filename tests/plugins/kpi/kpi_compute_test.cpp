@@ -68,8 +68,8 @@ TEST(KpiCompute, TotalOfAllRowsWithEveryRatio) {
 }
 
 TEST(KpiCompute, ZeroDenominatorsAreNullNeverZeroOrInfinity) {
-  const json::object out = compute(
-      with(std::string(R"({"group_by": "platform", "rows": )") + std::string(kRows) + "}"));
+  const json::object out =
+      compute(with(std::string(R"({"group_by": "platform", "rows": )") + std::string(kRows) + "}"));
   const json::object& g = row_where(out, "platform", "google_ads");
   for (const char* m : {"cpa", "cpc", "cpm", "ctr", "cvr", "aov"}) {
     EXPECT_TRUE(g.at(m).is_null()) << m << " = " << json::serialize(g.at(m));
@@ -96,8 +96,8 @@ TEST(KpiCompute, MoneyIsExactInMicros) {
 }
 
 TEST(KpiCompute, GroupsByAnyFieldsInOrder) {
-  const json::object out = compute(
-      with(std::string(R"({"group_by": ["date", "platform"], "rows": )") + std::string(kRows) + "}"));
+  const json::object out = compute(with(
+      std::string(R"({"group_by": ["date", "platform"], "rows": )") + std::string(kRows) + "}"));
   const json::array& rows = out.at("rows").as_array();
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].at("date"), json::value("2026-05-04"));
@@ -218,7 +218,8 @@ TEST(KpiCompute, ExplicitPreviousRangeAndGroupsOnlyInOnePeriod) {
 }
 
 TEST(KpiCompute, MetricsSelectsTheOutputColumns) {
-  const json::object out = compute(with(R"({"metrics": ["cpa"], "rows": [{"spend": 4, "conversions": 2}]})"));
+  const json::object out =
+      compute(with(R"({"metrics": ["cpa"], "rows": [{"spend": 4, "conversions": 2}]})"));
   const json::object& r = out.at("rows").as_array()[0].as_object();
   EXPECT_DOUBLE_EQ(r.at("cpa").as_double(), 2);
   EXPECT_FALSE(r.contains("roas"));
@@ -227,8 +228,9 @@ TEST(KpiCompute, MetricsSelectsTheOutputColumns) {
 TEST(KpiCompute, BadInputNamesTheField) {
   EXPECT_NE(error_of(R"({"rows": [{"spend": 1}, {"spend": "12,50"}]})").find("with.rows[1].spend"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"rows": [{"spend": -1}]})").find("with.rows[0].spend must not be negative"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"rows": [{"spend": -1}]})").find("with.rows[0].spend must not be negative"),
+      std::string::npos);
   EXPECT_NE(error_of(R"({"rows": [{"date": "2026-02-30"}]})").find("with.rows[0].date"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"rows": [{"clicks": 1.5}]})").find("with.rows[0].clicks"),
@@ -245,9 +247,10 @@ TEST(KpiCompute, BadInputNamesTheField) {
                          "period": {"current": {"from": "2026-05-01", "to": "2026-05-02"}}})")
                 .find("with.rows[0].date is required"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"rows": [], "period": {"current": {"from": "2026-05-03", "to": "2026-05-02"}}})")
-                .find("before"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"rows": [], "period": {"current": {"from": "2026-05-03", "to": "2026-05-02"}}})")
+          .find("before"),
+      std::string::npos);
 }
 
 TEST(KpiCompute, DatesRoundTripAndKnowTheirWeekday) {

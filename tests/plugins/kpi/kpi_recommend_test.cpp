@@ -15,8 +15,12 @@ namespace json = boost::json;
 struct Day {
   Day(double spend_, std::int64_t impressions_, std::int64_t clicks_, double conversions_,
       double revenue_, std::optional<double> budget_ = std::nullopt)
-      : spend(spend_), impressions(impressions_), clicks(clicks_), conversions(conversions_),
-        revenue(revenue_), budget(budget_) {}
+      : spend(spend_),
+        impressions(impressions_),
+        clicks(clicks_),
+        conversions(conversions_),
+        revenue(revenue_),
+        budget(budget_) {}
   double spend;
   std::int64_t impressions;
   std::int64_t clicks;
@@ -31,11 +35,17 @@ void add_campaign(json::array& rows, const std::string& id, int n,
   const std::int32_t d0 = *parse_day("2026-05-01");
   for (int i = 0; i < n; ++i) {
     const Day d = day(i);
-    json::object r{{"platform", "meta"},       {"account_id", "act_1"}, {"campaign_id", id},
-                   {"campaign_name", "Camp " + id}, {"date", format_day(d0 + i)},
-                   {"spend", d.spend},         {"impressions", d.impressions},
-                   {"clicks", d.clicks},       {"conversions", d.conversions},
-                   {"revenue", d.revenue},     {"currency", "EUR"}};
+    json::object r{{"platform", "meta"},
+                   {"account_id", "act_1"},
+                   {"campaign_id", id},
+                   {"campaign_name", "Camp " + id},
+                   {"date", format_day(d0 + i)},
+                   {"spend", d.spend},
+                   {"impressions", d.impressions},
+                   {"clicks", d.clicks},
+                   {"conversions", d.conversions},
+                   {"revenue", d.revenue},
+                   {"currency", "EUR"}};
     if (d.budget) r["daily_budget"] = *d.budget;
     rows.push_back(std::move(r));
   }
@@ -105,7 +115,8 @@ TEST(KpiRecommend, TrendStabilityIsTheShareOfDaysWithTheSignal) {
 TEST(KpiRecommend, ScaleHighRoasWhenBudgetLimited) {
   // ROAS 285 / 95 = 3 against 2: 50% above → base 1; spend 95 of a 100 budget (95% ≥ 90%);
   // 30 conversions → adequacy 1.
-  const json::object out = run(campaign("c1", 10, {95, 10000, 300, 3, 285, 100}), R"({"target_roas": 2})");
+  const json::object out =
+      run(campaign("c1", 10, {95, 10000, 300, 3, 285, 100}), R"({"target_roas": 2})");
   const json::object* r = find(out, "scale_high_roas", "c1");
   expect_factors(r, 1, 1, 1, 1);
   EXPECT_EQ(r->at("action"), json::value("increase_budget"));
@@ -122,7 +133,8 @@ TEST(KpiRecommend, ScaleHighRoasWhenBudgetLimited) {
 
 TEST(KpiRecommend, CutLowRoas) {
   // ROAS 1 against 2: 50% below → base 1; 30 conversions → adequacy 1; below every day.
-  const json::object out = run(campaign("c1", 10, {100, 10000, 300, 3, 100}), R"({"target_roas": 2})");
+  const json::object out =
+      run(campaign("c1", 10, {100, 10000, 300, 3, 100}), R"({"target_roas": 2})");
   const json::object* r = find(out, "cut_low_roas", "c1");
   expect_factors(r, 1, 1, 1, 1);
   EXPECT_EQ(r->at("action"), json::value("decrease_budget"));
@@ -137,9 +149,7 @@ TEST(KpiRecommend, CreativeFatigue) {
   // 14 days of 10,000 impressions with clicks 200, 193, ..., 109: CTR falls on a straight line
   // from 2% to 1.09% (45.5% lower, past 20% → base 1), R² = 1, 2,163 clicks → adequacy 1.
   json::array rows;
-  add_campaign(rows, "c1", 14, [](int i) {
-    return Day{50, 10000, 200 - 7 * i, 1, 0};
-  });
+  add_campaign(rows, "c1", 14, [](int i) { return Day{50, 10000, 200 - 7 * i, 1, 0}; });
   const json::object out = run(rows);
   const json::object* r = find(out, "creative_fatigue", "c1");
   expect_factors(r, 1, 1, 1, 1);
@@ -175,7 +185,8 @@ TEST(KpiRecommend, CreativeFatigue) {
 TEST(KpiRecommend, LowCtr) {
   // CTR 1% against a 2% benchmark: 50% below, past 30% → base 0.5 × 0.5 / 0.3 = 0.8333;
   // 100,000 impressions → adequacy 1.
-  const json::object out = run(campaign("c1", 10, {50, 10000, 100, 1, 0}), R"({"ctr_benchmark": 0.02})");
+  const json::object out =
+      run(campaign("c1", 10, {50, 10000, 100, 1, 0}), R"({"ctr_benchmark": 0.02})");
   const json::object* r = find(out, "low_ctr", "c1");
   expect_factors(r, 0.8333, 1, 1, 0.8333);
   EXPECT_NE(text(r).find("is 1.00%, 50% below the benchmark of 2.00%"), std::string::npos)
@@ -241,7 +252,11 @@ TEST(KpiRecommend, ScoresStayWithinZeroAndOneAndAreSorted) {
       const std::int64_t impressions = 1000 + 700 * c;
       const std::int64_t clicks = std::max<std::int64_t>(0, 5 + 3 * c - (c % 4) * i / 2);
       const double conversions = c % 5 == 0 ? 0 : (c + i) % 4;
-      return Day{spend, impressions, clicks, conversions, conversions * (c % 3) * 25.0,
+      return Day{spend,
+                 impressions,
+                 clicks,
+                 conversions,
+                 conversions * (c % 3) * 25.0,
                  c % 2 ? std::optional<double>(spend * 1.02) : std::nullopt};
     });
   }

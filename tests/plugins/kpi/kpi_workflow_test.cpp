@@ -17,16 +17,28 @@ std::string rows_json() {
   json::array rows;
   for (int i = 0; i < 35; ++i) {
     const double spend = i == 28 ? 900 : 100;
-    rows.push_back(json::object{{"platform", "meta"}, {"account_id", "act_1"},
-                                {"campaign_id", "c1"}, {"campaign_name", "Prospecting"},
-                                {"date", kpi::format_day(monday + i)}, {"spend", spend},
-                                {"impressions", 10000}, {"clicks", 200}, {"conversions", 2},
-                                {"revenue", 150}, {"currency", "EUR"}});
-    rows.push_back(json::object{{"platform", "meta"}, {"account_id", "act_1"},
-                                {"campaign_id", "c2"}, {"campaign_name", "Retargeting"},
-                                {"date", kpi::format_day(monday + i)}, {"spend", 40},
-                                {"impressions", 5000}, {"clicks", 100}, {"conversions", 2},
-                                {"revenue", 160}, {"currency", "EUR"}});
+    rows.push_back(json::object{{"platform", "meta"},
+                                {"account_id", "act_1"},
+                                {"campaign_id", "c1"},
+                                {"campaign_name", "Prospecting"},
+                                {"date", kpi::format_day(monday + i)},
+                                {"spend", spend},
+                                {"impressions", 10000},
+                                {"clicks", 200},
+                                {"conversions", 2},
+                                {"revenue", 150},
+                                {"currency", "EUR"}});
+    rows.push_back(json::object{{"platform", "meta"},
+                                {"account_id", "act_1"},
+                                {"campaign_id", "c2"},
+                                {"campaign_name", "Retargeting"},
+                                {"date", kpi::format_day(monday + i)},
+                                {"spend", 40},
+                                {"impressions", 5000},
+                                {"clicks", 100},
+                                {"conversions", 2},
+                                {"revenue", 160},
+                                {"currency", "EUR"}});
   }
   return json::serialize(rows);
 }
@@ -40,7 +52,8 @@ steps:
   - id: insights
     uses: core.noop
     with:
-      rows: )" + rows_json() + R"(
+      rows: )" +
+         rows_json() + R"(
   - id: kpis
     uses: kpi.compute
     needs: [insights]
@@ -68,7 +81,8 @@ steps:
     with:
       rows: ${{ steps.insights.output.rows }}
       limit: 40
-)" + guard_options + R"(
+)" + guard_options +
+         R"(
   - id: alert
     uses: core.log
     needs: [guard]
