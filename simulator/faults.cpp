@@ -336,13 +336,16 @@ web::Response fault_answer(Simulator::State& state, Vendor vendor, const Fault& 
 void add_vendor_route(Simulator::State& state, Vendor vendor, web::Method method,
                       std::string_view pattern, VendorHandler handler) {
   const std::string prefix(vendor_prefix(vendor));
+  const std::string route_key = std::string(vendor_name(vendor)) + " " +
+                                std::string(web::method_name(method)) + " " + std::string(pattern);
   state.router.add_async(
       method, prefix + std::string(pattern),
-      [&state, vendor, prefix, handler = std::move(handler)](web::Request request,
-                                                             web::Reply reply) {
+      [&state, vendor, prefix, route_key, handler = std::move(handler)](web::Request request,
+                                                                        web::Reply reply) {
         {
           std::lock_guard lock(state.mutex);
           ++state.counts[std::string(vendor_name(vendor))];
+          ++state.counts[route_key];
           ++state.counts["total"];
         }
         const std::string sub_path = request.path.substr(prefix.size());

@@ -159,7 +159,8 @@ class Simulator {
   std::vector<CampaignState> campaigns() const;
   std::optional<CampaignState> campaign(std::string_view id) const;
   std::vector<SlackMessage> slack_messages() const;
-  // Requests received per vendor name, and in total under "total" (admin routes not counted).
+  // Requests received per vendor name ("meta"), per route ("meta GET /{version}/{object}/insights")
+  // and in total ("total"); admin routes are not counted.
   std::map<std::string, std::uint64_t> request_counts() const;
 
   void add_fault(Fault fault);

@@ -72,6 +72,8 @@ TEST_F(MetaTest, PagingThroughEveryPageEqualsTheUnpagedTotal) {
                                         fields + "&" + kRange), &pages);
   EXPECT_EQ(paged.rows, 30 * 20);  // 30 days x 20 ads
   EXPECT_GT(pages, 10);
+  EXPECT_EQ(sim_->request_counts().at("meta GET /{version}/{object}/insights"),
+            static_cast<std::uint64_t>(pages));
   const Sums whole = fetch_all(meta_url("/v21.0/act_1001/insights?level=account&" + fields + "&" + kRange));
   EXPECT_EQ(whole.rows, 1);
   const Sums want = expected("act_1001", "2026-04-01", "2026-04-30");
