@@ -45,7 +45,7 @@ constexpr std::string_view kTopKeys[] = {"id",          "name",     "description
                                          "triggers",    "concurrency", "timeout",  "defaults",
                                          "steps",       "outputs",  "on_failure"};
 constexpr std::string_view kInputKeys[] = {"type", "default", "required", "description", "unit",
-                                           "enum"};
+                                           "enum", "connection"};
 constexpr std::string_view kCronTriggerKeys[] = {"cron", "timezone", "catch_up"};
 constexpr std::string_view kWebhookTriggerKeys[] = {"webhook"};
 constexpr std::string_view kWebhookKeys[] = {"path", "auth", "respond", "idempotency_key"};
@@ -578,6 +578,14 @@ void Validator::parse_inputs(const json::value& v, Workflow& wf) {
     }
     if (auto s = read_string(*spec, "description", c)) input.description = *s;
     if (auto s = read_string(*spec, "unit", c)) input.unit = *s;
+    if (auto s = read_string(*spec, "connection", c)) {
+      if (input.type != InputType::string) {
+        error(at(c.at("connection")), "input `" + name + "` names a connection, so its type must be string");
+      } else if (s->empty()) {
+        error(at(c.at("connection")), "input `" + name + "`: `connection` must name a connection type such as meta_ads");
+      }
+      input.connection_type = *s;
+    }
     if (const json::value* r = member(*spec, "required")) {
       if (auto b = read_bool(*r, c.at("required"), c.label("required"))) input.required = *b;
     }

@@ -49,6 +49,9 @@ struct InputSpec {
   bool required = false;
   std::string description;
   std::string unit;  // shown by the wizard, e.g. "EUR" or "%"
+  // The value names a connection of this type (meta_ads, slack, ...): the wizard offers the
+  // stored connections of that type. The input's type is then string.
+  std::string connection_type;
   std::vector<boost::json::value> allowed;  // `enum:` values, empty = any
 };
 

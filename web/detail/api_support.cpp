@@ -223,6 +223,7 @@ json::object workflow_detail_json(const engine::CatalogEntry& entry) {
                    {"description", in.description}};
     if (in.default_value) i["default"] = *in.default_value;
     if (!in.unit.empty()) i["unit"] = in.unit;
+    if (!in.connection_type.empty()) i["connection"] = in.connection_type;
     inputs.push_back(std::move(i));
   }
   auto steps_of = [](const std::vector<engine::StepSpec>& specs) {

@@ -892,3 +892,29 @@ TEST(Loader, BuildWorkflowWorksOnAnyLocatedDocument) {
 
 }  // namespace
 }  // namespace flowpilot::engine
+
+namespace flowpilot::engine {
+namespace {
+
+TEST(LoaderInputs, AConnectionInputNamesItsTypeAndMustBeAString) {
+  const auto ok = load(R"(id: demo
+inputs:
+  meta_connection: {type: string, default: meta-main, description: Meta ad account, connection: meta_ads}
+steps:
+  - id: fetch
+    uses: core.noop
+)");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.workflow->inputs.at(0).connection_type, "meta_ads");
+  const auto bad = load(R"(id: demo
+inputs:
+  budget: {type: number, default: 5, connection: meta_ads}
+steps:
+  - id: fetch
+    uses: core.noop
+)");
+  EXPECT_TRUE(has_diag(bad, 3, 50, "names a connection, so its type must be string"));
+}
+
+}  // namespace
+}  // namespace flowpilot::engine
