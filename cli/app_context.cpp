@@ -179,12 +179,23 @@ engine::ConnectionService& AppContext::connections() {
       connection_service_->set_key_reloader(options_.reload_master_keys);
     }
     connection_service_->set_listener(
-        [plugins = plugins_.get()](const std::string& name, std::optional<engine::RateLimit> limit) {
+        [this](const std::string& name, std::optional<engine::RateLimit> limit) {
           // A removed connection goes back to unlimited.
-          plugins->limit_connection(name, limit.value_or(engine::RateLimit{}));
+          apply_rate_limit(name, limit.value_or(engine::RateLimit{}));
         });
   }
   return *connection_service_;
+}
+
+void AppContext::apply_rate_limit(const std::string& name, engine::RateLimit limit) {
+  std::lock_guard lock(limits_mu_);
+  auto it = applied_limits_.find(name);
+  if (it != applied_limits_.end() && it->second.per_second == limit.per_second &&
+      it->second.burst == limit.burst) {
+    return;
+  }
+  applied_limits_[name] = limit;
+  plugins_->limit_connection(name, limit);
 }
 
 engine::Executor& AppContext::executor() {
@@ -219,12 +230,16 @@ engine::Executor& AppContext::executor() {
     options.lua_limits.max_wall_time = std::chrono::milliseconds(env_number(
         "FLOWPILOT_LUA_MAX_TIME_MS", static_cast<std::uint64_t>(options.lua_limits.max_wall_time.count())));
     // Stored connections configure their rate limits before any step can use them.
-    for (const auto& stored : connections().list()) {
-      plugins_->limit_connection(stored.name, stored.rate_limit);
-    }
+    for (const auto& stored : connections().list()) apply_rate_limit(stored.name, stored.rate_limit);
     options.connections = [this](std::string_view name) -> std::optional<boost::json::object> {
       try {
-        if (auto stored = connection_service_->credentials(std::string(name))) return stored;
+        if (auto stored = connection_service_->credentials(std::string(name))) {
+          // The connection may have been added or changed by another process (the CLI).
+          if (auto limit = connection_service_->rate_limit(std::string(name))) {
+            apply_rate_limit(std::string(name), *limit);
+          }
+          return stored;
+        }
       } catch (const engine::ConnectionError& e) {
         // The message names the connection and the key, never a value.
         spdlog::error("{}", e.what());

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -80,6 +81,11 @@ class AppContext {
   engine::WorkflowResolver resolver_;
   std::unique_ptr<engine::Store> store_;
   std::unique_ptr<engine::ConnectionService> connection_service_;
+  // Rate limits given to the plugin host per stored connection: reconfiguring refills the bucket,
+  // so a limit is applied only when it changes (another process may have changed it).
+  void apply_rate_limit(const std::string& name, engine::RateLimit limit);
+  std::mutex limits_mu_;
+  std::map<std::string, engine::RateLimit, std::less<>> applied_limits_;
   std::unique_ptr<engine::Executor> executor_;
 };
 

@@ -206,14 +206,17 @@ TEST_F(ConnectionsCliTest, EnvironmentKeyIsUsedAndNoFileIsCreated) {
   EXPECT_NE(missing.output.find("no master key"), std::string::npos) << missing.output;
 }
 
-// `serve` end to end: the stored connection's token reaches the vendor and nothing else.
+// `serve` end to end: the stored connection's token reaches the vendor and nothing else, and its
+// rate limit spaces the calls although the connection was added while the server ran.
 TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
   std::mutex mu;
   std::vector<std::string> authorizations;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
   flowpilot::web::Router vendor;
   vendor.add(flowpilot::web::Method::kGet, "/campaigns", [&](const flowpilot::web::Request& r) {
     std::lock_guard lock(mu);
     authorizations.emplace_back(r.headers.get("Authorization").value_or(""));
+    arrivals.push_back(std::chrono::steady_clock::now());
     flowpilot::web::Response answer;
     answer.status = 200;
     answer.headers.set("Content-Type", "application/json");
@@ -228,8 +231,9 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
   fs::create_directories(dir_ / "flows");
   std::ofstream(dir_ / "flows" / "pull.yaml")
       << "id: pull\nsteps:\n  - id: get\n    uses: http.request\n    connection: vendor\n"
+         "    foreach: [1, 2, 3]\n"
          "    with: {url: \"http://127.0.0.1:"
-      << vendor_port << "/campaigns\"}\n";
+      << vendor_port << "/campaigns?i=${{ item }}\"}\n";
 
   // The server creates the key on its first start.
   const fs::path log = dir_ / "serve.log";
@@ -264,7 +268,9 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
   EXPECT_NE(read_file(log).find("created master key file"), std::string::npos) << read_file(log);
 
   // A connection added while the server runs, with the file the server created.
-  auto add = run("connections add vendor --type http --field auth=bearer --secret-field token",
+  // Two calls a second, no burst: the three items are spread over about a second.
+  auto add = run("connections add vendor --type http --field auth=bearer --secret-field token "
+                 "--rate-limit 2:1",
                  std::string(kToken) + "\n");
   ASSERT_EQ(add.code, 0) << add.output;
 
@@ -296,8 +302,9 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
   EXPECT_NE(run_body.find("\"succeeded\""), std::string::npos) << run_body << read_file(log);
   {
     std::lock_guard lock(mu);
-    ASSERT_EQ(authorizations.size(), 1u);
-    EXPECT_EQ(authorizations[0], std::string("Bearer ") + kToken);
+    ASSERT_EQ(authorizations.size(), 3u);
+    for (const auto& a : authorizations) EXPECT_EQ(a, std::string("Bearer ") + kToken);
+    EXPECT_GE(arrivals.back() - arrivals.front(), 900ms);
   }
   auto listed = send("GET", "/api/v1/connections");
   EXPECT_EQ(listed.status, 200);
