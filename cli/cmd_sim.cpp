@@ -1,18 +1,19 @@
 // `flowpilot sim`: the marketing-API simulator (simulator/simulator.h) as a standalone process for
 // connector development and demos. Runs until SIGINT or SIGTERM, collected with sigwait() as
 // `flowpilot serve` does, so the stop runs as ordinary code on the main thread.
-#include "cli/app_context.h"
-#include "cli/commands.h"
-#include "simulator/simulator.h"
+#include <pthread.h>
 
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <pthread.h>
 #include <stdexcept>
 #include <string>
+
+#include "cli/app_context.h"
+#include "cli/commands.h"
+#include "simulator/simulator.h"
 
 namespace flowpilot::cli {
 
@@ -68,25 +69,26 @@ void print_banner(const sim::Simulator& simulator, const sim::SimulatorOptions& 
                 simulator.base_url(line.vendor).c_str(), line.stands_for);
   }
   std::fflush(stdout);
-  std::cout << "\nCredentials:\n"
-            << "  Meta access token          " << c::kMetaSystemUserToken << "\n"
-            << "  Meta app id / secret       " << c::kMetaAppId << " / " << c::kMetaAppSecret << "\n"
-            << "  Google client id           " << c::kGoogleClientId << "\n"
-            << "  Google client secret       " << c::kGoogleClientSecret << "\n"
-            << "  Google refresh token       " << c::kGoogleRefreshToken << "\n"
-            << "  Google Ads developer token " << c::kGoogleDeveloperToken << "\n"
-            << "  HubSpot private app token  " << c::kHubspotPrivateAppToken << "\n"
-            << "  HubSpot OAuth client       " << c::kHubspotClientId << " / " << c::kHubspotClientSecret
-            << " (refresh token " << c::kHubspotRefreshToken << ")\n"
-            << "  Slack bot token            " << c::kSlackBotToken << "\n"
-            << "  Slack incoming webhook     " << simulator.base_url(sim::Vendor::kSlackHooks)
-            << c::kSlackWebhookPath << "\n\n"
-            << "Accounts: Meta act_1001 (EUR), act_1002 (USD); Google Ads 1234567890 (EUR), 9876543210 "
-               "(USD); HubSpot portal "
-            << sim::Dataset::kHubspotPortalId << "; GA4 property " << sim::Dataset::kGa4PropertyId << "\n"
-            << "Admin (loopback tool, unauthenticated): " << simulator.base_url() << "/_sim/state\n"
-            << "Stop with Ctrl-C. See docs/simulator.md.\n"
-            << std::flush;
+  std::cout
+      << "\nCredentials:\n"
+      << "  Meta access token          " << c::kMetaSystemUserToken << "\n"
+      << "  Meta app id / secret       " << c::kMetaAppId << " / " << c::kMetaAppSecret << "\n"
+      << "  Google client id           " << c::kGoogleClientId << "\n"
+      << "  Google client secret       " << c::kGoogleClientSecret << "\n"
+      << "  Google refresh token       " << c::kGoogleRefreshToken << "\n"
+      << "  Google Ads developer token " << c::kGoogleDeveloperToken << "\n"
+      << "  HubSpot private app token  " << c::kHubspotPrivateAppToken << "\n"
+      << "  HubSpot OAuth client       " << c::kHubspotClientId << " / " << c::kHubspotClientSecret
+      << " (refresh token " << c::kHubspotRefreshToken << ")\n"
+      << "  Slack bot token            " << c::kSlackBotToken << "\n"
+      << "  Slack incoming webhook     " << simulator.base_url(sim::Vendor::kSlackHooks)
+      << c::kSlackWebhookPath << "\n\n"
+      << "Accounts: Meta act_1001 (EUR), act_1002 (USD); Google Ads 1234567890 (EUR), 9876543210 "
+         "(USD); HubSpot portal "
+      << sim::Dataset::kHubspotPortalId << "; GA4 property " << sim::Dataset::kGa4PropertyId << "\n"
+      << "Admin (loopback tool, unauthenticated): " << simulator.base_url() << "/_sim/state\n"
+      << "Stop with Ctrl-C. See docs/simulator.md.\n"
+      << std::flush;
 }
 
 int run_sim(const SimFlags& flags) {

@@ -20,12 +20,16 @@ json::object fault_json(const Fault& f) {
 json::object state_json(Simulator::State& state, const web::Request& request) {
   const std::string host(request.headers.get("Host").value_or("127.0.0.1"));
   json::object base_urls;
-  for (Vendor v : kAllVendors) base_urls[vendor_name(v)] = "http://" + host + std::string(vendor_prefix(v));
+  for (Vendor v : kAllVendors)
+    base_urls[vendor_name(v)] = "http://" + host + std::string(vendor_prefix(v));
   std::lock_guard lock(state.mutex);
   json::array campaigns, messages, faults;
   for (const auto& [id, c] : state.campaigns) {
-    campaigns.push_back(json::object{{"platform", c.platform}, {"account_id", c.account_id},
-                                     {"id", c.id}, {"name", c.name}, {"status", c.status},
+    campaigns.push_back(json::object{{"platform", c.platform},
+                                     {"account_id", c.account_id},
+                                     {"id", c.id},
+                                     {"name", c.name},
+                                     {"status", c.status},
                                      {"daily_budget", c.daily_budget}});
   }
   for (const auto& m : state.messages) {
@@ -113,29 +117,34 @@ void register_admin(Simulator::State& state) {
     state.faults.clear();
     return json_answer(200, json::object{{"faults", json::array{}}});
   });
-  router.add(web::Method::kPut, "/_sim/rate-limits/{vendor}", [&state](const web::Request& request) {
-    auto vendor = parse_vendor(request.params.at("vendor"));
-    if (!vendor) {
-      return web::problem_json(404, "Not found", "unknown vendor `" + request.params.at("vendor") + "`");
-    }
-    web::Response error;
-    auto body = body_object(request, error);
-    if (!body) return error;
-    const json::value* calls = body->if_contains("calls");
-    const json::value* window = body->if_contains("window_ms");
-    if (!calls || !calls->is_int64() || calls->as_int64() < 0) {
-      return web::problem_json(400, "Bad request", "calls: must be an integer >= 0 (0: unlimited)");
-    }
-    if (!window || !window->is_int64() || window->as_int64() < 1) {
-      return web::problem_json(400, "Bad request", "window_ms: must be an integer >= 1");
-    }
-    const std::string name(vendor_name(*vendor));
-    RateBudget budget{static_cast<int>(calls->as_int64()), std::chrono::milliseconds(window->as_int64())};
-    std::lock_guard lock(state.mutex);
-    state.set_budget_locked(*vendor, budget);
-    return json_answer(200, json::object{{"vendor", name}, {"calls", budget.calls},
-                                         {"window_ms", budget.window.count()}});
-  });
+  router.add(web::Method::kPut, "/_sim/rate-limits/{vendor}",
+             [&state](const web::Request& request) {
+               auto vendor = parse_vendor(request.params.at("vendor"));
+               if (!vendor) {
+                 return web::problem_json(404, "Not found",
+                                          "unknown vendor `" + request.params.at("vendor") + "`");
+               }
+               web::Response error;
+               auto body = body_object(request, error);
+               if (!body) return error;
+               const json::value* calls = body->if_contains("calls");
+               const json::value* window = body->if_contains("window_ms");
+               if (!calls || !calls->is_int64() || calls->as_int64() < 0) {
+                 return web::problem_json(400, "Bad request",
+                                          "calls: must be an integer >= 0 (0: unlimited)");
+               }
+               if (!window || !window->is_int64() || window->as_int64() < 1) {
+                 return web::problem_json(400, "Bad request", "window_ms: must be an integer >= 1");
+               }
+               const std::string name(vendor_name(*vendor));
+               RateBudget budget{static_cast<int>(calls->as_int64()),
+                                 std::chrono::milliseconds(window->as_int64())};
+               std::lock_guard lock(state.mutex);
+               state.set_budget_locked(*vendor, budget);
+               return json_answer(200, json::object{{"vendor", name},
+                                                    {"calls", budget.calls},
+                                                    {"window_ms", budget.window.count()}});
+             });
 }
 
 }  // namespace flowpilot::simulator::detail

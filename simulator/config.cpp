@@ -1,6 +1,4 @@
 // The YAML configuration of `flowpilot sim` (see docs/simulator.md).
-#include "simulator/simulator.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <climits>
@@ -9,11 +7,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "simulator/simulator.h"
+
 namespace flowpilot::simulator {
 
 namespace {
 
-std::int64_t integer(const YAML::Node& node, const std::string& path, std::int64_t lo, std::int64_t hi) {
+std::int64_t integer(const YAML::Node& node, const std::string& path, std::int64_t lo,
+                     std::int64_t hi) {
   std::int64_t value = 0;
   try {
     value = node.as<std::int64_t>();
@@ -53,18 +54,24 @@ void apply(const YAML::Node& root, SimulatorOptions& options) {
     } else if (key == "threads") {
       options.threads = static_cast<int>(integer(value, key, 1, 64));
     } else if (key == "rate_limits") {
-      if (!value.IsMap()) throw std::invalid_argument("rate_limits: must be a mapping vendor: {calls, window_ms}");
+      if (!value.IsMap())
+        throw std::invalid_argument("rate_limits: must be a mapping vendor: {calls, window_ms}");
       for (const auto& limit : value) {
         const std::string vendor = limit.first.as<std::string>();
         const std::string path = "rate_limits." + vendor;
         if (!parse_vendor(vendor)) throw std::invalid_argument(path + ": unknown vendor");
-        if (!limit.second.IsMap()) throw std::invalid_argument(path + ": must be a mapping {calls, window_ms}");
+        if (!limit.second.IsMap())
+          throw std::invalid_argument(path + ": must be a mapping {calls, window_ms}");
         RateBudget budget;
         for (const auto& field : limit.second) {
           const std::string name = field.first.as<std::string>();
-          if (name == "calls") budget.calls = static_cast<int>(integer(field.second, path + ".calls", 0, 1'000'000));
-          else if (name == "window_ms") budget.window = std::chrono::milliseconds(integer(field.second, path + ".window_ms", 1, 86'400'000));
-          else throw std::invalid_argument(path + "." + name + ": unknown setting (calls, window_ms)");
+          if (name == "calls")
+            budget.calls = static_cast<int>(integer(field.second, path + ".calls", 0, 1'000'000));
+          else if (name == "window_ms")
+            budget.window = std::chrono::milliseconds(
+                integer(field.second, path + ".window_ms", 1, 86'400'000));
+          else
+            throw std::invalid_argument(path + "." + name + ": unknown setting (calls, window_ms)");
         }
         options.rate_limits[vendor] = budget;
       }
@@ -79,13 +86,21 @@ void apply(const YAML::Node& root, SimulatorOptions& options) {
         for (const auto& field : f) {
           const std::string name = field.first.as<std::string>();
           const std::string fpath = path + "." + name;
-          if (name == "kind") kind = text(field.second, fpath);
-          else if (name == "vendor") vendor = text(field.second, fpath);
-          else if (name == "path") fault_path = text(field.second, fpath);
-          else if (name == "count") count = integer(field.second, fpath, 0, 1'000'000);
-          else if (name == "status") status = integer(field.second, fpath, 500, 599);
-          else if (name == "delay_ms") delay = integer(field.second, fpath, 0, 600'000);
-          else throw std::invalid_argument(fpath + ": unknown setting (kind, vendor, path, count, status, delay_ms)");
+          if (name == "kind")
+            kind = text(field.second, fpath);
+          else if (name == "vendor")
+            vendor = text(field.second, fpath);
+          else if (name == "path")
+            fault_path = text(field.second, fpath);
+          else if (name == "count")
+            count = integer(field.second, fpath, 0, 1'000'000);
+          else if (name == "status")
+            status = integer(field.second, fpath, 500, 599);
+          else if (name == "delay_ms")
+            delay = integer(field.second, fpath, 0, 600'000);
+          else
+            throw std::invalid_argument(
+                fpath + ": unknown setting (kind, vendor, path, count, status, delay_ms)");
         }
         try {
           options.faults.push_back(make_fault(kind, vendor, fault_path, count, status, delay));
@@ -94,7 +109,8 @@ void apply(const YAML::Node& root, SimulatorOptions& options) {
         }
       }
     } else {
-      throw std::invalid_argument(key + ": unknown setting (listen, seed, today, days, "
+      throw std::invalid_argument(key +
+                                  ": unknown setting (listen, seed, today, days, "
                                   "token_lifetime_seconds, threads, rate_limits, faults)");
     }
   }
@@ -108,7 +124,8 @@ void parse_listen(std::string_view listen, SimulatorOptions& options) {
     throw std::invalid_argument("listen: expected HOST:PORT, got `" + std::string(listen) + "`");
   }
   std::string host(listen.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string port_text(listen.substr(colon + 1));
   int port = -1;
   try {

@@ -39,11 +39,11 @@ class Rng {
 };
 
 struct Profile {
-  double ctr;           // clicks / impressions
-  double cvr;           // purchases / link clicks (Meta) or conversions / clicks (Google)
-  double aov;           // revenue per purchase, major units
-  double cpm;           // cost per 1000 impressions, major units
-  double utilization;   // share of the daily budget spent on a weekday
+  double ctr;          // clicks / impressions
+  double cvr;          // purchases / link clicks (Meta) or conversions / clicks (Google)
+  double aov;          // revenue per purchase, major units
+  double cpm;          // cost per 1000 impressions, major units
+  double utilization;  // share of the daily budget spent on a weekday
 };
 
 Profile profile_of(const Campaign& c) {
@@ -61,8 +61,8 @@ Profile profile_of(const Campaign& c) {
   return {0.02, 0.04, 70.0, 15.0, 0.85};
 }
 
-constexpr int kDriftDays = 28;      // cpa_drift: the last four weeks
-constexpr int kSpikeDaysAgo = 12;   // spend_spike: today - 12
+constexpr int kDriftDays = 28;     // cpa_drift: the last four weeks
+constexpr int kSpikeDaysAgo = 12;  // spend_spike: today - 12
 constexpr double kSpikeFactor = 4.0;
 
 double weekday_factor(sys_days day) {
@@ -183,22 +183,35 @@ void Dataset::build_accounts_and_campaigns() {
     const char* scenario;
   };
   const Seed seeds[] = {
-      {"meta", "act_1001", "120200001", "Prospecting - Broad", "OUTCOME_SALES", 20000, "EUR", "cpa_drift"},
-      {"meta", "act_1001", "120200002", "Retargeting - Cart Abandoners", "OUTCOME_SALES", 8000, "EUR", "budget_limited_high_roas"},
-      {"meta", "act_1001", "120200003", "Video Awareness", "OUTCOME_AWARENESS", 10000, "EUR", "low_ctr"},
-      {"meta", "act_1001", "120200004", "Lookalike - Purchasers 1%", "OUTCOME_SALES", 15000, "EUR", "creative_fatigue"},
-      {"meta", "act_1001", "120200005", "Spring Sale", "OUTCOME_SALES", 12000, "EUR", "spend_spike"},
-      {"meta", "act_1002", "120210001", "US Prospecting - Interests", "OUTCOME_SALES", 18000, "USD", "cpa_drift"},
-      {"meta", "act_1002", "120210002", "US Broad Test", "OUTCOME_SALES", 5000, "USD", "zero_conversions"},
+      {"meta", "act_1001", "120200001", "Prospecting - Broad", "OUTCOME_SALES", 20000, "EUR",
+       "cpa_drift"},
+      {"meta", "act_1001", "120200002", "Retargeting - Cart Abandoners", "OUTCOME_SALES", 8000,
+       "EUR", "budget_limited_high_roas"},
+      {"meta", "act_1001", "120200003", "Video Awareness", "OUTCOME_AWARENESS", 10000, "EUR",
+       "low_ctr"},
+      {"meta", "act_1001", "120200004", "Lookalike - Purchasers 1%", "OUTCOME_SALES", 15000, "EUR",
+       "creative_fatigue"},
+      {"meta", "act_1001", "120200005", "Spring Sale", "OUTCOME_SALES", 12000, "EUR",
+       "spend_spike"},
+      {"meta", "act_1002", "120210001", "US Prospecting - Interests", "OUTCOME_SALES", 18000, "USD",
+       "cpa_drift"},
+      {"meta", "act_1002", "120210002", "US Broad Test", "OUTCOME_SALES", 5000, "USD",
+       "zero_conversions"},
       {"meta", "act_1002", "120210003", "US Retargeting", "OUTCOME_SALES", 9000, "USD", ""},
-      {"meta", "act_1002", "120210004", "US Landing Page Test", "OUTCOME_TRAFFIC", 7000, "USD", "good_ctr_poor_cvr"},
+      {"meta", "act_1002", "120210004", "US Landing Page Test", "OUTCOME_TRAFFIC", 7000, "USD",
+       "good_ctr_poor_cvr"},
       {"google_ads", "1234567890", "555000001", "Brand - Exact", "SEARCH", 60'000'000, "EUR", ""},
-      {"google_ads", "1234567890", "555000002", "Generic - Running Shoes", "SEARCH", 150'000'000, "EUR", "cpa_drift"},
-      {"google_ads", "1234567890", "555000003", "Shopping - All Products", "SHOPPING", 120'000'000, "EUR", ""},
-      {"google_ads", "1234567890", "555000004", "Display - Remarketing", "DISPLAY", 40'000'000, "EUR", ""},
+      {"google_ads", "1234567890", "555000002", "Generic - Running Shoes", "SEARCH", 150'000'000,
+       "EUR", "cpa_drift"},
+      {"google_ads", "1234567890", "555000003", "Shopping - All Products", "SHOPPING", 120'000'000,
+       "EUR", ""},
+      {"google_ads", "1234567890", "555000004", "Display - Remarketing", "DISPLAY", 40'000'000,
+       "EUR", ""},
       {"google_ads", "9876543210", "555100001", "US Brand", "SEARCH", 50'000'000, "USD", ""},
-      {"google_ads", "9876543210", "555100002", "US Generic", "SEARCH", 130'000'000, "USD", "cpa_drift"},
-      {"google_ads", "9876543210", "555100003", "US Performance Max", "PERFORMANCE_MAX", 100'000'000, "USD", ""},
+      {"google_ads", "9876543210", "555100002", "US Generic", "SEARCH", 130'000'000, "USD",
+       "cpa_drift"},
+      {"google_ads", "9876543210", "555100003", "US Performance Max", "PERFORMANCE_MAX",
+       100'000'000, "USD", ""},
       {"google_ads", "9876543210", "555100004", "US Display", "DISPLAY", 30'000'000, "USD", ""},
   };
   for (const auto& s : seeds) {
@@ -240,11 +253,13 @@ void Dataset::build_accounts_and_campaigns() {
     Scenario sc{c.scenario, c.platform, c.account_id, c.id, first, last, ""};
     if (c.scenario == "cpa_drift") {
       sc.first_date = drift_first;
-      sc.description = "conversion rate falls linearly to 40% of normal over the last 28 days, "
-                       "so CPA rises to about 2.5x";
+      sc.description =
+          "conversion rate falls linearly to 40% of normal over the last 28 days, "
+          "so CPA rises to about 2.5x";
     } else if (c.scenario == "spend_spike") {
       sc.first_date = sc.last_date = day_string(kSpikeDaysAgo);
-      sc.description = "spend (and impressions) about 4x the usual level on one day, purchases about usual";
+      sc.description =
+          "spend (and impressions) about 4x the usual level on one day, purchases about usual";
     } else if (c.scenario == "zero_conversions") {
       sc.description = "spends every day, never converts";
     } else if (c.scenario == "budget_limited_high_roas") {
@@ -303,12 +318,13 @@ void Dataset::build_meta_rows() {
           const double cpm_cents = p.cpm * 100 * r.between(0.9, 1.1) * (e.spend > 1 ? 0.95 : 1.0);
           row.impressions = r.round(static_cast<double>(row.spend_cents) / cpm_cents * 1000);
           const double ctr = p.ctr * e.ctr * r.between(0.9, 1.1);
-          row.clicks = std::min(row.impressions, r.round(static_cast<double>(row.impressions) * ctr));
+          row.clicks =
+              std::min(row.impressions, r.round(static_cast<double>(row.impressions) * ctr));
           row.link_clicks = r.round(static_cast<double>(row.clicks) * 0.8);
           // The spike's extra reach converts poorly: purchases stay near the usual level.
           const double cvr = p.cvr * e.cvr * r.between(0.85, 1.15) / (e.spend > 1 ? e.spend : 1.0);
-          row.purchases = std::min(row.link_clicks,
-                                   r.round(static_cast<double>(row.link_clicks) * cvr));
+          row.purchases =
+              std::min(row.link_clicks, r.round(static_cast<double>(row.link_clicks) * cvr));
           row.purchase_value_cents = 0;
           for (std::int64_t n = 0; n < row.purchases; ++n) {
             row.purchase_value_cents +=
@@ -341,11 +357,10 @@ void Dataset::build_google_rows() {
       row.cost_micros = static_cast<std::int64_t>(cost / 10'000) * 10'000;
       const double cpm_micros = p.cpm * 1e6 * r.between(0.9, 1.1);
       row.impressions = r.round(static_cast<double>(row.cost_micros) / cpm_micros * 1000);
-      row.clicks = std::min(row.impressions,
-                            r.round(static_cast<double>(row.impressions) * p.ctr * e.ctr *
-                                    r.between(0.9, 1.1)));
-      const std::int64_t conv_hundredths =
-          std::llround(static_cast<double>(row.clicks) * p.cvr * e.cvr * r.between(0.85, 1.15) * 100);
+      row.clicks = std::min(row.impressions, r.round(static_cast<double>(row.impressions) * p.ctr *
+                                                     e.ctr * r.between(0.9, 1.1)));
+      const std::int64_t conv_hundredths = std::llround(static_cast<double>(row.clicks) * p.cvr *
+                                                        e.cvr * r.between(0.85, 1.15) * 100);
       row.conversions = static_cast<double>(conv_hundredths) / 100.0;
       const std::int64_t value_cents =
           std::llround(row.conversions * p.aov * r.between(0.8, 1.2) * 100);
@@ -357,9 +372,14 @@ void Dataset::build_google_rows() {
 
 void Dataset::build_hubspot() {
   const int days = options_.days;
-  static constexpr std::array<std::pair<const char*, int>, 8> kSources = {{
-      {"PAID_SEARCH", 30}, {"PAID_SOCIAL", 25}, {"ORGANIC_SEARCH", 15}, {"EMAIL_MARKETING", 10},
-      {"DIRECT_TRAFFIC", 10}, {"REFERRALS", 5}, {"SOCIAL_MEDIA", 3}, {"OFFLINE", 2}}};
+  static constexpr std::array<std::pair<const char*, int>, 8> kSources = {{{"PAID_SEARCH", 30},
+                                                                           {"PAID_SOCIAL", 25},
+                                                                           {"ORGANIC_SEARCH", 15},
+                                                                           {"EMAIL_MARKETING", 10},
+                                                                           {"DIRECT_TRAFFIC", 10},
+                                                                           {"REFERRALS", 5},
+                                                                           {"SOCIAL_MEDIA", 3},
+                                                                           {"OFFLINE", 2}}};
   auto pick_source = [](Rng& r) {
     int roll = static_cast<int>(r.pick(100));
     for (const auto& [name, weight] : kSources) {
@@ -369,11 +389,11 @@ void Dataset::build_hubspot() {
     return std::string("OTHER_CAMPAIGNS");
   };
   static constexpr std::array<const char*, 16> kFirst = {
-      "Ada", "Ben", "Clara", "David", "Elena", "Felix", "Greta", "Hugo",
-      "Ines", "Jonas", "Karla", "Lars", "Mira", "Noah", "Olga", "Paul"};
+      "Ada",  "Ben",   "Clara", "David", "Elena", "Felix", "Greta", "Hugo",
+      "Ines", "Jonas", "Karla", "Lars",  "Mira",  "Noah",  "Olga",  "Paul"};
   static constexpr std::array<const char*, 16> kLast = {
-      "Abel", "Berg", "Cruz", "Dietz", "Eriksen", "Fontaine", "Gruber", "Hale",
-      "Ito", "Jansen", "Kowalski", "Lind", "Moreau", "Novak", "Ortiz", "Petrov"};
+      "Abel", "Berg",   "Cruz",     "Dietz", "Eriksen", "Fontaine", "Gruber", "Hale",
+      "Ito",  "Jansen", "Kowalski", "Lind",  "Moreau",  "Novak",    "Ortiz",  "Petrov"};
   static constexpr std::array<const char*, 6> kProducts = {
       "Running Shoes", "Trail Kit", "Team Order", "Annual Plan", "Gift Cards", "Store Display"};
 
@@ -420,7 +440,8 @@ void Dataset::build_hubspot() {
     c.lifecyclestage = stage < 60 ? "lead" : stage < 85 ? "marketingqualifiedlead" : "customer";
     const int day_index = static_cast<int>(static_cast<std::int64_t>(k) * days / kContacts);
     const sys_days day = options_.today - std::chrono::days(days - 1 - day_index);
-    c.createdate_ms = day_ms(day) + static_cast<std::int64_t>(r.pick(static_cast<std::size_t>(kDayMs)));
+    c.createdate_ms =
+        day_ms(day) + static_cast<std::int64_t>(r.pick(static_cast<std::size_t>(kDayMs)));
     c.lastmodified_ms = c.createdate_ms + static_cast<std::int64_t>(r.pick(86'400)) * 1000;
     contacts_.push_back(std::move(c));
   }
@@ -457,8 +478,8 @@ void Dataset::build_ga4() {
       row.channel_group = s.channel;
       row.sessions = r.round(s.sessions * weekday_factor(day) * r.between(0.85, 1.15));
       row.total_users = r.round(static_cast<double>(row.sessions) * r.between(0.7, 0.85));
-      row.conversions = r.round(static_cast<double>(row.sessions) * s.conversion_rate *
-                                r.between(0.8, 1.2));
+      row.conversions =
+          r.round(static_cast<double>(row.sessions) * s.conversion_rate * r.between(0.8, 1.2));
       row.transactions = row.conversions;
       for (std::int64_t n = 0; n < row.transactions; ++n) {
         row.purchase_revenue_cents += std::llround(s.aov * 100 * r.between(0.6, 1.4));

@@ -37,8 +37,8 @@ std::optional<std::chrono::sys_days> parse_date(std::string_view text);
 std::chrono::sys_days utc_today();
 
 struct Account {
-  std::string platform;   // "meta", "google_ads", "hubspot", "ga4"
-  std::string id;         // "act_1001", "1234567890", the HubSpot portal id, the GA4 property id
+  std::string platform;  // "meta", "google_ads", "hubspot", "ga4"
+  std::string id;        // "act_1001", "1234567890", the HubSpot portal id, the GA4 property id
   std::string name;
   std::string currency;   // ISO 4217
   std::string time_zone;  // IANA
@@ -60,8 +60,8 @@ struct Campaign {
   std::string account_id;  // "act_1001" or "1234567890"
   std::string id;
   std::string name;
-  std::string status;      // initial: Meta ACTIVE/PAUSED, Google ENABLED/PAUSED
-  std::string objective;   // Meta objective or Google advertising channel type
+  std::string status;     // initial: Meta ACTIVE/PAUSED, Google ENABLED/PAUSED
+  std::string objective;  // Meta objective or Google advertising channel type
   // Meta: daily budget in the account currency's minor units (cents). Google: budget micros.
   std::int64_t daily_budget = 0;
   std::string currency;

@@ -1,9 +1,9 @@
 // Fault injection, the vendors' error and rate-limit bodies, and the route wrapper that applies
 // them.
-#include "simulator/detail/state.h"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator {
 
@@ -11,11 +11,16 @@ namespace json = boost::json;
 
 std::string_view fault_kind_name(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kRateLimit: return "rate_limit";
-    case FaultKind::kServerError: return "server_error";
-    case FaultKind::kSlow: return "slow";
-    case FaultKind::kMalformed: return "malformed";
-    case FaultKind::kExpiredToken: return "expired_token";
+    case FaultKind::kRateLimit:
+      return "rate_limit";
+    case FaultKind::kServerError:
+      return "server_error";
+    case FaultKind::kSlow:
+      return "slow";
+    case FaultKind::kMalformed:
+      return "malformed";
+    case FaultKind::kExpiredToken:
+      return "expired_token";
   }
   return "unknown";
 }
@@ -65,8 +70,8 @@ std::optional<Fault> parse_fault_header(std::string_view text, std::string* erro
   return fault;
 }
 
-Fault make_fault(std::string_view kind, std::string_view vendor, std::string path, std::int64_t count,
-                 std::int64_t status, std::int64_t delay_ms) {
+Fault make_fault(std::string_view kind, std::string_view vendor, std::string path,
+                 std::int64_t count, std::int64_t status, std::int64_t delay_ms) {
   Fault fault;
   bool known = false;
   for (FaultKind k : {FaultKind::kRateLimit, FaultKind::kServerError, FaultKind::kSlow,
@@ -84,9 +89,10 @@ Fault make_fault(std::string_view kind, std::string_view vendor, std::string pat
   if (!vendor.empty() && vendor != "*") {
     fault.vendor = parse_vendor(vendor);
     if (!fault.vendor) {
-      throw std::invalid_argument("vendor: unknown vendor `" + std::string(vendor) +
-                                  "` (expected meta, google_ads, google_oauth, hubspot, ga4, slack, "
-                                  "slack_hooks or *)");
+      throw std::invalid_argument(
+          "vendor: unknown vendor `" + std::string(vendor) +
+          "` (expected meta, google_ads, google_oauth, hubspot, ga4, slack, "
+          "slack_hooks or *)");
     }
   }
   if (!path.empty() && path[0] != '/') {
@@ -117,18 +123,23 @@ std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
 
 std::string google_status_name(int status) {
   switch (status) {
-    case 500: return "INTERNAL";
-    case 501: return "UNIMPLEMENTED";
-    case 503: return "UNAVAILABLE";
-    case 504: return "DEADLINE_EXCEEDED";
-    default: return "UNKNOWN";
+    case 500:
+      return "INTERNAL";
+    case 501:
+      return "UNIMPLEMENTED";
+    case 503:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return "UNKNOWN";
   }
 }
 
 }  // namespace
 
-web::Response meta_error(int http_status, int code, std::optional<int> subcode, std::string_view type,
-                         std::string_view message, bool transient) {
+web::Response meta_error(int http_status, int code, std::optional<int> subcode,
+                         std::string_view type, std::string_view message, bool transient) {
   json::object error{{"message", message}, {"type", type}, {"code", code}};
   if (subcode) error["error_subcode"] = *subcode;
   if (transient) error["is_transient"] = true;
@@ -170,8 +181,9 @@ web::Response meta_throttled(int code, std::chrono::milliseconds reset_in) {
   if (code == 17) {
     message = "(#17) User request limit reached";
   } else if (code == 80000) {
-    message = "(#80000) There have been too many calls from this ad-account. Wait a bit and try "
-              "again.";
+    message =
+        "(#80000) There have been too many calls from this ad-account. Wait a bit and try "
+        "again.";
   } else {
     message = "(#" + std::to_string(code) +
               ") There have been too many calls to this ad-account. Wait a bit and try again.";
@@ -181,8 +193,8 @@ web::Response meta_throttled(int code, std::chrono::milliseconds reset_in) {
   return response;
 }
 
-void add_meta_usage_headers(web::Response& response, std::string_view account, std::string_view type,
-                            const BudgetUse& use) {
+void add_meta_usage_headers(web::Response& response, std::string_view account,
+                            std::string_view type, const BudgetUse& use) {
   const int pct = use.limit > 0 ? std::min(100, use.used * 100 / use.limit) : 0;
   const std::int64_t regain_minutes =
       use.allowed ? 0 : std::max<std::int64_t>(1, (use.reset_in.count() + 59'999) / 60'000);
@@ -196,9 +208,9 @@ void add_meta_usage_headers(web::Response& response, std::string_view account, s
                    {"ads_api_access_tier", "standard_access"}};
   response.headers.set("X-Business-Use-Case-Usage",
                        json::serialize(json::object{{key, json::array{buc}}}));
-  response.headers.set("X-App-Usage",
-                       json::serialize(json::object{
-                           {"call_count", pct}, {"total_cputime", pct / 2}, {"total_time", pct / 2}}));
+  response.headers.set("X-App-Usage", json::serialize(json::object{{"call_count", pct},
+                                                                   {"total_cputime", pct / 2},
+                                                                   {"total_time", pct / 2}}));
   response.headers.set("X-Ad-Account-Usage",
                        json::serialize(json::object{
                            {"acc_id_util_pct", pct},
@@ -233,16 +245,18 @@ web::Response hubspot_rate_limited(std::string_view policy, const BudgetUse& use
     response.headers.set("X-HubSpot-RateLimit-Remaining", "0");
     response.headers.set("X-HubSpot-RateLimit-Interval-Milliseconds",
                          std::to_string(use.window.count()));
-    response.headers.set("X-HubSpot-RateLimit-Secondly", std::to_string(std::max(1, use.limit / 10)));
+    response.headers.set("X-HubSpot-RateLimit-Secondly",
+                         std::to_string(std::max(1, use.limit / 10)));
     response.headers.set("X-HubSpot-RateLimit-Secondly-Remaining", "0");
   }
   return response;
 }
 
 web::Response slack_rate_limited(Vendor vendor, std::chrono::milliseconds retry_in) {
-  web::Response response = vendor == Vendor::kSlack
-                               ? json_answer(429, json::object{{"ok", false}, {"error", "ratelimited"}})
-                               : text_answer(429, "rate_limited");
+  web::Response response =
+      vendor == Vendor::kSlack
+          ? json_answer(429, json::object{{"ok", false}, {"error", "ratelimited"}})
+          : text_answer(429, "rate_limited");
   response.headers.set("Retry-After", std::to_string(ceil_seconds(retry_in)));
   return response;
 }
@@ -264,21 +278,24 @@ web::Response fault_answer(Simulator::State& state, Vendor vendor, const Fault& 
     switch (vendor) {
       case Vendor::kMeta: {
         auto response = meta_throttled(17, full.reset_in);
-        add_meta_usage_headers(response, request.params.count("object")
-                                             ? request.params.at("object") : "0",
+        add_meta_usage_headers(response,
+                               request.params.count("object") ? request.params.at("object") : "0",
                                "ads_insights", full);
         return response;
       }
-      case Vendor::kGoogleAds: return google_quota_exhausted(full.reset_in);
+      case Vendor::kGoogleAds:
+        return google_quota_exhausted(full.reset_in);
       case Vendor::kGa4:
         return google_error(429, "RESOURCE_EXHAUSTED",
                             "Exhausted property tokens per hour. Wait and retry.");
       case Vendor::kGoogleOauth:
         return json_answer(429, json::object{{"error", "rate_limit_exceeded"},
                                              {"error_description", "Rate Limit Exceeded"}});
-      case Vendor::kHubspot: return hubspot_rate_limited("TEN_SECONDLY_ROLLING", full);
+      case Vendor::kHubspot:
+        return hubspot_rate_limited("TEN_SECONDLY_ROLLING", full);
       case Vendor::kSlack:
-      case Vendor::kSlackHooks: return slack_rate_limited(vendor, std::chrono::milliseconds(1000));
+      case Vendor::kSlackHooks:
+        return slack_rate_limited(vendor, std::chrono::milliseconds(1000));
     }
   }
   if (fault.kind == FaultKind::kServerError) {
@@ -300,7 +317,8 @@ web::Response fault_answer(Simulator::State& state, Vendor vendor, const Fault& 
         return hubspot_error(status, "INTERNAL_ERROR", "internal error");
       case Vendor::kSlack:
         return json_answer(status, json::object{{"ok", false}, {"error", "internal_error"}});
-      case Vendor::kSlackHooks: return text_answer(status, "internal_error");
+      case Vendor::kSlackHooks:
+        return text_answer(status, "internal_error");
     }
   }
   // Expired token.
@@ -315,8 +333,9 @@ web::Response fault_answer(Simulator::State& state, Vendor vendor, const Fault& 
                           "Request had invalid authentication credentials. Expected OAuth 2 access "
                           "token, login cookie or other valid authentication credential.");
     case Vendor::kGoogleOauth:
-      return json_answer(400, json::object{{"error", "invalid_grant"},
-                                           {"error_description", "Token has been expired or revoked."}});
+      return json_answer(400,
+                         json::object{{"error", "invalid_grant"},
+                                      {"error_description", "Token has been expired or revoked."}});
     case Vendor::kHubspot:
       if (oauth_path) {
         return json_answer(400, json::object{{"status", "BAD_REFRESH_TOKEN"},
@@ -328,7 +347,8 @@ web::Response fault_answer(Simulator::State& state, Vendor vendor, const Fault& 
                            "The OAuth token used to make this call expired.");
     case Vendor::kSlack:
       return json_answer(200, json::object{{"ok", false}, {"error", "token_expired"}});
-    case Vendor::kSlackHooks: return text_answer(403, "invalid_token");
+    case Vendor::kSlackHooks:
+      return text_answer(403, "invalid_token");
   }
   return text_answer(500, "unknown vendor");
 }
@@ -361,23 +381,25 @@ void add_vendor_route(Simulator::State& state, Vendor vendor, web::Method method
           fault = state.take_fault(vendor, sub_path);
         }
         web::Response response;
-        if (fault && (fault->kind == FaultKind::kRateLimit ||
-                      fault->kind == FaultKind::kServerError ||
-                      fault->kind == FaultKind::kExpiredToken)) {
+        if (fault &&
+            (fault->kind == FaultKind::kRateLimit || fault->kind == FaultKind::kServerError ||
+             fault->kind == FaultKind::kExpiredToken)) {
           response = fault_answer(state, vendor, *fault, request);
         } else {
           try {
             response = handler(state, request);
           } catch (const std::exception&) {
-            response = fault_answer(state, vendor, Fault{FaultKind::kServerError, vendor, "", 1,
-                                                         500, std::chrono::milliseconds(0)},
-                                    request);
+            response = fault_answer(
+                state, vendor,
+                Fault{FaultKind::kServerError, vendor, "", 1, 500, std::chrono::milliseconds(0)},
+                request);
           }
         }
         if (fault && fault->kind == FaultKind::kMalformed) {
           // Cut the body mid-way, as a dropped connection or a broken proxy would.
-          response.body = response.body.size() > 1 ? response.body.substr(0, response.body.size() / 2)
-                                                   : std::string("{");
+          response.body = response.body.size() > 1
+                              ? response.body.substr(0, response.body.size() / 2)
+                              : std::string("{");
         }
         if (fault && fault->kind == FaultKind::kSlow && fault->delay.count() > 0) {
           state.delays.schedule(fault->delay, [reply, r = std::move(response)]() { reply(r); });

@@ -1,7 +1,7 @@
 // The GA4 Data API's runReport under /ga4.
-#include "simulator/detail/state.h"
-
 #include <algorithm>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator::detail {
 
@@ -81,7 +81,8 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
   }
   boost::system::error_code ec;
   auto parsed = json::parse(request.body, ec);
-  if (ec || !parsed.is_object()) return invalid("Invalid JSON payload received: the body must be a JSON object.");
+  if (ec || !parsed.is_object())
+    return invalid("Invalid JSON payload received: the body must be a JSON object.");
   const json::object& body = parsed.as_object();
   const sys_days today = state.dataset.options().today;
 
@@ -100,17 +101,20 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
       return invalid("dateRanges[" + std::to_string(i) +
                      "]: startDate and endDate must be YYYY-MM-DD, today, yesterday or NdaysAgo.");
     }
-    if (*ed < *sd) return invalid("dateRanges[" + std::to_string(i) + "]: endDate is before startDate.");
+    if (*ed < *sd)
+      return invalid("dateRanges[" + std::to_string(i) + "]: endDate is before startDate.");
     ranges.emplace_back(format_date(*sd), format_date(*ed));
   }
-  auto names = [&](std::string_view key, std::vector<std::string>& out) -> std::optional<web::Response> {
+  auto names = [&](std::string_view key,
+                   std::vector<std::string>& out) -> std::optional<web::Response> {
     const json::value* list = body.if_contains(key);
     if (!list) return std::nullopt;
     if (!list->is_array()) return invalid(std::string(key) + " must be an array");
     for (std::size_t i = 0; i < list->as_array().size(); ++i) {
       const json::object* o = list->as_array()[i].if_object();
       const json::value* n = o ? o->if_contains("name") : nullptr;
-      if (!n || !n->is_string()) return invalid(std::string(key) + "[" + std::to_string(i) + "].name is required");
+      if (!n || !n->is_string())
+        return invalid(std::string(key) + "[" + std::to_string(i) + "].name is required");
       out.emplace_back(n->as_string());
     }
     return std::nullopt;
@@ -118,18 +122,23 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
   std::vector<std::string> dimensions, metrics;
   if (auto e = names("dimensions", dimensions)) return *e;
   if (auto e = names("metrics", metrics)) return *e;
-  if (metrics.empty() && dimensions.empty()) return invalid("Specify at least one dimension or metric.");
+  if (metrics.empty() && dimensions.empty())
+    return invalid("Specify at least one dimension or metric.");
   for (const auto& d : dimensions) {
     if (std::find(kDimensions.begin(), kDimensions.end(), d) == kDimensions.end()) {
-      return invalid("Field " + d + " is not a valid dimension. The simulator knows date, "
-                     "sessionSourceMedium, sessionSource, sessionMedium, sessionDefaultChannelGroup.");
+      return invalid(
+          "Field " + d +
+          " is not a valid dimension. The simulator knows date, "
+          "sessionSourceMedium, sessionSource, sessionMedium, sessionDefaultChannelGroup.");
     }
   }
   std::vector<std::string> types;
   for (const auto& m : metrics) {
-    auto it = std::find_if(kMetrics.begin(), kMetrics.end(), [&](const auto& p) { return p.first == m; });
+    auto it =
+        std::find_if(kMetrics.begin(), kMetrics.end(), [&](const auto& p) { return p.first == m; });
     if (it == kMetrics.end()) {
-      return invalid("Field " + m + " is not a valid metric. The simulator knows sessions, totalUsers, "
+      return invalid("Field " + m +
+                     " is not a valid metric. The simulator knows sessions, totalUsers, "
                      "conversions, keyEvents, transactions, purchaseRevenue, totalRevenue.");
     }
     types.push_back(it->second);
@@ -137,7 +146,8 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
   bool bad = false;
   const std::int64_t limit = int_field(body, "limit", bad).value_or(10'000);
   const std::int64_t offset = int_field(body, "offset", bad).value_or(0);
-  if (bad || limit < 1 || limit > 250'000) return invalid("limit must be 1-250000 and offset non-negative.");
+  if (bad || limit < 1 || limit > 250'000)
+    return invalid("limit must be 1-250000 and offset non-negative.");
 
   std::vector<std::string> headers = dimensions;
   if (ranges.size() > 1) headers.push_back("dateRange");
@@ -147,11 +157,16 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
       if (row.date < ranges[r].first || row.date > ranges[r].second) continue;
       std::vector<std::string> key;
       for (const auto& d : dimensions) {
-        if (d == "date") key.push_back(row.date.substr(0, 4) + row.date.substr(5, 2) + row.date.substr(8, 2));
-        else if (d == "sessionSourceMedium") key.push_back(row.source + " / " + row.medium);
-        else if (d == "sessionSource") key.push_back(row.source);
-        else if (d == "sessionMedium") key.push_back(row.medium);
-        else key.push_back(row.channel_group);
+        if (d == "date")
+          key.push_back(row.date.substr(0, 4) + row.date.substr(5, 2) + row.date.substr(8, 2));
+        else if (d == "sessionSourceMedium")
+          key.push_back(row.source + " / " + row.medium);
+        else if (d == "sessionSource")
+          key.push_back(row.source);
+        else if (d == "sessionMedium")
+          key.push_back(row.medium);
+        else
+          key.push_back(row.channel_group);
       }
       if (ranges.size() > 1) key.push_back("date_range_" + std::to_string(r));
       auto& s = groups[key];
@@ -175,11 +190,16 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
     for (const auto& k : key) dv.push_back(json::object{{"value", k}});
     for (const auto& m : metrics) {
       std::string v;
-      if (m == "sessions") v = std::to_string(s.sessions);
-      else if (m == "totalUsers") v = std::to_string(s.users);
-      else if (m == "conversions" || m == "keyEvents") v = std::to_string(s.conversions);
-      else if (m == "transactions") v = std::to_string(s.transactions);
-      else v = revenue_string(s.revenue);
+      if (m == "sessions")
+        v = std::to_string(s.sessions);
+      else if (m == "totalUsers")
+        v = std::to_string(s.users);
+      else if (m == "conversions" || m == "keyEvents")
+        v = std::to_string(s.conversions);
+      else if (m == "transactions")
+        v = std::to_string(s.transactions);
+      else
+        v = revenue_string(s.revenue);
       mv.push_back(json::object{{"value", v}});
     }
     json::object row;
@@ -190,24 +210,27 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
   json::object out{{"dimensionHeaders", dimension_headers}, {"metricHeaders", metric_headers}};
   if (!rows.empty()) out["rows"] = std::move(rows);
   if (!groups.empty()) out["rowCount"] = groups.size();
-  out["metadata"] = json::object{{"currencyCode", account->currency}, {"timeZone", account->time_zone}};
+  out["metadata"] =
+      json::object{{"currencyCode", account->currency}, {"timeZone", account->time_zone}};
   out["kind"] = "analyticsData#runReport";
-  if (const json::value* q = body.if_contains("returnPropertyQuota"); q && q->is_bool() && q->as_bool()) {
+  if (const json::value* q = body.if_contains("returnPropertyQuota");
+      q && q->is_bool() && q->as_bool()) {
     std::int64_t consumed_total;
     {
       std::lock_guard lock(state.mutex);
       consumed_total = static_cast<std::int64_t>(state.counts["ga4"]) * kTokensPerRequest;
     }
     auto bucket = [](std::int64_t consumed, std::int64_t total) {
-      return json::object{{"consumed", consumed}, {"remaining", std::max<std::int64_t>(0, total - consumed)}};
+      return json::object{{"consumed", consumed},
+                          {"remaining", std::max<std::int64_t>(0, total - consumed)}};
     };
-    out["propertyQuota"] = json::object{
-        {"tokensPerDay", bucket(consumed_total, 200'000)},
-        {"tokensPerHour", bucket(consumed_total, 40'000)},
-        {"concurrentRequests", bucket(0, 10)},
-        {"serverErrorsPerProjectPerHour", bucket(0, 10)},
-        {"potentiallyThresholdedRequestsPerHour", bucket(0, 120)},
-        {"tokensPerProjectPerHour", bucket(consumed_total, 14'000)}};
+    out["propertyQuota"] =
+        json::object{{"tokensPerDay", bucket(consumed_total, 200'000)},
+                     {"tokensPerHour", bucket(consumed_total, 40'000)},
+                     {"concurrentRequests", bucket(0, 10)},
+                     {"serverErrorsPerProjectPerHour", bucket(0, 10)},
+                     {"potentiallyThresholdedRequestsPerHour", bucket(0, 120)},
+                     {"tokensPerProjectPerHour", bucket(consumed_total, 14'000)}};
   }
   return json_answer(200, out);
 }
@@ -215,7 +238,8 @@ web::Response run_report(Simulator::State& state, const web::Request& request) {
 }  // namespace
 
 void register_ga4(Simulator::State& state) {
-  add_vendor_route(state, Vendor::kGa4, web::Method::kPost, "/{version}/properties/{property}", run_report);
+  add_vendor_route(state, Vendor::kGa4, web::Method::kPost, "/{version}/properties/{property}",
+                   run_report);
 }
 
 }  // namespace flowpilot::simulator::detail

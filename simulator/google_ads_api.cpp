@@ -1,11 +1,11 @@
 // Google Ads REST under /google-ads (googleAds:searchStream, googleAds:search, campaigns:mutate)
 // and Google's OAuth token endpoint under /google-oauth.
-#include "simulator/detail/state.h"
-
 #include <algorithm>
 #include <cctype>
 #include <set>
 #include <variant>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator::detail {
 
@@ -20,7 +20,8 @@ web::Response query_error(std::string_view code, std::string_view message) {
   return google_error(400, "INVALID_ARGUMENT", message, "queryError", code);
 }
 
-web::Response invalid_argument(std::string_view key, std::string_view code, std::string_view message) {
+web::Response invalid_argument(std::string_view key, std::string_view code,
+                               std::string_view message) {
   return google_error(400, "INVALID_ARGUMENT", message, key, code);
 }
 
@@ -31,28 +32,31 @@ bool version_ok(std::string_view v) {
 }
 
 // Valid Google access token (issued by /google-oauth/token), or the refusal.
-std::optional<web::Response> check_google_token(Simulator::State& state, const web::Request& request,
-                                                bool ads) {
+std::optional<web::Response> check_google_token(Simulator::State& state,
+                                                const web::Request& request, bool ads) {
   auto token = bearer_token(request);
   auto refuse = [&](std::string_view message, std::string_view code) {
     return ads ? google_error(401, "UNAUTHENTICATED", message, "authenticationError", code)
                : google_error(401, "UNAUTHENTICATED", message);
   };
   if (!token) {
-    return refuse("Request is missing required authentication credential. Expected OAuth 2 access "
-                  "token, login cookie or other valid authentication credential.",
-                  "OAUTH_TOKEN_HEADER_INVALID");
+    return refuse(
+        "Request is missing required authentication credential. Expected OAuth 2 access "
+        "token, login cookie or other valid authentication credential.",
+        "OAUTH_TOKEN_HEADER_INVALID");
   }
   auto valid = state.token_valid(Vendor::kGoogleOauth, *token);
   if (!valid) {
-    return refuse("Request had invalid authentication credentials. Expected OAuth 2 access token, "
-                  "login cookie or other valid authentication credential.",
-                  "OAUTH_TOKEN_INVALID");
+    return refuse(
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential.",
+        "OAUTH_TOKEN_INVALID");
   }
   if (!*valid) {
-    return refuse("Request had invalid authentication credentials. The OAuth 2 access token has "
-                  "expired.",
-                  "OAUTH_TOKEN_EXPIRED");
+    return refuse(
+        "Request had invalid authentication credentials. The OAuth 2 access token has "
+        "expired.",
+        "OAUTH_TOKEN_EXPIRED");
   }
   return std::nullopt;
 }
@@ -80,8 +84,8 @@ std::optional<std::vector<Token>> tokenize(std::string_view q, std::string& erro
       ++i;
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       std::size_t j = i;
-      while (j < q.size() && (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_' ||
-                              q[j] == '.')) {
+      while (j < q.size() &&
+             (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_' || q[j] == '.')) {
         ++j;
       }
       out.push_back({Token::kWord, std::string(q.substr(i, j - i))});
@@ -114,12 +118,24 @@ std::optional<std::vector<Token>> tokenize(std::string_view q, std::string& erro
   return out;
 }
 
-const std::set<std::string, std::less<>> kFields = {
-    "campaign.id", "campaign.name", "campaign.status", "campaign.resource_name",
-    "campaign.advertising_channel_type", "campaign_budget.amount_micros", "customer.id",
-    "customer.currency_code", "customer.descriptive_name", "customer.time_zone",
-    "metrics.cost_micros", "metrics.impressions", "metrics.clicks", "metrics.conversions",
-    "metrics.conversions_value", "metrics.ctr", "metrics.average_cpc", "segments.date"};
+const std::set<std::string, std::less<>> kFields = {"campaign.id",
+                                                    "campaign.name",
+                                                    "campaign.status",
+                                                    "campaign.resource_name",
+                                                    "campaign.advertising_channel_type",
+                                                    "campaign_budget.amount_micros",
+                                                    "customer.id",
+                                                    "customer.currency_code",
+                                                    "customer.descriptive_name",
+                                                    "customer.time_zone",
+                                                    "metrics.cost_micros",
+                                                    "metrics.impressions",
+                                                    "metrics.clicks",
+                                                    "metrics.conversions",
+                                                    "metrics.conversions_value",
+                                                    "metrics.ctr",
+                                                    "metrics.average_cpc",
+                                                    "segments.date"};
 
 struct Condition {
   std::string field;
@@ -140,11 +156,15 @@ std::variant<Query, web::Response> parse_gaql(std::string_view text) {
   if (!tokens) return query_error("QUERY_ERROR", "Error in query: " + error + ".");
   std::size_t p = 0;
   auto peek = [&]() -> const Token& { return (*tokens)[p]; };
-  auto is_kw = [&](std::string_view kw) { return peek().kind == Token::kWord && upper(peek().text) == kw; };
+  auto is_kw = [&](std::string_view kw) {
+    return peek().kind == Token::kWord && upper(peek().text) == kw;
+  };
   auto expect_field = [&](std::string_view clause) -> std::variant<std::string, web::Response> {
     if (peek().kind != Token::kWord) {
-      return query_error("QUERY_ERROR", "Error in " + std::string(clause) + " clause: expected a "
-                                            "field name, found '" + peek().text + "'.");
+      return query_error("QUERY_ERROR", "Error in " + std::string(clause) +
+                                            " clause: expected a "
+                                            "field name, found '" +
+                                            peek().text + "'.");
     }
     std::string f = (*tokens)[p++].text;
     if (!kFields.count(f)) {
@@ -193,7 +213,9 @@ std::variant<Query, web::Response> parse_gaql(std::string_view text) {
       if (peek().kind == Token::kSymbol) {
         c.op = (*tokens)[p++].text;
         auto v = value();
-        if (!v) return query_error("QUERY_ERROR", "Error in WHERE clause: expected a value after " + c.op + ".");
+        if (!v)
+          return query_error("QUERY_ERROR",
+                             "Error in WHERE clause: expected a value after " + c.op + ".");
         c.values.push_back(*v);
       } else if (is_kw("BETWEEN")) {
         ++p;
@@ -204,27 +226,33 @@ std::variant<Query, web::Response> parse_gaql(std::string_view text) {
         }
         ++p;
         auto b = value();
-        if (!b) return query_error("QUERY_ERROR", "Error in WHERE clause: expected BETWEEN 'a' AND 'b'.");
+        if (!b)
+          return query_error("QUERY_ERROR", "Error in WHERE clause: expected BETWEEN 'a' AND 'b'.");
         c.values = {*a, *b};
       } else if (is_kw("DURING")) {
         ++p;
         c.op = "DURING";
         if (peek().kind != Token::kWord) {
-          return query_error("QUERY_ERROR", "Error in WHERE clause: expected a date range after DURING.");
+          return query_error("QUERY_ERROR",
+                             "Error in WHERE clause: expected a date range after DURING.");
         }
         c.values.push_back((*tokens)[p++].text);
       } else if (is_kw("IN") || is_kw("NOT")) {
         c.op = is_kw("NOT") ? "NOT_IN" : "IN";
         ++p;
         if (c.op == "NOT_IN") {
-          if (!is_kw("IN")) return query_error("QUERY_ERROR", "Error in WHERE clause: expected NOT IN.");
+          if (!is_kw("IN"))
+            return query_error("QUERY_ERROR", "Error in WHERE clause: expected NOT IN.");
           ++p;
         }
-        if (peek().text != "(") return query_error("QUERY_ERROR", "Error in WHERE clause: expected '(' after IN.");
+        if (peek().text != "(")
+          return query_error("QUERY_ERROR", "Error in WHERE clause: expected '(' after IN.");
         ++p;
         while (true) {
           auto v = value();
-          if (!v) return query_error("QUERY_ERROR", "Error in WHERE clause: expected a value in the IN list.");
+          if (!v)
+            return query_error("QUERY_ERROR",
+                               "Error in WHERE clause: expected a value in the IN list.");
           c.values.push_back(*v);
           if (peek().text == ",") {
             ++p;
@@ -232,16 +260,20 @@ std::variant<Query, web::Response> parse_gaql(std::string_view text) {
           }
           break;
         }
-        if (peek().text != ")") return query_error("QUERY_ERROR", "Error in WHERE clause: expected ')'.");
+        if (peek().text != ")")
+          return query_error("QUERY_ERROR", "Error in WHERE clause: expected ')'.");
         ++p;
       } else {
-        return query_error("QUERY_ERROR", "Error in WHERE clause: expected an operator after " + c.field + ".");
+        return query_error("QUERY_ERROR",
+                           "Error in WHERE clause: expected an operator after " + c.field + ".");
       }
       if (c.field != "segments.date" && c.field != "campaign.status" && c.field != "campaign.id" &&
           c.field != "campaign.name") {
-        return query_error("QUERY_ERROR", "Error in WHERE clause: the simulator filters on "
-                                          "segments.date, campaign.status, campaign.id and "
-                                          "campaign.name only, not " + c.field + ".");
+        return query_error("QUERY_ERROR",
+                           "Error in WHERE clause: the simulator filters on "
+                           "segments.date, campaign.status, campaign.id and "
+                           "campaign.name only, not " +
+                               c.field + ".");
       }
       q.where.push_back(std::move(c));
       if (is_kw("AND")) {
@@ -327,18 +359,25 @@ std::variant<std::vector<json::object>, web::Response> run_query(Simulator::Stat
     }
     if (c.op == "DURING") {
       static const std::pair<const char*, const char*> kDuring[] = {
-          {"TODAY", "today"}, {"YESTERDAY", "yesterday"}, {"LAST_7_DAYS", "last_7d"},
-          {"LAST_14_DAYS", "last_14d"}, {"LAST_30_DAYS", "last_30d"}, {"THIS_MONTH", "this_month"},
-          {"LAST_MONTH", "last_month"}, {"THIS_WEEK_MON_TODAY", "this_week_mon_today"},
-          {"THIS_WEEK_SUN_TODAY", "this_week_sun_today"}, {"LAST_WEEK_MON_SUN", "last_week_mon_sun"},
+          {"TODAY", "today"},
+          {"YESTERDAY", "yesterday"},
+          {"LAST_7_DAYS", "last_7d"},
+          {"LAST_14_DAYS", "last_14d"},
+          {"LAST_30_DAYS", "last_30d"},
+          {"THIS_MONTH", "this_month"},
+          {"LAST_MONTH", "last_month"},
+          {"THIS_WEEK_MON_TODAY", "this_week_mon_today"},
+          {"THIS_WEEK_SUN_TODAY", "this_week_sun_today"},
+          {"LAST_WEEK_MON_SUN", "last_week_mon_sun"},
           {"LAST_WEEK_SUN_SAT", "last_week_sun_sat"}};
       std::optional<std::pair<sys_days, sys_days>> range;
       for (const auto& [name, preset] : kDuring) {
         if (c.values[0] == name) range = preset_range(preset, today, first);
       }
       if (!range) {
-        return query_error("INVALID_VALUE_WITH_DURING_OPERATOR",
-                           "Error in WHERE clause: invalid date range '" + c.values[0] + "' for DURING.");
+        return query_error(
+            "INVALID_VALUE_WITH_DURING_OPERATOR",
+            "Error in WHERE clause: invalid date range '" + c.values[0] + "' for DURING.");
       }
       narrow(format_date(range->first), format_date(range->second));
       continue;
@@ -349,13 +388,21 @@ std::variant<std::vector<json::object>, web::Response> run_query(Simulator::Stat
                            "Error in WHERE clause: '" + v + "' is not a date (YYYY-MM-DD).");
       }
     }
-    if (c.op == "BETWEEN") narrow(c.values[0], c.values[1]);
-    else if (c.op == "=") narrow(c.values[0], c.values[0]);
-    else if (c.op == ">=") narrow(c.values[0], std::nullopt);
-    else if (c.op == "<=") narrow(std::nullopt, c.values[0]);
-    else if (c.op == ">") narrow(format_date(*parse_date(c.values[0]) + std::chrono::days(1)), std::nullopt);
-    else if (c.op == "<") narrow(std::nullopt, format_date(*parse_date(c.values[0]) - std::chrono::days(1)));
-    else return query_error("QUERY_ERROR", "Error in WHERE clause: operator " + c.op + " is not supported on segments.date.");
+    if (c.op == "BETWEEN")
+      narrow(c.values[0], c.values[1]);
+    else if (c.op == "=")
+      narrow(c.values[0], c.values[0]);
+    else if (c.op == ">=")
+      narrow(c.values[0], std::nullopt);
+    else if (c.op == "<=")
+      narrow(std::nullopt, c.values[0]);
+    else if (c.op == ">")
+      narrow(format_date(*parse_date(c.values[0]) + std::chrono::days(1)), std::nullopt);
+    else if (c.op == "<")
+      narrow(std::nullopt, format_date(*parse_date(c.values[0]) - std::chrono::days(1)));
+    else
+      return query_error("QUERY_ERROR", "Error in WHERE clause: operator " + c.op +
+                                            " is not supported on segments.date.");
   }
   auto selected = [&](std::string_view f) {
     return std::find(q.fields.begin(), q.fields.end(), f) != q.fields.end();
@@ -413,7 +460,8 @@ std::variant<std::vector<json::object>, web::Response> run_query(Simulator::Stat
       if (f == "metrics.clicks") return static_cast<double>(r.clicks);
       if (f == "metrics.conversions") return static_cast<double>(r.conv_hundredths);
       if (f == "metrics.conversions_value") return static_cast<double>(r.value_hundredths);
-      if (f == "campaign_budget.amount_micros") return static_cast<double>(r.campaign->daily_budget);
+      if (f == "campaign_budget.amount_micros")
+        return static_cast<double>(r.campaign->daily_budget);
       return 0;
     };
     auto text = [](const ResultRow& r, const std::string& f) -> std::string {
@@ -446,22 +494,32 @@ std::variant<std::vector<json::object>, web::Response> run_query(Simulator::Stat
     const std::string resource = "customers/" + customer + "/campaigns/" + c.id;
     json::object o, campaign, budget, cust, metrics, segments;
     for (const auto& f : q.fields) {
-      if (f == "campaign.id") campaign["id"] = c.id;
-      else if (f == "campaign.name") campaign["name"] = c.name;
-      else if (f == "campaign.status") campaign["status"] = c.status;
+      if (f == "campaign.id")
+        campaign["id"] = c.id;
+      else if (f == "campaign.name")
+        campaign["name"] = c.name;
+      else if (f == "campaign.status")
+        campaign["status"] = c.status;
       else if (f == "campaign.advertising_channel_type") {
         campaign["advertisingChannelType"] = data.find_campaign(c.id)->objective;
       } else if (f == "campaign_budget.amount_micros") {
         budget["resourceName"] = "customers/" + customer + "/campaignBudgets/" + c.id;
         budget["amountMicros"] = std::to_string(c.daily_budget);
-      } else if (f == "customer.id") cust["id"] = customer;
-      else if (f == "customer.currency_code") cust["currencyCode"] = account->currency;
-      else if (f == "customer.descriptive_name") cust["descriptiveName"] = account->name;
-      else if (f == "customer.time_zone") cust["timeZone"] = account->time_zone;
+      } else if (f == "customer.id")
+        cust["id"] = customer;
+      else if (f == "customer.currency_code")
+        cust["currencyCode"] = account->currency;
+      else if (f == "customer.descriptive_name")
+        cust["descriptiveName"] = account->name;
+      else if (f == "customer.time_zone")
+        cust["timeZone"] = account->time_zone;
       // proto3 JSON leaves zero values out.
-      else if (f == "metrics.cost_micros" && r.cost) metrics["costMicros"] = std::to_string(r.cost);
-      else if (f == "metrics.impressions" && r.impressions) metrics["impressions"] = std::to_string(r.impressions);
-      else if (f == "metrics.clicks" && r.clicks) metrics["clicks"] = std::to_string(r.clicks);
+      else if (f == "metrics.cost_micros" && r.cost)
+        metrics["costMicros"] = std::to_string(r.cost);
+      else if (f == "metrics.impressions" && r.impressions)
+        metrics["impressions"] = std::to_string(r.impressions);
+      else if (f == "metrics.clicks" && r.clicks)
+        metrics["clicks"] = std::to_string(r.clicks);
       else if (f == "metrics.conversions" && r.conv_hundredths) {
         metrics["conversions"] = static_cast<double>(r.conv_hundredths) / 100.0;
       } else if (f == "metrics.conversions_value" && r.value_hundredths) {
@@ -470,7 +528,8 @@ std::variant<std::vector<json::object>, web::Response> run_query(Simulator::Stat
         metrics["ctr"] = static_cast<double>(r.clicks) / static_cast<double>(r.impressions);
       } else if (f == "metrics.average_cpc" && r.clicks && r.cost) {
         metrics["averageCpc"] = static_cast<double>(r.cost) / static_cast<double>(r.clicks);
-      } else if (f == "segments.date") segments["date"] = r.date;
+      } else if (f == "segments.date")
+        segments["date"] = r.date;
     }
     bool any_campaign = false;
     for (const auto& f : q.fields) any_campaign |= f.rfind("campaign.", 0) == 0;
@@ -507,7 +566,8 @@ using AdsHandler = std::function<web::Response(Simulator::State&, const web::Req
 VendorHandler ads_route(AdsHandler inner) {
   return [inner = std::move(inner)](Simulator::State& state, const web::Request& request) {
     if (!version_ok(request.params.at("version"))) {
-      return google_error(404, "NOT_FOUND", "Unknown API version '" + request.params.at("version") + "'.");
+      return google_error(404, "NOT_FOUND",
+                          "Unknown API version '" + request.params.at("version") + "'.");
     }
     if (auto refused = check_google_token(state, request, true)) return *refused;
     auto developer = request.headers.get("developer-token");
@@ -538,8 +598,9 @@ VendorHandler ads_route(AdsHandler inner) {
     boost::system::error_code ec;
     auto body = json::parse(request.body, ec);
     if (ec || !body.is_object()) {
-      return google_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received: the body must be "
-                                                   "a JSON object.");
+      return google_error(400, "INVALID_ARGUMENT",
+                          "Invalid JSON payload received: the body must be "
+                          "a JSON object.");
     }
     const BudgetUse use = state.take(Vendor::kGoogleAds, customer);
     if (!use.allowed) return google_quota_exhausted(use.reset_in);
@@ -552,13 +613,14 @@ VendorHandler ads_route(AdsHandler inner) {
 std::variant<Query, web::Response> query_of(const json::object& body) {
   const json::value* query = body.if_contains("query");
   if (!query || !query->is_string()) {
-    return invalid_argument("requestError", "REQUIRED_FIELD_MISSING", "The field 'query' is required.");
+    return invalid_argument("requestError", "REQUIRED_FIELD_MISSING",
+                            "The field 'query' is required.");
   }
   return parse_gaql(query->as_string());
 }
 
-web::Response search_stream(Simulator::State& state, const web::Request&, const std::string& customer,
-                            const json::object& body) {
+web::Response search_stream(Simulator::State& state, const web::Request&,
+                            const std::string& customer, const json::object& body) {
   auto parsed = query_of(body);
   if (auto* r = std::get_if<web::Response>(&parsed)) return *r;
   const Query& q = std::get<Query>(parsed);
@@ -594,17 +656,21 @@ web::Response search(Simulator::State& state, const web::Request&, const std::st
   std::size_t page_size = kPageSize;
   if (const json::value* v = body.if_contains("pageSize")) {
     std::optional<std::int64_t> n;
-    if (v->is_int64()) n = v->as_int64();
-    else if (v->is_string()) n = parse_int(v->as_string());
+    if (v->is_int64())
+      n = v->as_int64();
+    else if (v->is_string())
+      n = parse_int(v->as_string());
     if (!n || *n < 1 || *n > static_cast<std::int64_t>(kPageSize)) {
       return invalid_argument("requestError", "INVALID_PAGE_SIZE", "pageSize must be 1-10000.");
     }
     page_size = static_cast<std::size_t>(*n);
   }
   std::size_t offset = 0;
-  if (const json::value* v = body.if_contains("pageToken"); v && v->is_string() && !v->as_string().empty()) {
+  if (const json::value* v = body.if_contains("pageToken");
+      v && v->is_string() && !v->as_string().empty()) {
     auto decoded = base64_decode(v->as_string());
-    auto n = decoded && decoded->rfind("offset:", 0) == 0 ? parse_int(decoded->substr(7)) : std::nullopt;
+    auto n =
+        decoded && decoded->rfind("offset:", 0) == 0 ? parse_int(decoded->substr(7)) : std::nullopt;
     if (!n) return invalid_argument("requestError", "INVALID_PAGE_TOKEN", "Invalid page token.");
     offset = static_cast<std::size_t>(*n);
   }
@@ -621,7 +687,8 @@ web::Response search(Simulator::State& state, const web::Request&, const std::st
   if (offset + page_size < rows.size()) {
     out["nextPageToken"] = base64_encode("offset:" + std::to_string(offset + page_size));
   }
-  if (const json::value* v = body.if_contains("returnTotalResultsCount"); v && v->is_bool() && v->as_bool()) {
+  if (const json::value* v = body.if_contains("returnTotalResultsCount");
+      v && v->is_bool() && v->as_bool()) {
     out["totalResultsCount"] = std::to_string(rows.size());
   }
   const std::string request_id = random_id(22);
@@ -654,16 +721,19 @@ web::Response mutate(Simulator::State& state, const web::Request&, const std::st
   for (std::size_t i = 0; i < ops_array.size(); ++i) {
     const std::string where = "operations[" + std::to_string(i) + "]";
     auto fail = [&](std::string_view key, std::string_view code, std::string message) {
-      errors.push_back(json::object{{"errorCode", json::object{{key, code}}},
-                                    {"message", where + ": " + message},
-                                    {"location", json::object{{"fieldPathElements",
-                                                               json::array{json::object{{"fieldName", "operations"}, {"index", i}}}}}}});
+      errors.push_back(json::object{
+          {"errorCode", json::object{{key, code}}},
+          {"message", where + ": " + message},
+          {"location",
+           json::object{{"fieldPathElements",
+                         json::array{json::object{{"fieldName", "operations"}, {"index", i}}}}}}});
       changes.push_back(std::nullopt);
     };
     const json::object* op = ops_array[i].if_object();
     const json::value* update = op ? op->if_contains("update") : nullptr;
     if (!update || !update->is_object()) {
-      fail("requestError", "UNSUPPORTED_OPERATION", "the simulator supports `update` operations only");
+      fail("requestError", "UNSUPPORTED_OPERATION",
+           "the simulator supports `update` operations only");
       continue;
     }
     const json::value* mask = op->if_contains("updateMask");
@@ -674,14 +744,17 @@ web::Response mutate(Simulator::State& state, const web::Request&, const std::st
     const json::object& u = update->as_object();
     const json::value* resource = u.if_contains("resourceName");
     const std::string prefix = "customers/" + customer + "/campaigns/";
-    if (!resource || !resource->is_string() || resource->as_string().subview().substr(0, prefix.size()) != prefix) {
-      fail("requestError", "INVALID_RESOURCE_NAME", "resourceName must be " + prefix + "{campaign_id}");
+    if (!resource || !resource->is_string() ||
+        resource->as_string().subview().substr(0, prefix.size()) != prefix) {
+      fail("requestError", "INVALID_RESOURCE_NAME",
+           "resourceName must be " + prefix + "{campaign_id}");
       continue;
     }
     Change change;
     change.id = std::string(resource->as_string().subview().substr(prefix.size()));
     auto it = state.campaigns.find(change.id);
-    if (it == state.campaigns.end() || it->second.platform != "google_ads" || it->second.account_id != customer) {
+    if (it == state.campaigns.end() || it->second.platform != "google_ads" ||
+        it->second.account_id != customer) {
       fail("mutateError", "RESOURCE_NOT_FOUND", "campaign " + change.id + " not found");
       continue;
     }
@@ -695,8 +768,8 @@ web::Response mutate(Simulator::State& state, const web::Request&, const std::st
                              : path == "name" ? u.if_contains("name")
                                               : nullptr;
       if (path != "status" && path != "name") {
-        fail("fieldMaskError", "FIELD_NOT_FOUND", "updateMask path '" + std::string(path) +
-                                                      "' is not supported (status, name)");
+        fail("fieldMaskError", "FIELD_NOT_FOUND",
+             "updateMask path '" + std::string(path) + "' is not supported (status, name)");
         bad = true;
       } else if (!v || !v->is_string()) {
         fail("fieldError", "REQUIRED", std::string(path) + " is in updateMask but missing");
@@ -718,11 +791,12 @@ web::Response mutate(Simulator::State& state, const web::Request&, const std::st
         {"@type", "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure"},
         {"errors", errors},
         {"requestId", random_id(22)}};
-    return json_answer(400, json::object{{"error", json::object{
-                                                       {"code", 400},
-                                                       {"message", "Request contains an invalid argument."},
-                                                       {"status", "INVALID_ARGUMENT"},
-                                                       {"details", json::array{failure}}}}});
+    return json_answer(
+        400,
+        json::object{{"error", json::object{{"code", 400},
+                                            {"message", "Request contains an invalid argument."},
+                                            {"status", "INVALID_ARGUMENT"},
+                                            {"details", json::array{failure}}}}});
   }
   if (validate_only) return json_answer(200, json::object{});
   json::array results;
@@ -734,7 +808,8 @@ web::Response mutate(Simulator::State& state, const web::Request&, const std::st
     auto& c = state.campaigns[change->id];
     if (!change->status.empty()) c.status = change->status;
     if (!change->name.empty()) c.name = change->name;
-    results.push_back(json::object{{"resourceName", "customers/" + customer + "/campaigns/" + change->id}});
+    results.push_back(
+        json::object{{"resourceName", "customers/" + customer + "/campaigns/" + change->id}});
   }
   json::object out{{"results", results}};
   if (!errors.empty()) {
@@ -742,9 +817,10 @@ web::Response mutate(Simulator::State& state, const web::Request&, const std::st
         {"code", 3},
         {"message", "Multiple errors in 'details'. First error: " +
                         std::string(errors[0].as_object().at("message").as_string())},
-        {"details", json::array{json::object{
-                        {"@type", "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure"},
-                        {"errors", errors}}}}};
+        {"details",
+         json::array{json::object{
+             {"@type", "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure"},
+             {"errors", errors}}}}};
   }
   return json_answer(200, out);
 }
@@ -769,23 +845,25 @@ web::Response google_token(Simulator::State& state, const web::Request& request)
   }
   const auto lifetime = state.options.token_lifetime;
   const std::string token = state.issue_token(Vendor::kGoogleOauth, "ya29.sim-", lifetime);
-  return json_answer(200, json::object{
-                              {"access_token", token},
-                              {"expires_in", lifetime.count()},
-                              {"scope", "https://www.googleapis.com/auth/adwords "
+  return json_answer(200, json::object{{"access_token", token},
+                                       {"expires_in", lifetime.count()},
+                                       {"scope",
+                                        "https://www.googleapis.com/auth/adwords "
                                         "https://www.googleapis.com/auth/analytics.readonly"},
-                              {"token_type", "Bearer"}});
+                                       {"token_type", "Bearer"}});
 }
 
 }  // namespace
 
-std::optional<web::Response> check_google_access(Simulator::State& state, const web::Request& request) {
+std::optional<web::Response> check_google_access(Simulator::State& state,
+                                                 const web::Request& request) {
   return check_google_token(state, request, false);
 }
 
 void register_google(Simulator::State& state) {
   add_vendor_route(state, Vendor::kGoogleAds, web::Method::kPost,
-                   "/{version}/customers/{customer}/googleAds:searchStream", ads_route(search_stream));
+                   "/{version}/customers/{customer}/googleAds:searchStream",
+                   ads_route(search_stream));
   add_vendor_route(state, Vendor::kGoogleAds, web::Method::kPost,
                    "/{version}/customers/{customer}/googleAds:search", ads_route(search));
   add_vendor_route(state, Vendor::kGoogleAds, web::Method::kPost,

@@ -1,11 +1,11 @@
 // HubSpot CRM v3 under /hubspot: deals and contacts (list, read, search) and the OAuth token
 // endpoint.
-#include "simulator/detail/state.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator::detail {
 
@@ -84,8 +84,8 @@ std::vector<CrmObject> objects_of(const Dataset& data, std::string_view type) {
 std::vector<std::string> default_properties(std::string_view type, bool search) {
   if (type == "deals") {
     if (search) return {"createdate", "hs_lastmodifieddate", "hs_object_id"};
-    return {"amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
-            "hs_object_id", "pipeline"};
+    return {"amount",    "closedate",           "createdate",   "dealname",
+            "dealstage", "hs_lastmodifieddate", "hs_object_id", "pipeline"};
   }
   return {"createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"};
 }
@@ -94,8 +94,10 @@ json::object to_json(const CrmObject& o, const std::vector<std::string>& propert
   json::object props;
   for (const auto& p : properties) {
     auto it = o.properties.find(p);
-    if (it == o.properties.end()) props[p] = nullptr;
-    else props[p] = it->second;
+    if (it == o.properties.end())
+      props[p] = nullptr;
+    else
+      props[p] = it->second;
   }
   return json::object{{"id", o.id},
                       {"properties", std::move(props)},
@@ -116,7 +118,8 @@ std::optional<double> date_value(std::string_view text) {
     if (auto day = parse_date(text.substr(0, 10))) {
       double ms = static_cast<double>(day->time_since_epoch().count()) * 86'400'000.0;
       int h = 0, m = 0, s = 0, frac = 0;
-      if (text.size() >= 19 && std::sscanf(std::string(text.substr(11)).c_str(), "%d:%d:%d.%d", &h, &m, &s, &frac) >= 3) {
+      if (text.size() >= 19 && std::sscanf(std::string(text.substr(11)).c_str(), "%d:%d:%d.%d", &h,
+                                           &m, &s, &frac) >= 3) {
         ms += ((h * 60.0 + m) * 60.0 + s) * 1000.0 + (text.size() >= 23 ? frac : 0);
       }
       return ms;
@@ -207,12 +210,15 @@ void add_rate_headers(Simulator::State& state, web::Response& response, const Bu
     total = state.counts["hubspot"];
   }
   response.headers.set("X-HubSpot-RateLimit-Daily", std::to_string(kDailyLimit));
-  response.headers.set("X-HubSpot-RateLimit-Daily-Remaining",
-                       std::to_string(std::max<std::int64_t>(0, kDailyLimit - static_cast<std::int64_t>(total))));
+  response.headers.set(
+      "X-HubSpot-RateLimit-Daily-Remaining",
+      std::to_string(std::max<std::int64_t>(0, kDailyLimit - static_cast<std::int64_t>(total))));
   if (use.limit > 0) {
     response.headers.set("X-HubSpot-RateLimit-Max", std::to_string(use.limit));
-    response.headers.set("X-HubSpot-RateLimit-Remaining", std::to_string(std::max(0, use.limit - use.used)));
-    response.headers.set("X-HubSpot-RateLimit-Interval-Milliseconds", std::to_string(use.window.count()));
+    response.headers.set("X-HubSpot-RateLimit-Remaining",
+                         std::to_string(std::max(0, use.limit - use.used)));
+    response.headers.set("X-HubSpot-RateLimit-Interval-Milliseconds",
+                         std::to_string(use.window.count()));
     const int secondly = std::max(1, use.limit / 10);
     response.headers.set("X-HubSpot-RateLimit-Secondly", std::to_string(secondly));
     // Only the rolling window is tracked; the per-second figure is derived from it.
@@ -240,9 +246,9 @@ std::optional<web::Response> check_token(Simulator::State& state, const web::Req
 
 std::optional<web::Response> check_type(const std::string& type) {
   if (type == "deals" || type == "contacts") return std::nullopt;
-  return hubspot_error(400, "VALIDATION_ERROR",
-                       "Unable to infer object type from: " + type +
-                           " (the simulator serves deals and contacts)");
+  return hubspot_error(
+      400, "VALIDATION_ERROR",
+      "Unable to infer object type from: " + type + " (the simulator serves deals and contacts)");
 }
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -265,7 +271,8 @@ web::Response list_objects(Simulator::State& state, const web::Request& request)
   std::size_t limit = 10;
   if (auto text = request.query_value("limit")) {
     auto n = parse_int(*text);
-    if (!n || *n < 1) return validation_error("limit must be a positive integer, got `" + *text + "`");
+    if (!n || *n < 1)
+      return validation_error("limit must be a positive integer, got `" + *text + "`");
     limit = static_cast<std::size_t>(std::min<std::int64_t>(*n, 100));
   }
   std::vector<std::string> properties;
@@ -280,12 +287,15 @@ web::Response list_objects(Simulator::State& state, const web::Request& request)
   std::size_t start = 0;
   if (auto after = request.query_value("after")) {
     auto id = parse_int(*after);
-    if (!id) return validation_error("after must be a cursor from paging.next.after, got `" + *after + "`");
+    if (!id)
+      return validation_error("after must be a cursor from paging.next.after, got `" + *after +
+                              "`");
     while (start < objects.size() && *parse_int(objects[start].id) < *id) ++start;
   }
   json::array results;
   std::size_t i = start;
-  for (; i < objects.size() && results.size() < limit; ++i) results.push_back(to_json(objects[i], properties));
+  for (; i < objects.size() && results.size() < limit; ++i)
+    results.push_back(to_json(objects[i], properties));
   json::object body{{"results", results}};
   if (i < objects.size()) {
     const std::string after = objects[i].id;
@@ -294,9 +304,10 @@ web::Response list_objects(Simulator::State& state, const web::Request& request)
       if (k != "after") query += url_encode(k) + "=" + url_encode(v) + "&";
     }
     const std::string host(request.headers.get("Host").value_or("127.0.0.1"));
-    body["paging"] = json::object{
-        {"next", json::object{{"after", after},
-                              {"link", "http://" + host + request.raw_path + "?" + query + "after=" + after}}}};
+    body["paging"] =
+        json::object{{"next", json::object{{"after", after},
+                                           {"link", "http://" + host + request.raw_path + "?" +
+                                                        query + "after=" + after}}}};
   }
   auto response = json_answer(200, body);
   add_rate_headers(state, response, use);
@@ -319,7 +330,8 @@ web::Response get_object(Simulator::State& state, const web::Request& request) {
       return response;
     }
   }
-  return hubspot_error(404, "OBJECT_NOT_FOUND", "Object not found. objectId: " + request.params.at("id"));
+  return hubspot_error(404, "OBJECT_NOT_FOUND",
+                       "Object not found. objectId: " + request.params.at("id"));
 }
 
 web::Response search_objects(Simulator::State& state, const web::Request& request) {
@@ -330,7 +342,8 @@ web::Response search_objects(Simulator::State& state, const web::Request& reques
   if (!use.allowed) return hubspot_rate_limited("SECONDLY", use);
   boost::system::error_code ec;
   auto parsed = json::parse(request.body, ec);
-  if (ec || !parsed.is_object()) return validation_error("Invalid input JSON: the body must be a JSON object");
+  if (ec || !parsed.is_object())
+    return validation_error("Invalid input JSON: the body must be a JSON object");
   const json::object& body = parsed.as_object();
 
   std::vector<std::vector<Filter>> groups;
@@ -342,7 +355,8 @@ web::Response search_objects(Simulator::State& state, const web::Request& reques
       const std::string gpath = "filterGroups[" + std::to_string(g) + "]";
       const json::object* group = fg->as_array()[g].if_object();
       const json::value* filters = group ? group->if_contains("filters") : nullptr;
-      if (!filters || !filters->is_array()) return validation_error(gpath + ".filters must be an array");
+      if (!filters || !filters->is_array())
+        return validation_error(gpath + ".filters must be an array");
       std::vector<Filter> list;
       for (std::size_t k = 0; k < filters->as_array().size(); ++k) {
         const std::string path = gpath + ".filters[" + std::to_string(k) + "]";
@@ -358,19 +372,33 @@ web::Response search_objects(Simulator::State& state, const web::Request& reques
         Filter filter;
         auto property = str("propertyName");
         auto op = str("operator");
-        if (!property || property->empty()) return validation_error(path + ".propertyName is required");
+        if (!property || property->empty())
+          return validation_error(path + ".propertyName is required");
         if (!op) return validation_error(path + ".operator is required");
         filter.property = *property;
         filter.op = *op;
-        static const std::set<std::string, std::less<>> kOps = {
-            "EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-            "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"};
-        if (!kOps.count(filter.op)) return validation_error(path + ".operator: unknown operator `" + filter.op + "`");
+        static const std::set<std::string, std::less<>> kOps = {"EQ",
+                                                                "NEQ",
+                                                                "LT",
+                                                                "LTE",
+                                                                "GT",
+                                                                "GTE",
+                                                                "BETWEEN",
+                                                                "IN",
+                                                                "NOT_IN",
+                                                                "HAS_PROPERTY",
+                                                                "NOT_HAS_PROPERTY",
+                                                                "CONTAINS_TOKEN",
+                                                                "NOT_CONTAINS_TOKEN"};
+        if (!kOps.count(filter.op))
+          return validation_error(path + ".operator: unknown operator `" + filter.op + "`");
         if (filter.op == "IN" || filter.op == "NOT_IN") {
           const json::value* values = f->if_contains("values");
-          if (!values || !values->is_array()) return validation_error(path + ".values must be an array for " + filter.op);
+          if (!values || !values->is_array())
+            return validation_error(path + ".values must be an array for " + filter.op);
           for (const auto& v : values->as_array()) {
-            filter.values.push_back(v.is_string() ? std::string(v.as_string()) : json::serialize(v));
+            filter.values.push_back(v.is_string() ? std::string(v.as_string())
+                                                  : json::serialize(v));
           }
         } else if (filter.op != "HAS_PROPERTY" && filter.op != "NOT_HAS_PROPERTY") {
           auto value = str("value");
@@ -409,25 +437,29 @@ web::Response search_objects(Simulator::State& state, const web::Request& reques
   std::size_t offset = 0;
   if (const json::value* a = body.if_contains("after")) {
     std::optional<std::int64_t> n;
-    if (a->is_string()) n = parse_int(a->as_string());
-    else if (a->is_int64() && a->as_int64() >= 0) n = a->as_int64();
+    if (a->is_string())
+      n = parse_int(a->as_string());
+    else if (a->is_int64() && a->as_int64() >= 0)
+      n = a->as_int64();
     if (!n) return validation_error("after must be a non-negative number, as a string");
     offset = static_cast<std::size_t>(*n);
   }
   if (offset >= kSearchCap) {
-    return validation_error("The search API returns at most 10,000 results per query; narrow the "
-                            "query (for example by date) instead of paging further.");
+    return validation_error(
+        "The search API returns at most 10,000 results per query; narrow the "
+        "query (for example by date) instead of paging further.");
   }
   std::string sort_property = "hs_object_id";
   bool descending = false;
   if (const json::value* s = body.if_contains("sorts")) {
-    if (!s->is_array() || s->as_array().size() > 1) return validation_error("sorts: at most one sort");
+    if (!s->is_array() || s->as_array().size() > 1)
+      return validation_error("sorts: at most one sort");
     if (!s->as_array().empty()) {
       const json::value& first = s->as_array()[0];
       if (first.is_string()) {
         sort_property = first.as_string();
-      } else if (const json::object* o = first.if_object(); o && o->if_contains("propertyName") &&
-                                                            o->at("propertyName").is_string()) {
+      } else if (const json::object* o = first.if_object();
+                 o && o->if_contains("propertyName") && o->at("propertyName").is_string()) {
         sort_property = o->at("propertyName").as_string();
         const json::value* d = o->if_contains("direction");
         descending = d && d->is_string() && d->as_string() == "DESCENDING";
@@ -437,7 +469,8 @@ web::Response search_objects(Simulator::State& state, const web::Request& reques
     }
   }
   std::string text_query;
-  if (const json::value* q = body.if_contains("query"); q && q->is_string()) text_query = lower(q->as_string());
+  if (const json::value* q = body.if_contains("query"); q && q->is_string())
+    text_query = lower(q->as_string());
 
   std::vector<CrmObject> found;
   for (auto& o : objects_of(state.dataset, type)) {
@@ -475,9 +508,11 @@ web::Response search_objects(Simulator::State& state, const web::Request& reques
   json::array results;
   const std::size_t reachable = std::min(found.size(), kSearchCap);
   std::size_t i = offset;
-  for (; i < reachable && results.size() < limit; ++i) results.push_back(to_json(found[i], properties));
+  for (; i < reachable && results.size() < limit; ++i)
+    results.push_back(to_json(found[i], properties));
   json::object out{{"total", found.size()}, {"results", results}};
-  if (i < reachable) out["paging"] = json::object{{"next", json::object{{"after", std::to_string(i)}}}};
+  if (i < reachable)
+    out["paging"] = json::object{{"next", json::object{{"after", std::to_string(i)}}}};
   return json_answer(200, out);
 }
 
@@ -512,8 +547,10 @@ web::Response hubspot_token(Simulator::State& state, const web::Request& request
 }  // namespace
 
 void register_hubspot(Simulator::State& state) {
-  add_vendor_route(state, Vendor::kHubspot, web::Method::kGet, "/crm/v3/objects/{type}", list_objects);
-  add_vendor_route(state, Vendor::kHubspot, web::Method::kGet, "/crm/v3/objects/{type}/{id}", get_object);
+  add_vendor_route(state, Vendor::kHubspot, web::Method::kGet, "/crm/v3/objects/{type}",
+                   list_objects);
+  add_vendor_route(state, Vendor::kHubspot, web::Method::kGet, "/crm/v3/objects/{type}/{id}",
+                   get_object);
   add_vendor_route(state, Vendor::kHubspot, web::Method::kPost, "/crm/v3/objects/{type}/search",
                    search_objects);
   add_vendor_route(state, Vendor::kHubspot, web::Method::kPost, "/oauth/v1/token", hubspot_token);

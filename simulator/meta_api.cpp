@@ -1,11 +1,11 @@
 // The Meta Marketing API (Graph API) under /meta: insights, campaigns, campaign updates and the
 // fb_exchange_token grant.
-#include "simulator/detail/state.h"
-
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <variant>
-#include <algorithm>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator::detail {
 
@@ -34,8 +34,8 @@ Params params_of(const web::Request& request) {
       auto value = json::parse(request.body, ec);
       if (!ec && value.is_object()) {
         for (const auto& [k, v] : value.as_object()) {
-          p.pairs.emplace_back(std::string(k), v.is_string() ? std::string(v.as_string())
-                                                             : json::serialize(v));
+          p.pairs.emplace_back(std::string(k),
+                               v.is_string() ? std::string(v.as_string()) : json::serialize(v));
         }
       }
     }
@@ -99,11 +99,27 @@ std::string fixed6(double v) {
   return buffer;
 }
 
-const std::set<std::string, std::less<>> kInsightFields = {
-    "account_id", "account_name", "account_currency", "campaign_id", "campaign_name",
-    "adset_id", "adset_name", "ad_id", "ad_name", "objective", "spend", "impressions",
-    "clicks", "inline_link_clicks", "ctr", "cpc", "cpm", "actions", "action_values",
-    "date_start", "date_stop"};
+const std::set<std::string, std::less<>> kInsightFields = {"account_id",
+                                                           "account_name",
+                                                           "account_currency",
+                                                           "campaign_id",
+                                                           "campaign_name",
+                                                           "adset_id",
+                                                           "adset_name",
+                                                           "ad_id",
+                                                           "ad_name",
+                                                           "objective",
+                                                           "spend",
+                                                           "impressions",
+                                                           "clicks",
+                                                           "inline_link_clicks",
+                                                           "ctr",
+                                                           "cpc",
+                                                           "cpm",
+                                                           "actions",
+                                                           "action_values",
+                                                           "date_start",
+                                                           "date_stop"};
 
 std::vector<std::string> split_fields(std::string_view text) {
   std::vector<std::string> out;
@@ -179,7 +195,8 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
   if (level != "account" && level != "campaign" && level != "adset" && level != "ad") {
     return param_error("Param level must be one of {ad, adset, campaign, account}");
   }
-  std::vector<std::string> fields = split_fields(params.get("fields").value_or("spend,impressions,clicks"));
+  std::vector<std::string> fields =
+      split_fields(params.get("fields").value_or("spend,impressions,clicks"));
   for (const auto& f : fields) {
     if (!kInsightFields.count(f)) return param_error(f + " is not valid for fields param");
   }
@@ -196,8 +213,9 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
     auto ps = s && s->is_string() ? parse_date(s->as_string()) : std::nullopt;
     auto pu = u && u->is_string() ? parse_date(u->as_string()) : std::nullopt;
     if (!ps || !pu) {
-      return param_error("Param time_range must be a JSON object {\"since\":\"YYYY-MM-DD\","
-                         "\"until\":\"YYYY-MM-DD\"}");
+      return param_error(
+          "Param time_range must be a JSON object {\"since\":\"YYYY-MM-DD\","
+          "\"until\":\"YYYY-MM-DD\"}");
     }
     if (*pu < *ps) return param_error("time_range: until is before since");
     since = *ps;
@@ -224,8 +242,7 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
     if (step == -1) {
       const std::chrono::year_month_day ymd{day};
       const sys_days start = std::max(since, sys_days{ymd.year() / ymd.month() / 1});
-      const sys_days end = std::min(
-          until, sys_days{ymd.year() / ymd.month() / std::chrono::last});
+      const sys_days end = std::min(until, sys_days{ymd.year() / ymd.month() / std::chrono::last});
       return {start, end};
     }
     const auto index = (day - since).count() / step;
@@ -265,7 +282,10 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
   if (auto* error = std::get_if<web::Response>(&page)) return *error;
   const auto [offset, limit] = std::get<std::pair<std::size_t, std::size_t>>(page);
 
-  const int level_rank = level == "account" ? 0 : level == "campaign" ? 1 : level == "adset" ? 2 : 3;
+  const int level_rank = level == "account"    ? 0
+                         : level == "campaign" ? 1
+                         : level == "adset"    ? 2
+                                               : 3;
   json::array rows;
   std::size_t index = 0;
   for (const auto& [key, b] : buckets) {
@@ -285,20 +305,34 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
     const Totals& t = b.totals;
     json::object row;
     for (const auto& f : fields) {
-      if (f == "account_id") row[f] = account->id.substr(4);
-      else if (f == "account_name") row[f] = account->name;
-      else if (f == "account_currency") row[f] = account->currency;
-      else if (f == "campaign_id" && level_rank >= 1) row[f] = c->id;
-      else if (f == "campaign_name" && level_rank >= 1) row[f] = c->name;
-      else if (f == "objective" && level_rank >= 1) row[f] = c->objective;
-      else if (f == "adset_id" && level_rank >= 2) row[f] = adset->id;
-      else if (f == "adset_name" && level_rank >= 2) row[f] = adset->name;
-      else if (f == "ad_id" && level_rank >= 3) row[f] = ad->id;
-      else if (f == "ad_name" && level_rank >= 3) row[f] = ad->name;
-      else if (f == "spend") row[f] = decimal_string(t.spend, 2);
-      else if (f == "impressions") row[f] = std::to_string(t.impressions);
-      else if (f == "clicks") row[f] = std::to_string(t.clicks);
-      else if (f == "inline_link_clicks") row[f] = std::to_string(t.link_clicks);
+      if (f == "account_id")
+        row[f] = account->id.substr(4);
+      else if (f == "account_name")
+        row[f] = account->name;
+      else if (f == "account_currency")
+        row[f] = account->currency;
+      else if (f == "campaign_id" && level_rank >= 1)
+        row[f] = c->id;
+      else if (f == "campaign_name" && level_rank >= 1)
+        row[f] = c->name;
+      else if (f == "objective" && level_rank >= 1)
+        row[f] = c->objective;
+      else if (f == "adset_id" && level_rank >= 2)
+        row[f] = adset->id;
+      else if (f == "adset_name" && level_rank >= 2)
+        row[f] = adset->name;
+      else if (f == "ad_id" && level_rank >= 3)
+        row[f] = ad->id;
+      else if (f == "ad_name" && level_rank >= 3)
+        row[f] = ad->name;
+      else if (f == "spend")
+        row[f] = decimal_string(t.spend, 2);
+      else if (f == "impressions")
+        row[f] = std::to_string(t.impressions);
+      else if (f == "clicks")
+        row[f] = std::to_string(t.clicks);
+      else if (f == "inline_link_clicks")
+        row[f] = std::to_string(t.link_clicks);
       else if (f == "ctr" && t.impressions > 0) {
         row[f] = fixed6(100.0 * static_cast<double>(t.clicks) / static_cast<double>(t.impressions));
       } else if (f == "cpc" && t.clicks > 0) {
@@ -313,8 +347,8 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
         }
         if (t.purchases > 0) {
           for (const char* type : {"omni_purchase", "purchase"}) {
-            actions.push_back(json::object{{"action_type", type},
-                                           {"value", std::to_string(t.purchases)}});
+            actions.push_back(
+                json::object{{"action_type", type}, {"value", std::to_string(t.purchases)}});
           }
         }
         if (!actions.empty()) row[f] = std::move(actions);
@@ -322,8 +356,8 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
         if (t.value > 0) {
           json::array values;
           for (const char* type : {"omni_purchase", "purchase"}) {
-            values.push_back(json::object{{"action_type", type},
-                                          {"value", decimal_string(t.value, 2)}});
+            values.push_back(
+                json::object{{"action_type", type}, {"value", decimal_string(t.value, 2)}});
           }
           row[f] = std::move(values);
         }
@@ -341,19 +375,24 @@ web::Response insights(Simulator::State& state, const web::Request& request, con
 json::object campaign_object(const CampaignState& c, const std::vector<std::string>& fields) {
   json::object o;
   for (const auto& f : fields) {
-    if (f == "id") o[f] = c.id;
-    else if (f == "name") o[f] = c.name;
-    else if (f == "status" || f == "effective_status" || f == "configured_status") o[f] = c.status;
-    else if (f == "daily_budget") o[f] = std::to_string(c.daily_budget);
-    else if (f == "account_id") o[f] = c.account_id.substr(4);
+    if (f == "id")
+      o[f] = c.id;
+    else if (f == "name")
+      o[f] = c.name;
+    else if (f == "status" || f == "effective_status" || f == "configured_status")
+      o[f] = c.status;
+    else if (f == "daily_budget")
+      o[f] = std::to_string(c.daily_budget);
+    else if (f == "account_id")
+      o[f] = c.account_id.substr(4);
   }
   if (!o.contains("id")) o["id"] = c.id;
   return o;
 }
 
 const std::set<std::string, std::less<>> kCampaignFields = {
-    "id", "name", "status", "effective_status", "configured_status", "objective", "daily_budget",
-    "account_id"};
+    "id",        "name",         "status",    "effective_status", "configured_status",
+    "objective", "daily_budget", "account_id"};
 
 web::Response campaigns_list(Simulator::State& state, const web::Request& request,
                              const Params& params, const std::string& object) {
@@ -407,12 +446,18 @@ web::Response object_get(Simulator::State& state, const Params& params, const st
   if (const Account* account = state.dataset.find_account("meta", object)) {
     json::object o{{"id", account->id}};
     for (const auto& f : split_fields(params.get("fields").value_or("name"))) {
-      if (f == "name") o[f] = account->name;
-      else if (f == "currency") o[f] = account->currency;
-      else if (f == "account_id") o[f] = account->id.substr(4);
-      else if (f == "timezone_name") o[f] = account->time_zone;
-      else if (f == "account_status") o[f] = 1;
-      else if (f != "id") return param_error(f + " is not valid for fields param");
+      if (f == "name")
+        o[f] = account->name;
+      else if (f == "currency")
+        o[f] = account->currency;
+      else if (f == "account_id")
+        o[f] = account->id.substr(4);
+      else if (f == "timezone_name")
+        o[f] = account->time_zone;
+      else if (f == "account_status")
+        o[f] = 1;
+      else if (f != "id")
+        return param_error(f + " is not valid for fields param");
     }
     return json_answer(200, o);
   }
@@ -437,7 +482,8 @@ web::Response object_get(Simulator::State& state, const Params& params, const st
   return json_answer(200, o);
 }
 
-web::Response object_post(Simulator::State& state, const Params& params, const std::string& object) {
+web::Response object_post(Simulator::State& state, const Params& params,
+                          const std::string& object) {
   std::lock_guard lock(state.mutex);
   auto it = state.campaigns.find(object);
   if (it == state.campaigns.end() || it->second.platform != "meta") {
@@ -472,8 +518,10 @@ web::Response object_post(Simulator::State& state, const Params& params, const s
 // Wraps a Meta handler: version and token checks, the account's rate budget, usage headers.
 VendorHandler with_checks(std::string_view usage_type,
                           std::function<web::Response(Simulator::State&, const web::Request&,
-                                                      const Params&, const std::string&)> inner) {
-  return [usage_type, inner = std::move(inner)](Simulator::State& state, const web::Request& request) {
+                                                      const Params&, const std::string&)>
+                              inner) {
+  return [usage_type, inner = std::move(inner)](Simulator::State& state,
+                                                const web::Request& request) {
     const Params params = params_of(request);
     const std::string object = request.params.at("object");
     const std::string account = account_of(state, object);
@@ -484,9 +532,9 @@ VendorHandler with_checks(std::string_view usage_type,
       use = state.peek(Vendor::kMeta, account);
     } else {
       use = state.take(Vendor::kMeta, account);
-      response = use.allowed ? inner(state, request, params, object)
-                             : meta_throttled(usage_type == "ads_insights" ? 80000 : 80004,
-                                              use.reset_in);
+      response = use.allowed
+                     ? inner(state, request, params, object)
+                     : meta_throttled(usage_type == "ads_insights" ? 80000 : 80004, use.reset_in);
     }
     add_meta_usage_headers(response, account, usage_type, use);
     return response;
@@ -529,14 +577,14 @@ void register_meta(Simulator::State& state) {
                    with_checks("ads_insights", insights));
   add_vendor_route(state, Vendor::kMeta, web::Method::kGet, "/{version}/{object}/campaigns",
                    with_checks("ads_management", campaigns_list));
-  add_vendor_route(state, Vendor::kMeta, web::Method::kGet, "/{version}/{object}",
-                   with_checks("ads_management",
-                               [](Simulator::State& s, const web::Request&, const Params& p,
-                                  const std::string& o) { return object_get(s, p, o); }));
-  add_vendor_route(state, Vendor::kMeta, web::Method::kPost, "/{version}/{object}",
-                   with_checks("ads_management",
-                               [](Simulator::State& s, const web::Request&, const Params& p,
-                                  const std::string& o) { return object_post(s, p, o); }));
+  add_vendor_route(
+      state, Vendor::kMeta, web::Method::kGet, "/{version}/{object}",
+      with_checks("ads_management", [](Simulator::State& s, const web::Request&, const Params& p,
+                                       const std::string& o) { return object_get(s, p, o); }));
+  add_vendor_route(
+      state, Vendor::kMeta, web::Method::kPost, "/{version}/{object}",
+      with_checks("ads_management", [](Simulator::State& s, const web::Request&, const Params& p,
+                                       const std::string& o) { return object_post(s, p, o); }));
 }
 
 }  // namespace flowpilot::simulator::detail

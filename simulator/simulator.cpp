@@ -1,8 +1,8 @@
 #include "simulator/simulator.h"
 
-#include "simulator/detail/state.h"
-
 #include <stdexcept>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator {
 
@@ -47,13 +47,20 @@ std::string_view vendor_prefix(Vendor vendor) {
 RateBudget default_rate_budget(Vendor vendor) {
   using std::chrono::milliseconds;
   switch (vendor) {
-    case Vendor::kMeta: return {200, milliseconds(60'000)};
-    case Vendor::kGoogleAds: return {300, milliseconds(60'000)};
-    case Vendor::kGoogleOauth: return {0, milliseconds(1000)};
-    case Vendor::kHubspot: return {100, milliseconds(10'000)};
-    case Vendor::kGa4: return {120, milliseconds(60'000)};
-    case Vendor::kSlack: return {5, milliseconds(5000)};
-    case Vendor::kSlackHooks: return {5, milliseconds(5000)};
+    case Vendor::kMeta:
+      return {200, milliseconds(60'000)};
+    case Vendor::kGoogleAds:
+      return {300, milliseconds(60'000)};
+    case Vendor::kGoogleOauth:
+      return {0, milliseconds(1000)};
+    case Vendor::kHubspot:
+      return {100, milliseconds(10'000)};
+    case Vendor::kGa4:
+      return {120, milliseconds(60'000)};
+    case Vendor::kSlack:
+      return {5, milliseconds(5000)};
+    case Vendor::kSlackHooks:
+      return {5, milliseconds(5000)};
   }
   return {};
 }
@@ -67,7 +74,8 @@ Simulator::State::State(SimulatorOptions opts)
 void Simulator::State::reset_locked() {
   campaigns.clear();
   for (const auto& c : dataset.campaigns()) {
-    campaigns[c.id] = CampaignState{c.platform, c.account_id, c.id, c.name, c.status, c.daily_budget};
+    campaigns[c.id] =
+        CampaignState{c.platform, c.account_id, c.id, c.name, c.status, c.daily_budget};
   }
   messages.clear();
   counts.clear();
@@ -101,8 +109,8 @@ detail::BudgetUse Simulator::State::peek(Vendor vendor, std::string_view key) {
   const auto now = detail::Clock::now();
   if (it != windows.end() && now < it->second.start + budget.window) {
     use.used = it->second.used;
-    use.reset_in = std::chrono::duration_cast<std::chrono::milliseconds>(
-        it->second.start + budget.window - now);
+    use.reset_in = std::chrono::duration_cast<std::chrono::milliseconds>(it->second.start +
+                                                                         budget.window - now);
   }
   use.allowed = use.limit == 0 || use.used < use.limit;
   return use;
@@ -136,7 +144,8 @@ detail::BudgetUse Simulator::State::take(Vendor vendor, std::string_view key) {
 std::string Simulator::State::issue_token(Vendor vendor, std::string_view prefix,
                                           std::chrono::seconds lifetime) {
   std::lock_guard lock(mutex);
-  std::string token = std::string(prefix) + std::to_string(++sequence) + "-" + detail::random_id(24);
+  std::string token =
+      std::string(prefix) + std::to_string(++sequence) + "-" + detail::random_id(24);
   tokens[token] = detail::IssuedToken{vendor, detail::Clock::now() + lifetime};
   return token;
 }

@@ -14,8 +14,6 @@
 // thread while the server runs; state readers return copies.
 #pragma once
 
-#include "simulator/dataset.h"
-
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -24,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "simulator/dataset.h"
 
 namespace flowpilot::web {
 class Router;
@@ -36,7 +36,8 @@ namespace credentials {
 inline constexpr std::string_view kMetaSystemUserToken = "sim-meta-system-user-token";
 inline constexpr std::string_view kMetaAppId = "sim-meta-app-id";
 inline constexpr std::string_view kMetaAppSecret = "sim-meta-app-secret";
-inline constexpr std::string_view kGoogleClientId = "sim-google-client-id.apps.googleusercontent.com";
+inline constexpr std::string_view kGoogleClientId =
+    "sim-google-client-id.apps.googleusercontent.com";
 inline constexpr std::string_view kGoogleClientSecret = "sim-google-client-secret";
 inline constexpr std::string_view kGoogleRefreshToken = "sim-google-refresh-token";
 inline constexpr std::string_view kGoogleDeveloperToken = "sim-google-developer-token";
@@ -46,7 +47,8 @@ inline constexpr std::string_view kHubspotClientSecret = "sim-hubspot-client-sec
 inline constexpr std::string_view kHubspotRefreshToken = "sim-hubspot-refresh-token";
 inline constexpr std::string_view kSlackBotToken = "xoxb-sim-slack-bot-token";
 // Incoming webhook path under the slack-hooks prefix; it posts to #marketing-alerts.
-inline constexpr std::string_view kSlackWebhookPath = "/services/T0SIM0001/B0SIM0001/simwebhooksecret";
+inline constexpr std::string_view kSlackWebhookPath =
+    "/services/T0SIM0001/B0SIM0001/simwebhooksecret";
 }  // namespace credentials
 
 enum class Vendor { kMeta, kGoogleAds, kGoogleOauth, kHubspot, kGa4, kSlack, kSlackHooks };
@@ -57,9 +59,9 @@ std::optional<Vendor> parse_vendor(std::string_view name);
 // The path prefix: "/meta", "/google-ads", "/google-oauth", "/hubspot", "/ga4", "/slack",
 // "/slack-hooks".
 std::string_view vendor_prefix(Vendor vendor);
-inline constexpr Vendor kAllVendors[] = {Vendor::kMeta,    Vendor::kGoogleAds, Vendor::kGoogleOauth,
-                                        Vendor::kHubspot, Vendor::kGa4,       Vendor::kSlack,
-                                        Vendor::kSlackHooks};
+inline constexpr Vendor kAllVendors[] = {
+    Vendor::kMeta, Vendor::kGoogleAds, Vendor::kGoogleOauth, Vendor::kHubspot,
+    Vendor::kGa4,  Vendor::kSlack,     Vendor::kSlackHooks};
 
 // At most `calls` requests per fixed window of `window`. calls <= 0 means unlimited.
 struct RateBudget {
@@ -68,7 +70,8 @@ struct RateBudget {
 };
 
 enum class FaultKind { kRateLimit, kServerError, kSlow, kMalformed, kExpiredToken };
-std::string_view fault_kind_name(FaultKind kind);  // rate_limit, server_error, slow, malformed, expired_token
+std::string_view fault_kind_name(
+    FaultKind kind);  // rate_limit, server_error, slow, malformed, expired_token
 
 struct Fault {
   FaultKind kind = FaultKind::kServerError;
@@ -86,8 +89,8 @@ std::optional<Fault> parse_fault_header(std::string_view text, std::string* erro
 // Builds a fault from its configuration fields (vendor "" or "*" for every vendor; status only for
 // server_error, delay_ms only for slow). Throws std::invalid_argument starting with the field
 // name ("kind: unknown fault ...").
-Fault make_fault(std::string_view kind, std::string_view vendor, std::string path, std::int64_t count,
-                 std::int64_t status, std::int64_t delay_ms);
+Fault make_fault(std::string_view kind, std::string_view vendor, std::string path,
+                 std::int64_t count, std::int64_t status, std::int64_t delay_ms);
 
 struct SimulatorOptions {
   std::string host = "127.0.0.1";  // an IP literal
@@ -96,7 +99,7 @@ struct SimulatorOptions {
   std::uint64_t seed = 42;
   std::optional<std::chrono::sys_days> today;  // default: the current UTC date
   int days = 90;
-  std::chrono::seconds token_lifetime{3599};   // Google and HubSpot OAuth access tokens
+  std::chrono::seconds token_lifetime{3599};  // Google and HubSpot OAuth access tokens
   // Budgets by vendor name; missing vendors use the defaults of default_rate_budget().
   // Meta: per ad account (or object), Google Ads: per customer, HubSpot: per token (search apart),
   // GA4: per property, Slack: per channel.
@@ -118,17 +121,17 @@ void load_simulator_config(const std::string& path, SimulatorOptions& options);
 void apply_simulator_config_text(const std::string& yaml_text, SimulatorOptions& options);
 
 struct CampaignState {
-  std::string platform;    // "meta" or "google_ads"
+  std::string platform;  // "meta" or "google_ads"
   std::string account_id;
   std::string id;
   std::string name;
-  std::string status;      // Meta ACTIVE/PAUSED, Google ENABLED/PAUSED/REMOVED
+  std::string status;             // Meta ACTIVE/PAUSED, Google ENABLED/PAUSED/REMOVED
   std::int64_t daily_budget = 0;  // Meta minor units, Google micros
 };
 
 struct SlackMessage {
-  std::string via;          // "webhook" or "chat.postMessage"
-  std::string channel;      // channel id (C...)
+  std::string via;      // "webhook" or "chat.postMessage"
+  std::string channel;  // channel id (C...)
   std::string text;
   std::string blocks_json;  // the blocks array as JSON, "" when none
   std::string thread_ts;
@@ -148,7 +151,8 @@ class Simulator {
   void stop();
 
   std::uint16_t port() const;
-  // "http://HOST:PORT" and "http://HOST:PORT/meta" etc. (IPv6 hosts in brackets). Valid after start().
+  // "http://HOST:PORT" and "http://HOST:PORT/meta" etc. (IPv6 hosts in brackets). Valid after
+  // start().
   std::string base_url() const;
   std::string base_url(Vendor vendor) const;
 

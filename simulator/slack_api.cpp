@@ -1,7 +1,7 @@
 // Slack under /slack (chat.postMessage) and /slack-hooks (incoming webhooks).
-#include "simulator/detail/state.h"
-
 #include <cstdio>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator::detail {
 
@@ -70,8 +70,10 @@ Message read_message(const web::Request& request) {
     if (auto b = form_value(form, "blocks")) {
       boost::system::error_code ec;
       auto value = json::parse(*b, ec);
-      if (ec) m.bad_blocks = true;
-      else m.blocks = value;
+      if (ec)
+        m.bad_blocks = true;
+      else
+        m.blocks = value;
     }
   }
   if (m.blocks) {
@@ -88,7 +90,9 @@ Message read_message(const web::Request& request) {
   return m;
 }
 
-bool has_blocks(const Message& m) { return m.blocks && m.blocks->is_array() && !m.blocks->as_array().empty(); }
+bool has_blocks(const Message& m) {
+  return m.blocks && m.blocks->is_array() && !m.blocks->as_array().empty();
+}
 
 std::string next_ts(Simulator::State& state) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -116,24 +120,27 @@ web::Response post_message(Simulator::State& state, const web::Request& request)
   if (channel->archived) return slack_fail("is_archived");
   if (m.bad_blocks) return slack_fail("invalid_blocks");
   if (m.text.empty() && !has_blocks(m)) return slack_fail("no_text");
-  if (m.blocks && m.blocks->as_array().size() > kMaxBlocks) return slack_fail("msg_blocks_too_long");
+  if (m.blocks && m.blocks->as_array().size() > kMaxBlocks)
+    return slack_fail("msg_blocks_too_long");
   if (m.text.size() > kMaxText) return slack_fail("msg_too_long");
   const BudgetUse use = state.take(Vendor::kSlack, channel->id);
   if (!use.allowed) return slack_rate_limited(Vendor::kSlack, use.reset_in);
   const std::string ts = next_ts(state);
-  SlackMessage record{"chat.postMessage", channel->id, m.text,
-                      m.blocks ? json::serialize(*m.blocks) : "", m.thread_ts, ts};
+  SlackMessage record{
+      "chat.postMessage", channel->id, m.text, m.blocks ? json::serialize(*m.blocks) : "",
+      m.thread_ts,        ts};
   {
     std::lock_guard lock(state.mutex);
     state.messages.push_back(record);
   }
-  json::object message{{"type", "message"}, {"subtype", "bot_message"}, {"text", m.text},
-                       {"user", "U0SIMBOT"}, {"bot_id", "B0SIMBOT"}, {"ts", ts}};
+  json::object message{{"type", "message"},  {"subtype", "bot_message"}, {"text", m.text},
+                       {"user", "U0SIMBOT"}, {"bot_id", "B0SIMBOT"},     {"ts", ts}};
   if (m.blocks) message["blocks"] = *m.blocks;
   if (!m.thread_ts.empty()) message["thread_ts"] = m.thread_ts;
   json::object out{{"ok", true}, {"channel", channel->id}, {"ts", ts}, {"message", message}};
   const std::string type(request.headers.get("Content-Type").value_or(""));
-  if (type.find("application/json") != std::string::npos && type.find("charset") == std::string::npos) {
+  if (type.find("application/json") != std::string::npos &&
+      type.find("charset") == std::string::npos) {
     out["warning"] = "missing_charset";
     out["response_metadata"] = json::object{{"warnings", json::array{"missing_charset"}}};
   }
@@ -169,8 +176,9 @@ web::Response incoming_webhook(Simulator::State& state, const web::Request& requ
   }
   const BudgetUse use = state.take(Vendor::kSlackHooks, kWebhookChannel);
   if (!use.allowed) return slack_rate_limited(Vendor::kSlackHooks, use.reset_in);
-  SlackMessage record{"webhook", kWebhookChannel, m.text, m.blocks ? json::serialize(*m.blocks) : "",
-                      "", next_ts(state)};
+  SlackMessage record{"webhook", kWebhookChannel,
+                      m.text,    m.blocks ? json::serialize(*m.blocks) : "",
+                      "",        next_ts(state)};
   {
     std::lock_guard lock(state.mutex);
     state.messages.push_back(std::move(record));
@@ -181,9 +189,10 @@ web::Response incoming_webhook(Simulator::State& state, const web::Request& requ
 }  // namespace
 
 void register_slack(Simulator::State& state) {
-  add_vendor_route(state, Vendor::kSlack, web::Method::kPost, "/api/chat.postMessage", post_message);
-  add_vendor_route(state, Vendor::kSlackHooks, web::Method::kPost, "/services/{team}/{hook}/{secret}",
-                   incoming_webhook);
+  add_vendor_route(state, Vendor::kSlack, web::Method::kPost, "/api/chat.postMessage",
+                   post_message);
+  add_vendor_route(state, Vendor::kSlackHooks, web::Method::kPost,
+                   "/services/{team}/{hook}/{secret}", incoming_webhook);
 }
 
 }  // namespace flowpilot::simulator::detail

@@ -1,10 +1,10 @@
-#include "simulator/detail/state.h"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <random>
+
+#include "simulator/detail/state.h"
 
 namespace flowpilot::simulator::detail {
 
@@ -213,7 +213,8 @@ std::optional<std::pair<std::chrono::sys_days, std::chrono::sys_days>> preset_ra
   if (preset == "today") return std::pair{today, today};
   if (preset == "yesterday") return std::pair{today - days(1), today - days(1)};
   for (int n : {3, 7, 14, 28, 30, 90}) {
-    if (preset == "last_" + std::to_string(n) + "d") return std::pair{today - days(n), today - days(1)};
+    if (preset == "last_" + std::to_string(n) + "d")
+      return std::pair{today - days(n), today - days(1)};
   }
   if (preset == "this_month") return std::pair{month_start, today};
   if (preset == "last_month") {

@@ -5,12 +5,7 @@
 // server threads at once and take it for every read or write of those members.
 #pragma once
 
-#include "simulator/simulator.h"
-#include "web/router.h"
-#include "web/server.h"
-
 #include <boost/json.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -21,6 +16,10 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "simulator/simulator.h"
+#include "web/router.h"
+#include "web/server.h"
 
 namespace flowpilot::simulator {
 
@@ -52,8 +51,8 @@ class DelayQueue {
 // The outcome of taking one call from a rate budget.
 struct BudgetUse {
   bool allowed = true;
-  int used = 0;       // calls in the window, this one included
-  int limit = 0;      // 0: unlimited
+  int used = 0;   // calls in the window, this one included
+  int limit = 0;  // 0: unlimited
   std::chrono::milliseconds reset_in{0};
   std::chrono::milliseconds window{0};
 };
@@ -76,12 +75,14 @@ std::optional<std::string> bearer_token(const web::Request& request);
 std::string random_id(std::size_t length);
 
 web::Response json_answer(int status, const boost::json::value& body);
-web::Response text_answer(int status, std::string body, std::string_view content_type = "text/plain");
+web::Response text_answer(int status, std::string body,
+                          std::string_view content_type = "text/plain");
 
 // Integer minor units (or micros with decimals = 6) as a fixed-point decimal string.
 std::string decimal_string(std::int64_t units, int decimals);
-// The days a Meta date_preset covers (today, yesterday, last_7d, this_month, maximum, ...), relative
-// to `today`; `first` is the first day with data (for maximum). nullopt for an unknown preset.
+// The days a Meta date_preset covers (today, yesterday, last_7d, this_month, maximum, ...),
+// relative to `today`; `first` is the first day with data (for maximum). nullopt for an unknown
+// preset.
 std::optional<std::pair<std::chrono::sys_days, std::chrono::sys_days>> preset_range(
     std::string_view preset, std::chrono::sys_days today, std::chrono::sys_days first);
 // Parses a non-negative integer; nullopt on anything else (or overflow).
@@ -111,7 +112,7 @@ struct Simulator::State {
     int used = 0;
   };
   std::map<std::string, Window, std::less<>> windows;  // by vendor name + "|" + key
-  std::uint64_t sequence = 0;                           // tokens and message ts
+  std::uint64_t sequence = 0;                          // tokens and message ts
 
   void reset_locked();
   // Replaces a vendor's budget (kept across reset()) and starts its windows afresh.
@@ -140,15 +141,16 @@ web::Response fault_answer(Simulator::State& state, Vendor vendor, const Fault& 
                            const web::Request& request);
 
 // Per-vendor error bodies, shared by handlers and faults.
-web::Response meta_error(int http_status, int code, std::optional<int> subcode, std::string_view type,
-                         std::string_view message, bool transient = false);
+web::Response meta_error(int http_status, int code, std::optional<int> subcode,
+                         std::string_view type, std::string_view message, bool transient = false);
 web::Response google_error(int http_status, std::string_view status, std::string_view message,
                            std::string_view error_key = {}, std::string_view error_value = {},
                            const boost::json::object& details = {});
 web::Response hubspot_error(int http_status, std::string_view category, std::string_view message);
 
 // A valid Google OAuth access token on the request, or Google's 401 (GA4 shares Google's tokens).
-std::optional<web::Response> check_google_access(Simulator::State& state, const web::Request& request);
+std::optional<web::Response> check_google_access(Simulator::State& state,
+                                                 const web::Request& request);
 
 void register_meta(Simulator::State& state);
 void register_google(Simulator::State& state);  // Google Ads and Google OAuth

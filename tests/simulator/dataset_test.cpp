@@ -76,7 +76,7 @@ struct CampaignTotals {
 };
 
 std::map<std::string, CampaignTotals> meta_totals(const Dataset& d, const std::string& from,
-                                                   const std::string& to) {
+                                                  const std::string& to) {
   std::map<std::string, CampaignTotals> out;
   for (const auto& r : d.meta_rows()) {
     if (r.date < from || r.date > to) continue;
@@ -91,7 +91,8 @@ std::map<std::string, CampaignTotals> meta_totals(const Dataset& d, const std::s
   return out;
 }
 
-const Scenario* scenario(const Dataset& d, const std::string& name, const std::string& campaign = "") {
+const Scenario* scenario(const Dataset& d, const std::string& name,
+                         const std::string& campaign = "") {
   for (const auto& s : d.scenarios()) {
     if (s.name == name && (campaign.empty() || s.campaign_id == campaign)) return &s;
   }

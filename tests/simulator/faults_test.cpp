@@ -1,6 +1,6 @@
-#include "sim_fixture.h"
-
 #include <thread>
+
+#include "sim_fixture.h"
 
 namespace flowpilot::simulator::testing {
 namespace {
@@ -10,8 +10,10 @@ namespace json = boost::json;
 class FaultsTest : public SimulatorTest {
  protected:
   std::string insights() { return meta_url("/v21.0/act_1001/insights?date_preset=yesterday"); }
-  engine::HttpResponse admin(const std::string& method, const std::string& path, const std::string& body = "") {
-    return call(client_, method, sim_->base_url() + path, {{"Content-Type", "application/json"}}, body);
+  engine::HttpResponse admin(const std::string& method, const std::string& path,
+                             const std::string& body = "") {
+    return call(client_, method, sim_->base_url() + path, {{"Content-Type", "application/json"}},
+                body);
   }
 };
 
@@ -36,16 +38,18 @@ TEST_F(FaultsTest, HeaderFaultsPerKind) {
 }
 
 TEST_F(FaultsTest, ExpiredTokenPerVendor) {
-  auto slack = post_json(url(Vendor::kSlack, "/api/chat.postMessage"), json::object{{"channel", "C0SIMALERT"}, {"text", "x"}},
+  auto slack = post_json(url(Vendor::kSlack, "/api/chat.postMessage"),
+                         json::object{{"channel", "C0SIMALERT"}, {"text", "x"}},
                          {{"Authorization", "Bearer " + std::string(credentials::kSlackBotToken)},
                           {"X-Sim-Fault", "expired_token"}});
   EXPECT_EQ(slack.status, 200);
   EXPECT_EQ(body_json(slack).at("error"), "token_expired");
-  auto hub = get(url(Vendor::kHubspot, "/crm/v3/objects/deals"), {{"X-Sim-Fault", "expired_token"}});
+  auto hub =
+      get(url(Vendor::kHubspot, "/crm/v3/objects/deals"), {{"X-Sim-Fault", "expired_token"}});
   EXPECT_EQ(hub.status, 401);
   EXPECT_EQ(body_json(hub).at("category"), "EXPIRED_AUTHENTICATION");
-  auto google = post(url(Vendor::kGoogleAds, "/v21/customers/1234567890/googleAds:searchStream"), "{}",
-                     {{"X-Sim-Fault", "expired_token"}});
+  auto google = post(url(Vendor::kGoogleAds, "/v21/customers/1234567890/googleAds:searchStream"),
+                     "{}", {{"X-Sim-Fault", "expired_token"}});
   EXPECT_EQ(google.status, 401);
   EXPECT_TRUE(sim_->slack_messages().empty());
 }
@@ -53,14 +57,16 @@ TEST_F(FaultsTest, ExpiredTokenPerVendor) {
 TEST_F(FaultsTest, ConfiguredFaultsHitTheNextNMatchingCalls) {
   sim_->add_fault(make_fault("server_error", "meta", "/v21.0/act_1001", 2, 500, 0));
   EXPECT_EQ(get(meta_url("/v21.0/act_1002/insights")).status, 200);  // other path
-  EXPECT_EQ(post(url(Vendor::kGoogleOauth, "/token"), "").status, 400);  // other vendor, normal refusal
+  EXPECT_EQ(post(url(Vendor::kGoogleOauth, "/token"), "").status,
+            400);  // other vendor, normal refusal
   EXPECT_EQ(get(insights()).status, 500);
   EXPECT_EQ(get(insights()).status, 500);
   EXPECT_EQ(get(insights()).status, 200);
 }
 
 TEST_F(FaultsTest, AdminRoutes) {
-  auto added = admin("POST", "/_sim/faults", R"({"kind":"rate_limit","vendor":"hubspot","count":2})");
+  auto added =
+      admin("POST", "/_sim/faults", R"({"kind":"rate_limit","vendor":"hubspot","count":2})");
   ASSERT_EQ(added.status, 201) << added.body;
   auto listed = admin("GET", "/_sim/faults");
   EXPECT_EQ(body_json(listed).at("faults").as_array().size(), 1u);
@@ -72,8 +78,10 @@ TEST_F(FaultsTest, AdminRoutes) {
   auto bad = admin("POST", "/_sim/faults", R"({"kind":"meltdown"})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("kind"), std::string::npos);
-  EXPECT_EQ(admin("PUT", "/_sim/rate-limits/slack", R"({"calls":1,"window_ms":60000})").status, 200);
-  EXPECT_EQ(admin("PUT", "/_sim/rate-limits/nobody", R"({"calls":1,"window_ms":60000})").status, 404);
+  EXPECT_EQ(admin("PUT", "/_sim/rate-limits/slack", R"({"calls":1,"window_ms":60000})").status,
+            200);
+  EXPECT_EQ(admin("PUT", "/_sim/rate-limits/nobody", R"({"calls":1,"window_ms":60000})").status,
+            404);
 
   ASSERT_EQ(post(meta_url("/v21.0/120200003?status=PAUSED"), "").status, 200);
   auto state = admin("GET", "/_sim/state");
@@ -83,7 +91,8 @@ TEST_F(FaultsTest, AdminRoutes) {
   EXPECT_EQ(s.at("request_counts").at("hubspot"), 2);
   EXPECT_EQ(s.at("rate_limits").at("slack").at("calls"), 1);
   bool paused = false;
-  for (const auto& c : s.at("campaigns").as_array()) paused |= c.at("id") == "120200003" && c.at("status") == "PAUSED";
+  for (const auto& c : s.at("campaigns").as_array())
+    paused |= c.at("id") == "120200003" && c.at("status") == "PAUSED";
   EXPECT_TRUE(paused);
   EXPECT_EQ(admin("POST", "/_sim/reset").status, 200);
   EXPECT_EQ(sim_->campaign("120200003")->status, "ACTIVE");
@@ -146,7 +155,8 @@ rate_limits:
 faults:
   - {kind: slow, vendor: ga4, delay_ms: 200, count: 0}
   - {kind: server_error, vendor: slack, status: 503}
-)", options);
+)",
+                              options);
   EXPECT_EQ(options.port, 9191);
   EXPECT_EQ(options.seed, 7u);
   EXPECT_EQ(format_date(*options.today), "2026-03-15");
@@ -167,9 +177,12 @@ TEST(SimulatorConfig, BadValuesNameTheField) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(error_of("faults:\n  - {kind: slow, delay_ms: 5}\n  - {kind: boom}\n").find("faults[1].kind"), std::string::npos);
+  EXPECT_NE(
+      error_of("faults:\n  - {kind: slow, delay_ms: 5}\n  - {kind: boom}\n").find("faults[1].kind"),
+      std::string::npos);
   EXPECT_NE(error_of("faults:\n  - {kind: slow}\n").find("faults[0].delay_ms"), std::string::npos);
-  EXPECT_NE(error_of("rate_limits:\n  meta: {calls: -1}\n").find("rate_limits.meta.calls"), std::string::npos);
+  EXPECT_NE(error_of("rate_limits:\n  meta: {calls: -1}\n").find("rate_limits.meta.calls"),
+            std::string::npos);
   EXPECT_NE(error_of("today: 2026-13-01\n").find("today"), std::string::npos);
   EXPECT_NE(error_of("colour: blue\n").find("colour"), std::string::npos);
   EXPECT_NE(error_of("listen: localhost\n").find("listen"), std::string::npos);
@@ -196,11 +209,13 @@ TEST(SimulatorDeterminism, SameSeedSameBytesOtherSeedDiffers) {
     Simulator sim(options);
     sim.start();
     engine::HttpClient client(loopback_client());
-    auto r = call(client, "GET",
-                  sim.base_url(Vendor::kMeta) + "/v21.0/act_1001/insights?level=ad&time_increment=1&date_preset=last_7d"
-                  "&limit=500&fields=ad_id,spend,impressions,clicks,actions,action_values&access_token=" +
-                      std::string(credentials::kMetaSystemUserToken),
-                  {{"Host", "sim.test"}});
+    auto r = call(
+        client, "GET",
+        sim.base_url(Vendor::kMeta) +
+            "/v21.0/act_1001/insights?level=ad&time_increment=1&date_preset=last_7d"
+            "&limit=500&fields=ad_id,spend,impressions,clicks,actions,action_values&access_token=" +
+            std::string(credentials::kMetaSystemUserToken),
+        {{"Host", "sim.test"}});
     EXPECT_EQ(r.status, 200);
     return r.body;
   };

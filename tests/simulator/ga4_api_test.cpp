@@ -20,10 +20,13 @@ class Ga4Test : public SimulatorTest {
 
 json::object by_date_and_source(std::int64_t limit, std::int64_t offset) {
   return json::object{
-      {"dateRanges", json::array{json::object{{"startDate", "2026-04-01"}, {"endDate", "2026-04-30"}}}},
-      {"dimensions", json::array{json::object{{"name", "date"}}, json::object{{"name", "sessionSourceMedium"}}}},
-      {"metrics", json::array{json::object{{"name", "sessions"}}, json::object{{"name", "conversions"}},
-                              json::object{{"name", "purchaseRevenue"}}}},
+      {"dateRanges",
+       json::array{json::object{{"startDate", "2026-04-01"}, {"endDate", "2026-04-30"}}}},
+      {"dimensions",
+       json::array{json::object{{"name", "date"}}, json::object{{"name", "sessionSourceMedium"}}}},
+      {"metrics",
+       json::array{json::object{{"name", "sessions"}}, json::object{{"name", "conversions"}},
+                   json::object{{"name", "purchaseRevenue"}}}},
       {"limit", limit},
       {"offset", offset},
       {"returnPropertyQuota", true}};
@@ -72,7 +75,8 @@ TEST_F(Ga4Test, ErrorsAndQuota) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r).at("error").at("status"), "INVALID_ARGUMENT");
   EXPECT_EQ(report(by_date_and_source(10, 0), "1").status, 403);
-  auto anonymous = post_json(url(Vendor::kGa4, "/v1beta/properties/345678901:runReport"), by_date_and_source(1, 0));
+  auto anonymous = post_json(url(Vendor::kGa4, "/v1beta/properties/345678901:runReport"),
+                             by_date_and_source(1, 0));
   EXPECT_EQ(anonymous.status, 401);
   sim_->set_rate_budget(Vendor::kGa4, RateBudget{1, std::chrono::milliseconds(60'000)});
   EXPECT_EQ(report(by_date_and_source(1, 0)).status, 200);
@@ -82,16 +86,17 @@ TEST_F(Ga4Test, ErrorsAndQuota) {
 }
 
 TEST_F(Ga4Test, RelativeDatesAndEmptyReports) {
-  json::object body{
-      {"dateRanges", json::array{json::object{{"startDate", "7daysAgo"}, {"endDate", "yesterday"}}}},
-      {"dimensions", json::array{json::object{{"name", "date"}}}},
-      {"metrics", json::array{json::object{{"name", "sessions"}}}}};
+  json::object body{{"dateRanges", json::array{json::object{{"startDate", "7daysAgo"},
+                                                            {"endDate", "yesterday"}}}},
+                    {"dimensions", json::array{json::object{{"name", "date"}}}},
+                    {"metrics", json::array{json::object{{"name", "sessions"}}}}};
   auto r = report(body);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto b = body_json(r);
   EXPECT_EQ(b.at("rowCount"), 7);
   EXPECT_EQ(b.at("rows").at(0).at("dimensionValues").at(0).at("value"), "20260424");
-  body["dateRanges"] = json::array{json::object{{"startDate", "2020-01-01"}, {"endDate", "2020-01-31"}}};
+  body["dateRanges"] =
+      json::array{json::object{{"startDate", "2020-01-01"}, {"endDate", "2020-01-31"}}};
   auto empty = report(body);
   ASSERT_EQ(empty.status, 200);
   EXPECT_FALSE(body_json(empty).as_object().contains("rows"));

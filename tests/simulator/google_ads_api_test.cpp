@@ -1,7 +1,7 @@
-#include "sim_fixture.h"
-
 #include <cmath>
 #include <thread>
+
+#include "sim_fixture.h"
 
 namespace flowpilot::simulator::testing {
 namespace {
@@ -40,8 +40,8 @@ TEST_F(GoogleAdsTest, SearchStreamIsAnArrayOfBatchesWithMicrosAsStrings) {
   double conversions = 0;
   for (const auto& row : results) {
     const auto& campaign = row.at("campaign").as_object();
-    EXPECT_EQ(campaign.at("resourceName").as_string(), "customers/1234567890/campaigns/" +
-                                                           std::string(campaign.at("id").as_string()));
+    EXPECT_EQ(campaign.at("resourceName").as_string(),
+              "customers/1234567890/campaigns/" + std::string(campaign.at("id").as_string()));
     const auto& m = row.at("metrics").as_object();
     cost += std::stoll(std::string(m.at("costMicros").as_string()));
     if (const auto* c = m.if_contains("conversions")) conversions += c->as_double();
@@ -60,8 +60,11 @@ TEST_F(GoogleAdsTest, SearchStreamIsAnArrayOfBatchesWithMicrosAsStrings) {
 
 TEST_F(GoogleAdsTest, DuringAndStatusFilterAndAggregation) {
   const std::string token = google_access_token();
-  auto r = stream("SELECT campaign.id, metrics.cost_micros FROM campaign WHERE segments.date DURING LAST_7_DAYS "
-                  "AND campaign.status = 'ENABLED' ORDER BY metrics.cost_micros DESC LIMIT 2", token);
+  auto r = stream(
+      "SELECT campaign.id, metrics.cost_micros FROM campaign WHERE segments.date DURING "
+      "LAST_7_DAYS "
+      "AND campaign.status = 'ENABLED' ORDER BY metrics.cost_micros DESC LIMIT 2",
+      token);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto body = body_json(r);
   const auto& results = body.at(0).at("results").as_array();
@@ -86,11 +89,17 @@ TEST_F(GoogleAdsTest, GaqlErrorsInGoogleShape) {
   EXPECT_EQ(unknown.status, 400);
   const auto body = body_json(unknown);
   EXPECT_EQ(body.at("error").at("status"), "INVALID_ARGUMENT");
-  EXPECT_EQ(body.at("error").at("details").at(0).at("errors").at(0).at("errorCode").at("queryError"),
-            "UNRECOGNIZED_FIELD");
+  EXPECT_EQ(
+      body.at("error").at("details").at(0).at("errors").at(0).at("errorCode").at("queryError"),
+      "UNRECOGNIZED_FIELD");
   EXPECT_EQ(stream("SELECT campaign.id FROM ad_group", token).status, 400);
-  EXPECT_EQ(stream("SELECT campaign.id FROM campaign WHERE segments.date DURING LAST_9_DAYS", token).status, 400);
-  EXPECT_EQ(stream("SELECT campaign.id FROM campaign WHERE segments.date BETWEEN '2026-04-01'", token).status, 400);
+  EXPECT_EQ(stream("SELECT campaign.id FROM campaign WHERE segments.date DURING LAST_9_DAYS", token)
+                .status,
+            400);
+  EXPECT_EQ(
+      stream("SELECT campaign.id FROM campaign WHERE segments.date BETWEEN '2026-04-01'", token)
+          .status,
+      400);
   EXPECT_EQ(stream("campaign.id FROM campaign", token).status, 400);
   auto no_query = post_json(stream_url(), json::object{}, google_ads_headers(token));
   EXPECT_EQ(no_query.status, 400);
@@ -98,8 +107,9 @@ TEST_F(GoogleAdsTest, GaqlErrorsInGoogleShape) {
 
 TEST_F(GoogleAdsTest, SearchPagesWithTokens) {
   const std::string token = google_access_token();
-  const std::string query = "SELECT campaign.id, metrics.clicks, segments.date FROM campaign "
-                            "WHERE segments.date BETWEEN '2026-03-01' AND '2026-03-31'";
+  const std::string query =
+      "SELECT campaign.id, metrics.clicks, segments.date FROM campaign "
+      "WHERE segments.date BETWEEN '2026-03-01' AND '2026-03-31'";
   std::string page_token;
   std::size_t rows = 0;
   int pages = 0;
@@ -107,8 +117,8 @@ TEST_F(GoogleAdsTest, SearchPagesWithTokens) {
   do {
     json::object request{{"query", query}, {"pageSize", 50}, {"returnTotalResultsCount", true}};
     if (!page_token.empty()) request["pageToken"] = page_token;
-    auto r = post_json(url(Vendor::kGoogleAds, "/v19/customers/9876543210/googleAds:search"), request,
-                       google_ads_headers(token));
+    auto r = post_json(url(Vendor::kGoogleAds, "/v19/customers/9876543210/googleAds:search"),
+                       request, google_ads_headers(token));
     ASSERT_EQ(r.status, 200) << r.body;
     const auto body = body_json(r).as_object();
     EXPECT_EQ(body.at("totalResultsCount"), "124");
@@ -117,13 +127,15 @@ TEST_F(GoogleAdsTest, SearchPagesWithTokens) {
       ++rows;
     }
     ++pages;
-    page_token = body.contains("nextPageToken") ? std::string(body.at("nextPageToken").as_string()) : "";
+    page_token =
+        body.contains("nextPageToken") ? std::string(body.at("nextPageToken").as_string()) : "";
   } while (!page_token.empty());
   EXPECT_EQ(rows, 31u * 4u);
   EXPECT_EQ(pages, 3);
   std::int64_t want = 0;
   for (const auto& row : sim_->dataset().google_rows()) {
-    if (row.customer_id == "9876543210" && row.date >= "2026-03-01" && row.date <= "2026-03-31") want += row.clicks;
+    if (row.customer_id == "9876543210" && row.date >= "2026-03-01" && row.date <= "2026-03-31")
+      want += row.clicks;
   }
   EXPECT_EQ(clicks, want);
 }
@@ -131,18 +143,23 @@ TEST_F(GoogleAdsTest, SearchPagesWithTokens) {
 TEST_F(GoogleAdsTest, MutatePausesAndValidateOnlyDoesNothing) {
   const std::string token = google_access_token();
   const std::string mutate = url(Vendor::kGoogleAds, "/v21/customers/1234567890/campaigns:mutate");
-  json::object op{{"update", json::object{{"resourceName", "customers/1234567890/campaigns/555000002"},
-                                          {"status", "PAUSED"}}},
-                  {"updateMask", "status"}};
-  auto dry = post_json(mutate, json::object{{"operations", json::array{op}}, {"validateOnly", true}},
-                       google_ads_headers(token));
+  json::object op{
+      {"update", json::object{{"resourceName", "customers/1234567890/campaigns/555000002"},
+                              {"status", "PAUSED"}}},
+      {"updateMask", "status"}};
+  auto dry =
+      post_json(mutate, json::object{{"operations", json::array{op}}, {"validateOnly", true}},
+                google_ads_headers(token));
   ASSERT_EQ(dry.status, 200) << dry.body;
   EXPECT_EQ(sim_->campaign("555000002")->status, "ENABLED");
-  auto r = post_json(mutate, json::object{{"operations", json::array{op}}}, google_ads_headers(token));
+  auto r =
+      post_json(mutate, json::object{{"operations", json::array{op}}}, google_ads_headers(token));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(body_json(r).at("results").at(0).at("resourceName"), "customers/1234567890/campaigns/555000002");
+  EXPECT_EQ(body_json(r).at("results").at(0).at("resourceName"),
+            "customers/1234567890/campaigns/555000002");
   EXPECT_EQ(sim_->campaign("555000002")->status, "PAUSED");
-  auto listed = stream("SELECT campaign.id, campaign.status FROM campaign WHERE campaign.status = 'PAUSED'", token);
+  auto listed = stream(
+      "SELECT campaign.id, campaign.status FROM campaign WHERE campaign.status = 'PAUSED'", token);
   const auto body = body_json(listed);
   ASSERT_EQ(body.at(0).at("results").as_array().size(), 1u);
   EXPECT_EQ(body.at(0).at("results").at(0).at("campaign").at("id"), "555000002");
@@ -152,11 +169,15 @@ TEST_F(GoogleAdsTest, MutatePausesAndValidateOnlyDoesNothing) {
                        {"updateMask", "status"}};
   json::object resume = op;
   resume["update"].as_object()["status"] = "ENABLED";
-  auto bad = post_json(mutate, json::object{{"operations", json::array{resume, missing}}}, google_ads_headers(token));
+  auto bad = post_json(mutate, json::object{{"operations", json::array{resume, missing}}},
+                       google_ads_headers(token));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(sim_->campaign("555000002")->status, "PAUSED");
   json::object no_mask{{"update", op.at("update")}};
-  EXPECT_EQ(post_json(mutate, json::object{{"operations", json::array{no_mask}}}, google_ads_headers(token)).status, 400);
+  EXPECT_EQ(post_json(mutate, json::object{{"operations", json::array{no_mask}}},
+                      google_ads_headers(token))
+                .status,
+            400);
 }
 
 TEST_F(GoogleAdsTest, AuthAndDeveloperToken) {
@@ -167,21 +188,26 @@ TEST_F(GoogleAdsTest, AuthAndDeveloperToken) {
   auto wrong = stream(kReport, "ya29.wrong");
   EXPECT_EQ(wrong.status, 401);
   const std::string token = google_access_token();
-  auto no_dev = post_json(stream_url(), json::object{{"query", kReport}}, {{"Authorization", "Bearer " + token}});
+  auto no_dev = post_json(stream_url(), json::object{{"query", kReport}},
+                          {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(no_dev.status, 401);
-  auto other = post_json(stream_url("1111111111"), json::object{{"query", kReport}}, google_ads_headers(token));
+  auto other = post_json(stream_url("1111111111"), json::object{{"query", kReport}},
+                         google_ads_headers(token));
   EXPECT_EQ(other.status, 403);
 }
 
 TEST_F(GoogleAdsTest, OauthRefusesBadCredentials) {
-  const std::string base = "grant_type=refresh_token&client_id=" + std::string(credentials::kGoogleClientId) +
-                           "&client_secret=" + std::string(credentials::kGoogleClientSecret);
+  const std::string base =
+      "grant_type=refresh_token&client_id=" + std::string(credentials::kGoogleClientId) +
+      "&client_secret=" + std::string(credentials::kGoogleClientSecret);
   const engine::HttpHeaders form{{"Content-Type", "application/x-www-form-urlencoded"}};
-  auto bad_refresh = post(url(Vendor::kGoogleOauth, "/token"), base + "&refresh_token=revoked", form);
+  auto bad_refresh =
+      post(url(Vendor::kGoogleOauth, "/token"), base + "&refresh_token=revoked", form);
   EXPECT_EQ(bad_refresh.status, 400);
   EXPECT_EQ(body_json(bad_refresh).at("error"), "invalid_grant");
-  auto bad_client = post(url(Vendor::kGoogleOauth, "/token"),
-                         "grant_type=refresh_token&client_id=x&client_secret=y&refresh_token=z", form);
+  auto bad_client =
+      post(url(Vendor::kGoogleOauth, "/token"),
+           "grant_type=refresh_token&client_id=x&client_secret=y&refresh_token=z", form);
   EXPECT_EQ(bad_client.status, 401);
   EXPECT_EQ(body_json(bad_client).at("error"), "invalid_client");
   auto ok = post(url(Vendor::kGoogleOauth, "/token"),
@@ -200,7 +226,14 @@ TEST_F(GoogleAdsTest, AccessTokensExpire) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto r = stream(kReport, token);
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(body_json(r).at("error").at("details").at(0).at("errors").at(0).at("errorCode").at("authenticationError"),
+  EXPECT_EQ(body_json(r)
+                .at("error")
+                .at("details")
+                .at(0)
+                .at("errors")
+                .at(0)
+                .at("errorCode")
+                .at("authenticationError"),
             "OAUTH_TOKEN_EXPIRED");
 }
 

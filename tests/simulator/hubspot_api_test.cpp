@@ -1,7 +1,7 @@
-#include "sim_fixture.h"
-
 #include <set>
 #include <thread>
+
+#include "sim_fixture.h"
 
 namespace flowpilot::simulator::testing {
 namespace {
@@ -11,12 +11,15 @@ namespace json = boost::json;
 class HubspotTest : public SimulatorTest {
  protected:
   engine::HttpResponse search(const std::string& type, const json::object& body) {
-    return post_json(url(Vendor::kHubspot, "/crm/v3/objects/" + type + "/search"), body, hubspot_headers());
+    return post_json(url(Vendor::kHubspot, "/crm/v3/objects/" + type + "/search"), body,
+                     hubspot_headers());
   }
 };
 
 TEST_F(HubspotTest, ListPagesThroughEveryDeal) {
-  std::string next = url(Vendor::kHubspot, "/crm/v3/objects/deals?limit=100&properties=amount,dealstage,closedate,hs_analytics_source");
+  std::string next = url(
+      Vendor::kHubspot,
+      "/crm/v3/objects/deals?limit=100&properties=amount,dealstage,closedate,hs_analytics_source");
   std::set<std::string> ids;
   std::int64_t amount_cents = 0;
   int pages = 0;
@@ -31,7 +34,8 @@ TEST_F(HubspotTest, ListPagesThroughEveryDeal) {
       const auto& p = o.at("properties").as_object();
       EXPECT_TRUE(p.at("hs_analytics_source").is_string());
       const std::string amount(p.at("amount").as_string());
-      amount_cents += std::stoll(amount.substr(0, amount.find('.'))) * 100 + std::stoll(amount.substr(amount.find('.') + 1));
+      amount_cents += std::stoll(amount.substr(0, amount.find('.'))) * 100 +
+                      std::stoll(amount.substr(amount.find('.') + 1));
     }
     ++pages;
     next.clear();
@@ -48,7 +52,8 @@ TEST_F(HubspotTest, ListPagesThroughEveryDeal) {
 }
 
 TEST_F(HubspotTest, ContactsCarryPersonalFields) {
-  auto r = get(url(Vendor::kHubspot, "/crm/v3/objects/contacts?limit=2&properties=email,firstname,lastname,phone"),
+  auto r = get(url(Vendor::kHubspot,
+                   "/crm/v3/objects/contacts?limit=2&properties=email,firstname,lastname,phone"),
                hubspot_headers());
   ASSERT_EQ(r.status, 200) << r.body;
   const auto body = body_json(r);
@@ -63,17 +68,26 @@ TEST_F(HubspotTest, SearchFiltersAndPaging) {
   const std::int64_t from = 1'775'001'600'000;  // 2026-04-01T00:00:00Z
   const std::int64_t to = 1'777'593'600'000;    // 2026-05-01T00:00:00Z
   json::object request{
-      {"filterGroups", json::array{json::object{{"filters", json::array{
-          json::object{{"propertyName", "hs_analytics_source"}, {"operator", "EQ"}, {"value", "PAID_SEARCH"}},
-          json::object{{"propertyName", "closedate"}, {"operator", "BETWEEN"}, {"value", std::to_string(from)},
-                       {"highValue", std::to_string(to - 1)}},
-          json::object{{"propertyName", "amount"}, {"operator", "GTE"}, {"value", "1000"}}}}}}},
+      {"filterGroups",
+       json::array{json::object{
+           {"filters", json::array{json::object{{"propertyName", "hs_analytics_source"},
+                                                {"operator", "EQ"},
+                                                {"value", "PAID_SEARCH"}},
+                                   json::object{{"propertyName", "closedate"},
+                                                {"operator", "BETWEEN"},
+                                                {"value", std::to_string(from)},
+                                                {"highValue", std::to_string(to - 1)}},
+                                   json::object{{"propertyName", "amount"},
+                                                {"operator", "GTE"},
+                                                {"value", "1000"}}}}}}},
       {"properties", json::array{"amount", "closedate", "hs_analytics_source"}},
       {"sorts", json::array{json::object{{"propertyName", "amount"}, {"direction", "DESCENDING"}}}},
       {"limit", 7}};
   std::size_t want = 0;
   for (const auto& d : sim_->dataset().deals()) {
-    if (d.source == "PAID_SEARCH" && d.closedate_ms >= from && d.closedate_ms < to && d.amount_cents >= 100'000) ++want;
+    if (d.source == "PAID_SEARCH" && d.closedate_ms >= from && d.closedate_ms < to &&
+        d.amount_cents >= 100'000)
+      ++want;
   }
   ASSERT_GT(want, 7u);
   std::size_t seen = 0;
@@ -112,22 +126,37 @@ TEST_F(HubspotTest, SearchFiltersAndPaging) {
   }
   auto filter = [](const char* p, const char* op, json::value v) {
     json::object f{{"propertyName", p}, {"operator", op}};
-    if (std::string(op) == "IN") f["values"] = v; else if (!v.is_null()) f["value"] = v;
+    if (std::string(op) == "IN")
+      f["values"] = v;
+    else if (!v.is_null())
+      f["value"] = v;
     return f;
   };
-  EXPECT_EQ(count(json::array{json::object{{"filters", json::array{filter("hs_analytics_source", "IN", json::array{"PAID_SOCIAL", "SOCIAL_MEDIA"})}}}}), social);
-  EXPECT_EQ(count(json::array{json::object{{"filters", json::array{filter("dealstage", "NEQ", "closedwon")}}}}), not_won);
-  EXPECT_EQ(count(json::array{json::object{{"filters", json::array{filter("amount", "HAS_PROPERTY", nullptr)}}}}),
+  EXPECT_EQ(count(json::array{json::object{
+                {"filters", json::array{filter("hs_analytics_source", "IN",
+                                               json::array{"PAID_SOCIAL", "SOCIAL_MEDIA"})}}}}),
+            social);
+  EXPECT_EQ(count(json::array{
+                json::object{{"filters", json::array{filter("dealstage", "NEQ", "closedwon")}}}}),
+            not_won);
+  EXPECT_EQ(count(json::array{
+                json::object{{"filters", json::array{filter("amount", "HAS_PROPERTY", nullptr)}}}}),
             static_cast<std::int64_t>(sim_->dataset().deals().size()));
-  EXPECT_EQ(count(json::array{json::object{{"filters", json::array{filter("dealstage", "EQ", "closedwon")}}},
-                              json::object{{"filters", json::array{filter("amount", "LT", "500")}}}}),
+  EXPECT_EQ(count(json::array{
+                json::object{{"filters", json::array{filter("dealstage", "EQ", "closedwon")}}},
+                json::object{{"filters", json::array{filter("amount", "LT", "500")}}}}),
             [&] {
               std::int64_t n = 0;
-              for (const auto& d : sim_->dataset().deals()) n += d.dealstage == "closedwon" || d.amount_cents < 50'000;
+              for (const auto& d : sim_->dataset().deals())
+                n += d.dealstage == "closedwon" || d.amount_cents < 50'000;
               return n;
             }());
-  EXPECT_EQ(search("deals", json::object{{"filterGroups", json::array{json::object{{"filters", json::array{
-                                filter("amount", "ROUGHLY", "1")}}}}}}).status, 400);
+  EXPECT_EQ(search("deals",
+                   json::object{{"filterGroups",
+                                 json::array{json::object{
+                                     {"filters", json::array{filter("amount", "ROUGHLY", "1")}}}}}})
+                .status,
+            400);
   EXPECT_EQ(search("deals", json::object{{"limit", 201}}).status, 400);
 }
 
@@ -147,10 +176,14 @@ TEST_F(HubspotTest, AuthRefusalsAndOauth) {
   auto none = get(url(Vendor::kHubspot, "/crm/v3/objects/deals"));
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(body_json(none).at("category"), "INVALID_AUTHENTICATION");
-  EXPECT_EQ(get(url(Vendor::kHubspot, "/crm/v3/objects/deals"), {{"Authorization", "Bearer pat-na1-wrong"}}).status, 401);
+  EXPECT_EQ(get(url(Vendor::kHubspot, "/crm/v3/objects/deals"),
+                {{"Authorization", "Bearer pat-na1-wrong"}})
+                .status,
+            401);
   const engine::HttpHeaders form{{"Content-Type", "application/x-www-form-urlencoded"}};
-  const std::string base = "grant_type=refresh_token&client_id=" + std::string(credentials::kHubspotClientId) +
-                           "&client_secret=" + std::string(credentials::kHubspotClientSecret);
+  const std::string base =
+      "grant_type=refresh_token&client_id=" + std::string(credentials::kHubspotClientId) +
+      "&client_secret=" + std::string(credentials::kHubspotClientSecret);
   auto bad = post(url(Vendor::kHubspot, "/oauth/v1/token"), base + "&refresh_token=nope", form);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(body_json(bad).at("error"), "invalid_grant");
@@ -160,21 +193,26 @@ TEST_F(HubspotTest, AuthRefusalsAndOauth) {
   const auto body = body_json(ok);
   EXPECT_EQ(body.at("expires_in"), 3599);
   const std::string token(body.at("access_token").as_string());
-  EXPECT_EQ(get(url(Vendor::kHubspot, "/crm/v3/objects/deals?limit=1"), {{"Authorization", "Bearer " + token}}).status, 200);
+  EXPECT_EQ(get(url(Vendor::kHubspot, "/crm/v3/objects/deals?limit=1"),
+                {{"Authorization", "Bearer " + token}})
+                .status,
+            200);
 }
 
 TEST_F(HubspotTest, ExpiredOauthTokenIsRefused) {
   auto options = test_options();
   options.token_lifetime = std::chrono::seconds(1);
   start(options);
-  auto ok = post(url(Vendor::kHubspot, "/oauth/v1/token"),
-                 "grant_type=refresh_token&client_id=" + std::string(credentials::kHubspotClientId) +
-                     "&client_secret=" + std::string(credentials::kHubspotClientSecret) +
-                     "&refresh_token=" + std::string(credentials::kHubspotRefreshToken),
-                 {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto ok =
+      post(url(Vendor::kHubspot, "/oauth/v1/token"),
+           "grant_type=refresh_token&client_id=" + std::string(credentials::kHubspotClientId) +
+               "&client_secret=" + std::string(credentials::kHubspotClientSecret) +
+               "&refresh_token=" + std::string(credentials::kHubspotRefreshToken),
+           {{"Content-Type", "application/x-www-form-urlencoded"}});
   const std::string token(body_json(ok).at("access_token").as_string());
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  auto r = get(url(Vendor::kHubspot, "/crm/v3/objects/deals"), {{"Authorization", "Bearer " + token}});
+  auto r =
+      get(url(Vendor::kHubspot, "/crm/v3/objects/deals"), {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(body_json(r).at("category"), "EXPIRED_AUTHENTICATION");
 }

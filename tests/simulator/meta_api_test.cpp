@@ -1,6 +1,6 @@
-#include "sim_fixture.h"
-
 #include <map>
+
+#include "sim_fixture.h"
 
 namespace flowpilot::simulator::testing {
 namespace {
@@ -15,7 +15,8 @@ std::int64_t cents(std::string_view decimal) {
   const auto dot = decimal.find('.');
   EXPECT_NE(dot, std::string_view::npos);
   EXPECT_EQ(decimal.size() - dot, 3u) << decimal;  // two decimals
-  return std::stoll(std::string(decimal.substr(0, dot))) * 100 + std::stoll(std::string(decimal.substr(dot + 1)));
+  return std::stoll(std::string(decimal.substr(0, dot))) * 100 +
+         std::stoll(std::string(decimal.substr(dot + 1)));
 }
 
 class MetaTest : public SimulatorTest {
@@ -37,7 +38,8 @@ class MetaTest : public SimulatorTest {
         s.impressions += std::stoll(std::string(o.at("impressions").as_string()));
         if (const auto* actions = o.if_contains("actions")) {
           for (const auto& a : actions->as_array()) {
-            if (a.at("action_type") == "purchase") s.purchases += std::stoll(std::string(a.at("value").as_string()));
+            if (a.at("action_type") == "purchase")
+              s.purchases += std::stoll(std::string(a.at("value").as_string()));
           }
         }
         ++s.rows;
@@ -63,18 +65,23 @@ class MetaTest : public SimulatorTest {
   }
 };
 
-constexpr const char* kRange = "time_range=%7B%22since%22%3A%222026-04-01%22%2C%22until%22%3A%222026-04-30%22%7D";
+constexpr const char* kRange =
+    "time_range=%7B%22since%22%3A%222026-04-01%22%2C%22until%22%3A%222026-04-30%22%7D";
 
 TEST_F(MetaTest, PagingThroughEveryPageEqualsTheUnpagedTotal) {
-  const std::string fields = "fields=campaign_id,campaign_name,spend,impressions,clicks,actions,action_values";
+  const std::string fields =
+      "fields=campaign_id,campaign_name,spend,impressions,clicks,actions,action_values";
   int pages = 0;
-  const Sums paged = fetch_all(meta_url("/v21.0/act_1001/insights?level=ad&time_increment=1&limit=37&" +
-                                        fields + "&" + kRange), &pages);
+  const Sums paged =
+      fetch_all(meta_url("/v21.0/act_1001/insights?level=ad&time_increment=1&limit=37&" + fields +
+                         "&" + kRange),
+                &pages);
   EXPECT_EQ(paged.rows, 30 * 20);  // 30 days x 20 ads
   EXPECT_GT(pages, 10);
   EXPECT_EQ(sim_->request_counts().at("meta GET /{version}/{object}/insights"),
             static_cast<std::uint64_t>(pages));
-  const Sums whole = fetch_all(meta_url("/v21.0/act_1001/insights?level=account&" + fields + "&" + kRange));
+  const Sums whole =
+      fetch_all(meta_url("/v21.0/act_1001/insights?level=account&" + fields + "&" + kRange));
   EXPECT_EQ(whole.rows, 1);
   const Sums want = expected("act_1001", "2026-04-01", "2026-04-30");
   EXPECT_EQ(paged.spend_cents, want.spend_cents);
@@ -82,15 +89,19 @@ TEST_F(MetaTest, PagingThroughEveryPageEqualsTheUnpagedTotal) {
   EXPECT_EQ(paged.impressions, want.impressions);
   EXPECT_EQ(whole.purchases, want.purchases);
   // Campaign level adds up to the same.
-  const Sums campaigns = fetch_all(meta_url("/v21.0/act_1001/insights?level=campaign&time_increment=1&limit=500&" +
-                                            fields + "&" + kRange));
+  const Sums campaigns =
+      fetch_all(meta_url("/v21.0/act_1001/insights?level=campaign&time_increment=1&limit=500&" +
+                         fields + "&" + kRange));
   EXPECT_EQ(campaigns.rows, 30 * 5);
   EXPECT_EQ(campaigns.spend_cents, want.spend_cents);
 }
 
 TEST_F(MetaTest, RowShapeIsStringsWithActionsAndNextLinkFromHost) {
-  auto r = get(meta_url(std::string("/v21.0/act_1002/insights?level=campaign&time_increment=1&limit=2&"
-                                    "fields=campaign_id,campaign_name,spend,impressions,clicks,actions,action_values&") + kRange));
+  auto r = get(meta_url(
+      std::string(
+          "/v21.0/act_1002/insights?level=campaign&time_increment=1&limit=2&"
+          "fields=campaign_id,campaign_name,spend,impressions,clicks,actions,action_values&") +
+      kRange));
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = body_json(r).as_object();
   const auto& row = body.at("data").as_array().at(0).as_object();
@@ -115,7 +126,10 @@ TEST_F(MetaTest, RowShapeIsStringsWithActionsAndNextLinkFromHost) {
 }
 
 TEST_F(MetaTest, ZeroConversionCampaignHasNoPurchaseActions) {
-  auto r = get(meta_url("/v21.0/act_1002/insights?level=campaign&date_preset=maximum&fields=campaign_id,spend,actions,action_values&limit=50"));
+  auto r =
+      get(meta_url("/v21.0/act_1002/"
+                   "insights?level=campaign&date_preset=maximum&fields=campaign_id,spend,actions,"
+                   "action_values&limit=50"));
   ASSERT_EQ(r.status, 200) << r.body;
   bool seen = false;
   const auto body = body_json(r);
@@ -131,11 +145,13 @@ TEST_F(MetaTest, ZeroConversionCampaignHasNoPurchaseActions) {
 
 TEST_F(MetaTest, DatePresets) {
   auto dates = [&](const std::string& preset) {
-    auto r = get(meta_url("/v21.0/act_1001/insights?level=account&time_increment=1&limit=500&date_preset=" + preset));
+    auto r = get(meta_url(
+        "/v21.0/act_1001/insights?level=account&time_increment=1&limit=500&date_preset=" + preset));
     EXPECT_EQ(r.status, 200) << r.body;
     std::vector<std::string> out;
     const auto body = body_json(r);
-    for (const auto& row : body.at("data").as_array()) out.emplace_back(row.at("date_start").as_string());
+    for (const auto& row : body.at("data").as_array())
+      out.emplace_back(row.at("date_start").as_string());
     return out;
   };
   EXPECT_EQ(dates("today"), std::vector<std::string>{"2026-05-01"});
@@ -163,8 +179,9 @@ TEST_F(MetaTest, AuthRefusals) {
   EXPECT_EQ(error.at("code"), 190);
   EXPECT_EQ(error.at("type"), "OAuthException");
   EXPECT_TRUE(error.contains("fbtrace_id"));
-  auto bearer = get(url(Vendor::kMeta, "/v21.0/act_1001/insights"),
-                    {{"Authorization", "Bearer " + std::string(credentials::kMetaSystemUserToken)}});
+  auto bearer =
+      get(url(Vendor::kMeta, "/v21.0/act_1001/insights"),
+          {{"Authorization", "Bearer " + std::string(credentials::kMetaSystemUserToken)}});
   EXPECT_EQ(bearer.status, 200) << bearer.body;
   auto old_version = get(meta_url("/v12.0/act_1001/insights"));
   EXPECT_EQ(old_version.status, 400);
@@ -174,10 +191,11 @@ TEST_F(MetaTest, AuthRefusals) {
 }
 
 TEST_F(MetaTest, ExchangeTokenIssuesALongLivedToken) {
-  auto r = get(url(Vendor::kMeta, "/v21.0/oauth/access_token?grant_type=fb_exchange_token&client_id=" +
-                                     std::string(credentials::kMetaAppId) + "&client_secret=" +
-                                     std::string(credentials::kMetaAppSecret) + "&fb_exchange_token=" +
-                                     std::string(credentials::kMetaSystemUserToken)));
+  auto r = get(url(Vendor::kMeta,
+                   "/v21.0/oauth/access_token?grant_type=fb_exchange_token&client_id=" +
+                       std::string(credentials::kMetaAppId) +
+                       "&client_secret=" + std::string(credentials::kMetaAppSecret) +
+                       "&fb_exchange_token=" + std::string(credentials::kMetaSystemUserToken)));
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = body_json(r).as_object();
   EXPECT_EQ(body.at("token_type"), "bearer");
@@ -185,9 +203,10 @@ TEST_F(MetaTest, ExchangeTokenIssuesALongLivedToken) {
   const std::string token(body.at("access_token").as_string());
   auto use = get(url(Vendor::kMeta, "/v21.0/act_1001/campaigns?access_token=" + token));
   EXPECT_EQ(use.status, 200) << use.body;
-  auto bad_secret = get(url(Vendor::kMeta, "/v21.0/oauth/access_token?grant_type=fb_exchange_token&client_id=" +
-                                              std::string(credentials::kMetaAppId) +
-                                              "&client_secret=x&fb_exchange_token=" + token));
+  auto bad_secret =
+      get(url(Vendor::kMeta, "/v21.0/oauth/access_token?grant_type=fb_exchange_token&client_id=" +
+                                 std::string(credentials::kMetaAppId) +
+                                 "&client_secret=x&fb_exchange_token=" + token));
   EXPECT_EQ(bad_secret.status, 400);
 }
 
@@ -196,8 +215,9 @@ TEST_F(MetaTest, PauseAndBudgetPersist) {
                 {{"Content-Type", "application/x-www-form-urlencoded"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_json(r), json::parse(R"({"success":true})"));
-  auto list = get(meta_url("/v21.0/act_1001/campaigns?fields=id,name,status,effective_status,daily_budget&"
-                           "effective_status=%5B%22PAUSED%22%5D"));
+  auto list =
+      get(meta_url("/v21.0/act_1001/campaigns?fields=id,name,status,effective_status,daily_budget&"
+                   "effective_status=%5B%22PAUSED%22%5D"));
   ASSERT_EQ(list.status, 200) << list.body;
   const auto list_body = body_json(list);
   const auto& data = list_body.at("data").as_array();

@@ -1,15 +1,15 @@
 // A running simulator on a loopback port and a blocking HTTP helper over engine::HttpClient.
 #pragma once
 
-#include "engine/http/http_client.h"
-#include "simulator/simulator.h"
-
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <future>
 #include <memory>
 #include <string>
+
+#include "engine/http/http_client.h"
+#include "simulator/simulator.h"
 
 namespace flowpilot::simulator::testing {
 
@@ -38,7 +38,8 @@ inline engine::HttpResponse call(engine::HttpClient& client, std::string method,
   request.body = std::move(body);
   std::promise<engine::HttpResponse> done;
   auto result = done.get_future();
-  client.send(std::move(request), [&done](engine::HttpResponse r) { done.set_value(std::move(r)); });
+  client.send(std::move(request),
+              [&done](engine::HttpResponse r) { done.set_value(std::move(r)); });
   return result.get();
 }
 
@@ -66,7 +67,9 @@ class SimulatorTest : public ::testing::Test {
     sim_->start();
   }
 
-  std::string url(Vendor vendor, const std::string& path) const { return sim_->base_url(vendor) + path; }
+  std::string url(Vendor vendor, const std::string& path) const {
+    return sim_->base_url(vendor) + path;
+  }
 
   engine::HttpResponse get(const std::string& full_url, engine::HttpHeaders headers = {}) {
     return call(client_, "GET", full_url, std::move(headers));
@@ -82,11 +85,12 @@ class SimulatorTest : public ::testing::Test {
   }
 
   std::string google_access_token() {
-    auto r = post(url(Vendor::kGoogleOauth, "/token"),
-                  "grant_type=refresh_token&client_id=" + std::string(credentials::kGoogleClientId) +
-                      "&client_secret=" + std::string(credentials::kGoogleClientSecret) +
-                      "&refresh_token=" + std::string(credentials::kGoogleRefreshToken),
-                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+    auto r =
+        post(url(Vendor::kGoogleOauth, "/token"),
+             "grant_type=refresh_token&client_id=" + std::string(credentials::kGoogleClientId) +
+                 "&client_secret=" + std::string(credentials::kGoogleClientSecret) +
+                 "&refresh_token=" + std::string(credentials::kGoogleRefreshToken),
+             {{"Content-Type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(r.status, 200) << r.body;
     return std::string(body_json(r).at("access_token").as_string());
   }
@@ -102,8 +106,8 @@ class SimulatorTest : public ::testing::Test {
 
   std::string meta_url(const std::string& path_and_query) {
     const char sep = path_and_query.find('?') == std::string::npos ? '?' : '&';
-    return url(Vendor::kMeta, path_and_query + sep + "access_token=" +
-                                  std::string(credentials::kMetaSystemUserToken));
+    return url(Vendor::kMeta, path_and_query + sep +
+                                  "access_token=" + std::string(credentials::kMetaSystemUserToken));
   }
 
   engine::HttpClient client_{loopback_client()};

@@ -7,20 +7,24 @@ namespace json = boost::json;
 
 class SlackTest : public SimulatorTest {
  protected:
-  engine::HttpResponse post_message(const json::object& body, std::string token = std::string(credentials::kSlackBotToken)) {
+  engine::HttpResponse post_message(const json::object& body,
+                                    std::string token = std::string(credentials::kSlackBotToken)) {
     engine::HttpHeaders headers;
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
     return post_json(url(Vendor::kSlack, "/api/chat.postMessage"), body, std::move(headers));
   }
-  engine::HttpResponse hook(const std::string& body, const std::string& path = std::string(credentials::kSlackWebhookPath)) {
+  engine::HttpResponse hook(const std::string& body,
+                            const std::string& path = std::string(credentials::kSlackWebhookPath)) {
     return post(url(Vendor::kSlackHooks, path), body, {{"Content-Type", "application/json"}});
   }
 };
 
 TEST_F(SlackTest, PostMessageIsRecorded) {
-  json::array blocks{json::object{{"type", "header"}, {"text", json::object{{"type", "plain_text"}, {"text", "KPIs"}}}},
+  json::array blocks{json::object{{"type", "header"},
+                                  {"text", json::object{{"type", "plain_text"}, {"text", "KPIs"}}}},
                      json::object{{"type", "divider"}}};
-  auto r = post_message(json::object{{"channel", "#marketing-reports"}, {"text", "Weekly KPIs"}, {"blocks", blocks}});
+  auto r = post_message(
+      json::object{{"channel", "#marketing-reports"}, {"text", "Weekly KPIs"}, {"blocks", blocks}});
   ASSERT_EQ(r.status, 200);
   const auto body = body_json(r);
   EXPECT_EQ(body.at("ok"), true);
@@ -44,12 +48,16 @@ TEST_F(SlackTest, PostMessageErrorsAreHttp200) {
   const json::object message{{"channel", "C0SIMALERT"}, {"text", "hi"}};
   expect_error(post_message(message, ""), "not_authed");
   expect_error(post_message(message, "xoxb-wrong"), "invalid_auth");
-  expect_error(post_message(json::object{{"channel", "C999"}, {"text", "hi"}}), "channel_not_found");
-  expect_error(post_message(json::object{{"channel", "C0SIMARCHIV"}, {"text", "hi"}}), "is_archived");
+  expect_error(post_message(json::object{{"channel", "C999"}, {"text", "hi"}}),
+               "channel_not_found");
+  expect_error(post_message(json::object{{"channel", "C0SIMARCHIV"}, {"text", "hi"}}),
+               "is_archived");
   expect_error(post_message(json::object{{"channel", "C0SIMALERT"}}), "no_text");
   json::array many;
   for (int i = 0; i < 51; ++i) many.push_back(json::object{{"type", "divider"}});
-  expect_error(post_message(json::object{{"channel", "C0SIMALERT"}, {"text", "x"}, {"blocks", many}}), "msg_blocks_too_long");
+  expect_error(
+      post_message(json::object{{"channel", "C0SIMALERT"}, {"text", "x"}, {"blocks", many}}),
+      "msg_blocks_too_long");
   EXPECT_TRUE(sim_->slack_messages().empty());
 }
 
@@ -60,12 +68,15 @@ TEST_F(SlackTest, RateLimitedPerChannel) {
   ASSERT_EQ(r.status, 429);
   EXPECT_EQ(body_json(r).at("error"), "ratelimited");
   EXPECT_FALSE(header(r, "retry-after").empty());
-  EXPECT_EQ(post_message(json::object{{"channel", "C0SIMREPORT"}, {"text", "other channel"}}).status, 200);
+  EXPECT_EQ(
+      post_message(json::object{{"channel", "C0SIMREPORT"}, {"text", "other channel"}}).status,
+      200);
   EXPECT_EQ(sim_->slack_messages().size(), 2u);
 }
 
 TEST_F(SlackTest, IncomingWebhook) {
-  auto ok = hook(R"({"text":"CPA alert","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"*CPA* up"}}]})");
+  auto ok = hook(
+      R"({"text":"CPA alert","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"*CPA* up"}}]})");
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "ok");
   ASSERT_EQ(sim_->slack_messages().size(), 1u);
