@@ -66,7 +66,7 @@ AppContext::AppContext(const CommonOptions& options)
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("FLOWPILOT_HTTP_ALLOW_NETWORKS: ") + e.what());
   }
-  plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), {}});
+  plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), nullptr, {}});
   std::vector<std::filesystem::path> configured(options_.plugin_paths.begin(),
                                                 options_.plugin_paths.end());
   refusals_ = plugins_->load_directories(engine::plugin_search_path(configured), registry_);
