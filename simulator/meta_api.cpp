@@ -530,6 +530,11 @@ VendorHandler with_checks(std::string_view usage_type,
     if (auto refused = check_request(state, request, params)) {
       response = std::move(*refused);
       use = state.peek(Vendor::kMeta, account);
+    } else if (!state.dataset.find_account("meta", account)) {
+      // Unknown objects are refused by the handler; they get no window of their own, so that
+      // made-up ids cannot grow the table.
+      use = state.peek(Vendor::kMeta, account);
+      response = inner(state, request, params, object);
     } else {
       use = state.take(Vendor::kMeta, account);
       response = use.allowed
