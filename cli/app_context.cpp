@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <mutex>
 #include <cstdlib>
 #include <iostream>
 #include <fstream>
@@ -54,6 +55,38 @@ boost::json::value yaml_to_json(const YAML::Node& node) {
   return boost::json::value(node.as<std::string>());
 }
 
+// Opens the warehouse file on first use, so that commands which never load data (validate,
+// plugins list) leave no file behind.
+class LazyWarehouse final : public engine::Warehouse {
+ public:
+  explicit LazyWarehouse(engine::SqliteWarehouseOptions options) : options_(std::move(options)) {}
+
+  engine::UpsertCounts upsert_facts(const std::vector<engine::FactRow>& rows,
+                                    std::string_view batch_id) override {
+    return get().upsert_facts(rows, batch_id);
+  }
+  engine::UpsertCounts upsert_deals(const std::vector<engine::DealRow>& rows,
+                                    std::string_view batch_id) override {
+    return get().upsert_deals(rows, batch_id);
+  }
+  std::vector<engine::FactRow> facts(const engine::FactQuery& query) override { return get().facts(query); }
+  std::vector<engine::DealRow> deals(const engine::DealQuery& query) override { return get().deals(query); }
+
+ private:
+  engine::Warehouse& get() {
+    std::call_once(opened_, [this] { inner_ = engine::open_sqlite_warehouse(options_); });
+    return *inner_;
+  }
+  engine::SqliteWarehouseOptions options_;
+  std::once_flag opened_;
+  std::unique_ptr<engine::Warehouse> inner_;
+};
+
+std::filesystem::path data_dir_of(const std::string& db_path) {
+  const std::filesystem::path parent = std::filesystem::path(db_path).parent_path();
+  return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
 }  // namespace
 
 AppContext::AppContext(const CommonOptions& options)
@@ -66,7 +99,22 @@ AppContext::AppContext(const CommonOptions& options)
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("FLOWPILOT_HTTP_ALLOW_NETWORKS: ") + e.what());
   }
-  plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), nullptr, {}});
+  const std::string db_path = options_.db_path.empty() ? default_db_path() : options_.db_path;
+  engine::SqliteWarehouseOptions warehouse_options;
+  warehouse_options.path = options_.warehouse_path.empty() ? data_dir_of(db_path) / "warehouse.db"
+                                                           : std::filesystem::path(options_.warehouse_path);
+  warehouse_options.relaxed_durability = options_.relaxed_durability;
+  warehouse_ = std::make_unique<LazyWarehouse>(warehouse_options);
+  // The csv steps read and write only inside these folders.
+  boost::json::array roots;
+  if (options_.file_roots.empty()) {
+    roots.emplace_back((data_dir_of(db_path) / "files").string());
+  } else {
+    for (const auto& root : options_.file_roots) roots.emplace_back(root);
+  }
+  boost::json::object plugin_config{{"csv", boost::json::object{{"roots", std::move(roots)}}}};
+  plugins_ = std::make_unique<engine::PluginHost>(
+      engine::PluginServices{http_.get(), warehouse_.get(), std::move(plugin_config)});
   std::vector<std::filesystem::path> configured(options_.plugin_paths.begin(),
                                                 options_.plugin_paths.end());
   refusals_ = plugins_->load_directories(engine::plugin_search_path(configured), registry_);

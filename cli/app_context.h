@@ -9,6 +9,7 @@
 #include "engine/plugins/plugin_host.h"
 #include "engine/steps/step.h"
 #include "engine/store/store.h"
+#include "engine/warehouse/warehouse.h"
 #include "scripting/expression.h"
 
 #include <chrono>
@@ -24,6 +25,11 @@ namespace flowpilot::cli {
 
 struct CommonOptions {
   std::string db_path;           // --db, FLOWPILOT_DB, default ./flowpilot.db
+  // The marketing warehouse; "" = warehouse.db beside db_path. Opened on first use only, so
+  // commands that never load data create no file.
+  std::string warehouse_path;
+  // Folders the csv steps may read and write; empty = `files/` beside db_path.
+  std::vector<std::string> file_roots;
   std::string secrets_file;      // --secrets: YAML or JSON mapping NAME: value
   std::string connections_file;  // --connections: YAML mapping name: {credential fields}, unencrypted
   // Stored connections (encrypted, in the store) are looked up before connections_file. Without
@@ -73,6 +79,7 @@ class AppContext {
   CommonOptions options_;
   engine::StepRegistry registry_;
   std::unique_ptr<engine::HttpClient> http_;
+  std::unique_ptr<engine::Warehouse> warehouse_;  // opens its file on first use
   std::unique_ptr<engine::PluginHost> plugins_;
   std::vector<engine::PluginRefusal> refusals_;
   std::unique_ptr<scripting::ExpressionEngine> expressions_;
