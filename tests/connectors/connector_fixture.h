@@ -18,9 +18,15 @@ namespace flowpilot::engine::testing {
 
 class ConnectorTest : public RuntimeTest {
  protected:
+  // The simulator's last day of data; nullopt: today (for workflows that reckon from the run's
+  // start, such as the templates).
+  virtual std::optional<std::chrono::sys_days> simulator_today() const {
+    return std::chrono::sys_days(std::chrono::year(2026) / 5 / 31);
+  }
+
   void SetUp() override {
     simulator::SimulatorOptions options;
-    options.today = std::chrono::sys_days(std::chrono::year(2026) / 5 / 31);
+    options.today = simulator_today();
     sim_ = std::make_unique<simulator::Simulator>(options);
     sim_->start();
     RuntimeTest::SetUp();
