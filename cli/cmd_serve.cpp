@@ -10,6 +10,7 @@
 // start again, with the same idempotency keys, when the server next starts.
 #include "cli/app_context.h"
 #include "cli/commands.h"
+#include "cli/server_main.h"
 #include "cli/master_keys.h"
 #include "cli/serve_config.h"
 #include "cli/server_log.h"
@@ -93,12 +94,9 @@ void report_problems(const engine::WorkflowCatalog& catalog) {
   }
 }
 
-int serve(const ServeConfigFlags& flags) {
-  const ServeConfig config = load_serve_config(flags);
-  if (flags.print_config) {
-    std::cout << render_effective_config(config);
-    return kExitOk;
-  }
+}  // namespace
+
+int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   configure_server_log(config.log_format, config.log_level);
 
   web::ServerOptions options;
@@ -286,8 +284,14 @@ int serve(const ServeConfigFlags& flags) {
     retention->start();
   }
   const bool v6 = options.address.find(':') != std::string::npos;
-  std::cout << "flowpilot serving on http://" << (v6 ? "[" : "") << options.address
-            << (v6 ? "]" : "") << ":" << port << std::endl;
+  const std::string url = "http://" + std::string(v6 ? "[" : "") + options.address +
+                          (v6 ? "]" : "") + ":" + std::to_string(port);
+  std::cout << "flowpilot serving on " << url << std::endl;
+  if (on_ready) {
+    // Signals stay pending while it runs: sigwait below takes them afterwards.
+    ServerHandles handles{context, catalog, executor, url};
+    on_ready(handles);
+  }
 
   int received = 0;
   sigwait(&signals, &received);
@@ -302,6 +306,17 @@ int serve(const ServeConfigFlags& flags) {
   // Runs still in progress stay unfinished in the store and resume on the next start.
   context.stop_executor();
   return kExitOk;
+}
+
+namespace {
+
+int serve(const ServeConfigFlags& flags) {
+  const ServeConfig config = load_serve_config(flags);
+  if (flags.print_config) {
+    std::cout << render_effective_config(config);
+    return kExitOk;
+  }
+  return run_server(config);
 }
 
 }  // namespace

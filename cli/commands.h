@@ -20,6 +20,7 @@ void add_runs_command(CLI::App& app, int& exit_code);
 void add_plugins_command(CLI::App& app, int& exit_code);
 void add_cron_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_demo_command(CLI::App& app, int& exit_code);
 void add_sim_command(CLI::App& app, int& exit_code);
 void add_connections_command(CLI::App& app, int& exit_code);
 void add_secrets_command(CLI::App& app, int& exit_code);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   flowpilot::cli::add_plugins_command(app, exit_code);
   flowpilot::cli::add_cron_command(app, exit_code);
   flowpilot::cli::add_serve_command(app, exit_code);
+  flowpilot::cli::add_demo_command(app, exit_code);
   flowpilot::cli::add_sim_command(app, exit_code);
   flowpilot::cli::add_connections_command(app, exit_code);
   flowpilot::cli::add_secrets_command(app, exit_code);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The main job: sets up, builds, starts `flowpilot serve` on SQLite with the example workflows of
-# workflows/, walks through what it does (a signed webhook answered with the workflow's result, a
-# run started through the API, an approval decided through the API, live events, metrics), then
-# keeps serving on http://127.0.0.1:8080 until Ctrl-C.
+# The main job: sets up, builds, starts `flowpilot demo` (the server on SQLite, the simulated Meta,
+# Google Ads, HubSpot, GA4 and Slack APIs, encrypted connections to them, the templates of
+# workflows/ and a warehouse seeded with 90 days), shows the template runs, approves the CPA
+# guardrail's proposal so that the campaigns are paused in the simulated Meta, walks through the
+# server (a signed webhook answered with the workflow's result, a run started and approved through
+# the API, live events, metrics), then keeps serving on http://127.0.0.1:8080 until Ctrl-C.
 #
 #   scripts/demo.sh            the tour, then serve until interrupted
 #   scripts/demo.sh --once     the tour, then stop (what CI-like callers want)
@@ -30,8 +32,8 @@ echo "== flowpilot validate workflows/*"
 build/cli/flowpilot validate workflows/*.yaml workflows/*.lua
 
 echo
-echo "== flowpilot serve --listen $listen --data-dir $data_dir --workflows workflows"
-build/cli/flowpilot serve --listen "$listen" --data-dir "$data_dir" --workflows workflows \
+echo "== flowpilot demo --listen $listen --data-dir $data_dir"
+build/cli/flowpilot demo --listen "$listen" --data-dir "$data_dir" >"$data_dir/demo.out" \
   2>"$data_dir/serve.log" &
 server=$!
 stop() {
@@ -48,11 +50,19 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 curl -sf "$base/readyz" >/dev/null || { echo "the server did not start; see $data_dir/serve.log" >&2; exit 1; }
+# The demo runs every template once against the simulated APIs before it says where to look.
+for _ in $(seq 1 600); do
+  grep -q '^open ' "$data_dir/demo.out" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat "$data_dir/serve.log" >&2; exit 1; }
+  sleep 0.2
+done
+sed 's/^/   /' "$data_dir/demo.out"
 
 show() {  # METHOD PATH [curl args...]: prints the request and the pretty answer
   local method="$1" path="$2"; shift 2
   echo "-- $method $path"
-  curl -s -X "$method" "$base$path" "$@" | python3 -m json.tool --no-ensure-ascii | head -n "${LINES_SHOWN:-25}"
+  # head may close the pipe before the JSON ends: that is not an error.
+  curl -s -X "$method" "$base$path" "$@" | python3 -m json.tool --no-ensure-ascii 2>/dev/null | head -n "${LINES_SHOWN:-25}" || true
   echo
 }
 
@@ -64,6 +74,36 @@ for w in json.load(sys.stdin)["items"]:
     triggers = ", ".join(t["type"] + " " + (t.get("path") or t.get("cron")) for t in w["triggers"])
     print("  %-24s %s" % (w["id"], triggers or "manual"))
 '
+
+echo
+guardrail=$(curl -s "$base/api/v1/approvals" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["items"]:
+    if a["workflow_id"] == "cpa-guardrail":
+        print(a["run_id"]); break
+')
+if [ -n "$guardrail" ]; then
+  echo "== the CPA guardrail waits for a person: approve it (POST /api/v1/approvals/$guardrail/approve/approve)"
+  curl -s -o /dev/null -X POST "$base/api/v1/approvals/$guardrail/approve/approve" \
+    -H 'Content-Type: application/json' -d '{"comment":"pause them"}'
+  sleep 2
+  curl -s "$base/api/v1/runs/$guardrail" | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+print("   run %s: %s" % (run["id"], run["status"]))
+for s in run["steps"]:
+    if s.get("index", -1) < 0:
+        print("     %-8s %s" % (s["step_id"], s["status"]))
+'
+  sim=$(grep -o 'simulated APIs on [^ ]*' "$data_dir/demo.out" | awk '{print $4}')
+  echo "-- the simulated Meta now lists these campaigns as paused ($sim/_sim/state):"
+  curl -s "$sim/_sim/state" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["campaigns"]:
+    if c["status"] == "PAUSED" and c["platform"] == "meta":
+        print("     %s %s" % (c["id"], c["name"]))
+'
+fi
 
 echo
 echo "== a signed webhook, answered with the workflow's outputs (respond: result)"

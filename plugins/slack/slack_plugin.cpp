@@ -1,6 +1,7 @@
 // The slack plugin: slack.notify posts a message through an incoming webhook or chat.postMessage,
 // with Block Kit built from plain inputs (a KPI table, fields, approval buttons). The connection
-// gives `webhook_url` and/or `bot_token` (and optionally `base_url` for chat.postMessage).
+// gives `webhook_url` and/or `bot_token` (and optionally `base_url`, the Web API's base, default
+// https://slack.com/api).
 #include "api_exchange.h"
 #include "slack_api.h"
 
@@ -79,10 +80,11 @@ void notify(sdk::Call& call) {
     ex->classify = slack::classify_webhook;
     ex->authorize = [](sdk::HttpRequest&, const std::string&) {};
   } else {
+    // The Web API's base, as the connection type describes it.
     std::string base = field(*credentials, "base_url");
-    if (base.empty()) base = "https://slack.com";
+    if (base.empty()) base = "https://slack.com/api";
     while (!base.empty() && base.back() == '/') base.pop_back();
-    ex->request.url = base + "/api/chat.postMessage";
+    ex->request.url = base + "/chat.postMessage";
     ex->request.headers = {{"Content-Type", "application/json; charset=utf-8"}};
     ex->rate_key = "slack:channel:" + channel;
     ex->classify = slack::classify_web_api;

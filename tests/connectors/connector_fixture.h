@@ -53,7 +53,7 @@ class ConnectorTest : public RuntimeTest {
     connections_["slack-main"] = {
         {"webhook_url", sim_->base_url(Vendor::kSlackHooks) + std::string(cred::kSlackWebhookPath)},
         {"bot_token", cred::kSlackBotToken},
-        {"base_url", sim_->base_url(Vendor::kSlack)}};
+        {"base_url", sim_->base_url(Vendor::kSlack) + "/api"}};
     executor_.reset();
     ExecutorOptions executor_options;
     executor_options.connections = [this](std::string_view name) -> std::optional<boost::json::object> {

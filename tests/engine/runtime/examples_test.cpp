@@ -70,6 +70,17 @@ TEST_F(RuntimeTest, EveryDocumentedWorkflowLoadsAndRuns) {
     auto loaded = load_workflow_source(example.text, example.name, example.format, context());
     for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
     if (!loaded.ok()) continue;
+    // Workflows that talk to marketing APIs need connections: tests/connectors runs them against
+    // the simulator. Here they only have to load.
+    bool needs_connection = false;
+    for (const auto& step : loaded.workflow->steps) needs_connection = needs_connection || !step.connection.empty();
+    if (needs_connection) continue;
+    // So do examples that read files (csv.read with a path): tests/plugins/csv runs those over
+    // a prepared folder.
+    if (example.text.find("uses: csv.") != std::string::npos &&
+        example.text.find("path:") != std::string::npos) {
+      continue;
+    }
     const auto id = start(loaded.workflow);
     const auto status = executor_->wait(id, std::chrono::seconds(30));
     const bool has_approval = example.text.find("core.approval") != std::string::npos;
