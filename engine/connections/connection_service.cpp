@@ -1,5 +1,8 @@
 #include "engine/connections/connections.h"
 
+#include "engine/http/http_client.h"
+#include "engine/plugins/oauth_tokens.h"
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -193,30 +196,6 @@ ConnectionSummary summarize(const ConnectionRecord& r) {
   s.created_at = r.created_at;
   s.updated_at = r.updated_at;
   return s;
-}
-
-// application/x-www-form-urlencoded
-std::string form_encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& s : secrets) {
-    if (s.size() < 4) continue;
-    for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos)) {
-      text.replace(pos, s.size(), "***");
-      pos += 3;
-    }
-  }
-  return text;
 }
 
 }  // namespace
@@ -570,60 +549,25 @@ ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient
     report.checks.push_back("skipped the token refresh at " + token_url + ": no HTTP client");
     return report;
   }
-  HttpRequest request;
-  request.method = "POST";
-  request.url = token_url;
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Accept", "application/json"}};
-  request.body = "grant_type=refresh_token&client_id=" + form_encode(values["client_id"]) +
-                 "&client_secret=" + form_encode(values["client_secret"]) +
-                 "&refresh_token=" + form_encode(values["refresh_token"]);
-  request.secrets = secret_values;
-  for (const auto& s : secret_values) request.secrets.push_back(form_encode(s));
-  request.timeout = std::chrono::milliseconds(15'000);
-  const std::vector<std::string> redactions = request.secrets;
-  std::promise<HttpResponse> promise;
+  // The same refresh the plugins get their tokens from, with nothing cached: a test must reach
+  // the endpoint.
+  json::object credentials;
+  for (const auto& [key, value] : values) credentials[key] = value;
+  credentials["token_url"] = token_url;
+  OAuthTokensOptions token_options;
+  token_options.request_timeout = std::chrono::milliseconds(15'000);
+  OAuthTokens tokens(http, token_options);
+  std::promise<AccessTokenResult> promise;
   auto future = promise.get_future();
-  http->send(std::move(request), [&promise](HttpResponse r) { promise.set_value(std::move(r)); });
-  const HttpResponse response = future.get();
-  const std::string where = "token refresh at " + token_url;
-  auto fail = [&](const std::string& why) {
+  tokens.get(name, credentials, true, [&promise](AccessTokenResult r) { promise.set_value(std::move(r)); });
+  const AccessTokenResult result = future.get();
+  if (!result.error.empty()) {
     report.ok = false;
-    report.error = redact(where + " failed: " + why, redactions);
+    report.error = redact_secrets(result.error, secret_values);
     return report;
-  };
-  if (response.status == 0) return fail(response.error);
-  boost::system::error_code ec;
-  const json::value body = json::parse(response.body, ec);
-  const json::object* obj = !ec && body.is_object() ? &body.as_object() : nullptr;
-  // Token endpoints say what went wrong in `error` and `error_description`, sometimes with 200.
-  if (obj != nullptr && obj->contains("error")) {
-    std::string why = fmt::format("HTTP {}", response.status);
-    const json::value& e = obj->at("error");
-    if (e.is_string()) why += std::string(": ") + std::string(e.as_string());
-    if (e.is_object()) {
-      if (const auto* m = e.as_object().if_contains("message"); m && m->is_string()) {
-        why += std::string(": ") + std::string(m->as_string());
-      }
-    }
-    if (const auto* d = obj->if_contains("error_description"); d && d->is_string()) {
-      why += std::string(" (") + std::string(d->as_string()) + ")";
-    }
-    return fail(why);
   }
-  if (response.status < 200 || response.status > 299) {
-    return fail(fmt::format("HTTP {}", response.status));
-  }
-  const auto* token = obj != nullptr ? obj->if_contains("access_token") : nullptr;
-  if (token == nullptr || !token->is_string() || token->as_string().empty()) {
-    return fail(fmt::format("HTTP {} without an access_token in a JSON body", response.status));
-  }
-  std::string detail = fmt::format("refreshed an access token at {} (HTTP {}", token_url,
-                                   response.status);
-  if (const auto* exp = obj->if_contains("expires_in"); exp && exp->is_number()) {
-    detail += fmt::format(", expires in {} s", exp->to_number<double>());
-  }
-  report.checks.push_back(detail + ")");
+  report.checks.push_back(fmt::format("refreshed an access token at {} (expires in {} s)", token_url,
+                                      result.lifetime.count()));
   return report;
 }
 

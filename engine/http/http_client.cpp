@@ -676,4 +676,8 @@ std::string ssrf_refusal(std::string_view address,
   return http_detail::refusal_reason(*parsed, http_detail::parse_networks(allowed_networks));
 }
 
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
+  return http_detail::redact(std::move(text), secrets);
+}
+
 }  // namespace flowpilot::engine

@@ -94,6 +94,10 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// `text` with each non-empty secret, as written and percent-encoded, replaced by "***": for
+// messages that quote what a server answered (which may echo a token back).
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+
 // The guard's verdict for one literal address (IPv4 or IPv6 text, any spelling inet_aton takes).
 // Returns an empty string when the address is allowed, else the reason ("loopback", "private",
 // "link-local", "metadata", ...).

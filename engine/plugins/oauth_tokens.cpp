@@ -120,6 +120,7 @@ Parsed parse_answer(const std::string& connection, const HttpResponse& response,
           }
           if (seconds > 0) out.lifetime = std::chrono::seconds(seconds);
         }
+        r.lifetime = out.lifetime;
         return out;
       }
     }
@@ -264,10 +265,13 @@ void OAuthTokens::get(const std::string& connection, const json::object& credent
   request.secrets = {std::string(refresh_token)};
   if (!client_secret.empty()) request.secrets.emplace_back(client_secret);
   std::weak_ptr<State> weak = state_;
-  http_->send(std::move(request), [weak, connection](HttpResponse response) {
+  std::vector<std::string> secrets = request.secrets;
+  http_->send(std::move(request), [weak, connection, secrets](HttpResponse response) {
     auto state = weak.lock();
     if (!state) return;
     Parsed parsed = parse_answer(connection, response, state->options.default_lifetime);
+    // Endpoints sometimes quote the refresh token back in their error description.
+    parsed.result.error = redact_secrets(std::move(parsed.result.error), secrets);
     const auto expires = state->options.now() + parsed.lifetime;
     state->finish(connection, std::move(parsed.result), expires);
   });

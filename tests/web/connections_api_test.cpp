@@ -198,7 +198,7 @@ TEST_F(ConnectionsApiTest, TestRefreshesTheOAuth2TokenAtTheConnectionsTokenUrl) 
   expect_no_secrets(r);
   body = body_of(r);
   EXPECT_EQ(body.at("ok"), false);
-  EXPECT_NE(std::string(body.at("error").as_string()).find("HTTP 400: invalid_grant"),
+  EXPECT_NE(std::string(body.at("error").as_string()).find("(HTTP 400): invalid_grant"),
             std::string::npos)
       << r.body;
 

@@ -187,3 +187,17 @@ TEST_F(OAuthTokensTest, UnreachableEndpointsAreRetryableAndStaticTokensNeedNoEnd
 
 }  // namespace
 }  // namespace flowpilot::web::test
+
+namespace flowpilot::web::test {
+namespace {
+
+TEST_F(OAuthTokensTest, AnEndpointThatEchoesTheRefreshTokenDoesNotLeakIt) {
+  answer(400, R"({"error":"invalid_grant","error_description":"Bad token 1//refresh+token/x and s3cret-value"})");
+  auto r = get("echo");
+  EXPECT_NE(r.error.find("invalid_grant"), std::string::npos);
+  EXPECT_EQ(r.error.find("1//refresh+token/x"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error.find("s3cret-value"), std::string::npos) << r.error;
+}
+
+}  // namespace
+}  // namespace flowpilot::web::test
