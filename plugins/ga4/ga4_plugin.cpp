@@ -75,7 +75,7 @@ void report(sdk::Call& call) {
   ex->authorize = [](sdk::HttpRequest& r, const std::string& token) {
     r.headers.emplace_back("Authorization", "Bearer " + token);
   };
-  ex->on_ok = [state, ex](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [state](sdk::Call& c, mk::Exchange& self, const sdk::HttpResponse& response) {
     json::value answer = json::parse(response.body);
     const auto& o = answer.as_object();
     json::array page = flowpilot::ga4::typed_rows(o, state->rows.size());
@@ -98,8 +98,8 @@ void report(sdk::Call& call) {
       c.complete(out);
       return;
     }
-    ex->request.body = json::serialize(ga4_body(*state, have));
-    mk::send_again(c, ex);
+    self.request.body = json::serialize(ga4_body(*state, have));
+    mk::send_again(c, self);
   };
   mk::start(call, ex);
 }

@@ -77,7 +77,7 @@ void search_stream(sdk::Call& call, const Context& ctx, const std::string& query
   ex->request.secrets = {ctx.connection.developer_token};
   ex->classify = gads::classify;
   ex->authorize = bearer;
-  ex->on_ok = [done](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [done](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
     json::value batches = json::parse(response.body);
     json::array results;
     if (!batches.is_array()) throw sdk::StepError("Google Ads API: searchStream did not answer a list of batches", true);
@@ -182,7 +182,7 @@ void set_status(sdk::Call& call, const std::string& target) {
                          {"updateMask", "status"}}}}});
   ex->classify = gads::classify;
   ex->authorize = bearer;
-  ex->on_ok = [campaign_id, target, resource](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [campaign_id, target, resource](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
     json::value answer = json::parse(response.body);
     const auto* results = answer.is_object() ? answer.get_object().if_contains("results") : nullptr;
     if (results == nullptr || !results->is_array() || results->get_array().empty()) {

@@ -118,7 +118,7 @@ void list_objects(sdk::Call& call, const std::string& type, json::array default_
                          boost::urls::encode(property_list(listing->properties), boost::urls::unreserved_chars);
     ex->request.url = listing->first_url;
   }
-  ex->on_ok = [listing, ex](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [listing](sdk::Call& c, mk::Exchange& self, const sdk::HttpResponse& response) {
     json::value page = json::parse(response.body);
     const auto* o = page.if_object();
     if (o == nullptr) throw sdk::StepError("HubSpot API: the answer is not a JSON object", true);
@@ -148,12 +148,12 @@ void list_objects(sdk::Call& call, const std::string& type, json::array default_
       return;
     }
     if (listing->search) {
-      ex->request.body = json::serialize(hs::search_body(listing->filters, listing->date_property, listing->since,
+      self.request.body = json::serialize(hs::search_body(listing->filters, listing->date_property, listing->since,
                                                          listing->until, listing->properties, 200, after));
     } else {
-      ex->request.url = listing->first_url + "&after=" + boost::urls::encode(after, boost::urls::unreserved_chars);
+      self.request.url = listing->first_url + "&after=" + boost::urls::encode(after, boost::urls::unreserved_chars);
     }
-    mk::send_again(c, ex);
+    mk::send_again(c, self);
   };
   mk::start(call, ex);
 }

@@ -13,7 +13,7 @@ void handle(sdk::Call& call, const std::shared_ptr<Exchange>& ex, const sdk::Htt
   Verdict verdict = ex->classify(response);
   switch (verdict.kind) {
     case Verdict::Kind::ok:
-      ex->on_ok(call, response);
+      ex->on_ok(call, *ex, response);
       return;
     case Verdict::Kind::fail:
       call.fail(verdict.message, verdict.retryable);
@@ -82,9 +82,9 @@ void start(sdk::Call& call, const std::shared_ptr<Exchange>& exchange) {
   });
 }
 
-void send_again(sdk::Call& call, const std::shared_ptr<Exchange>& exchange) {
-  exchange->attempt = 0;
-  send(call, exchange);
+void send_again(sdk::Call& call, Exchange& exchange) {
+  exchange.attempt = 0;
+  send(call, exchange.shared_from_this());
 }
 
 std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds base,

@@ -4,7 +4,8 @@
 // jitter, holding every run on the account during a throttle), get a new token once (the API
 // refused the one it was given), or fail the step with a message that says what the API said.
 //
-// Connectors page by changing `request` in their on_ok handler and calling send_again().
+// Connectors page by changing `request` in their on_ok handler and calling send_again(). The
+// handler gets the exchange as an argument: capturing its shared_ptr would keep it alive forever.
 //
 // Threading: everything runs on host worker threads through sdk::Call callbacks; one Exchange
 // belongs to one call and is never used by two threads at once.
@@ -40,12 +41,12 @@ struct Verdict {
   }
 };
 
-struct Exchange {
+struct Exchange : std::enable_shared_from_this<Exchange> {
   sdk::HttpRequest request;  // without credentials: `authorize` adds them
   std::string rate_key;      // the account's shared limiter, e.g. "meta:act_1001"
   std::function<Verdict(const sdk::HttpResponse&)> classify;
   std::function<void(sdk::HttpRequest&, const std::string& token)> authorize;
-  std::function<void(sdk::Call&, const sdk::HttpResponse&)> on_ok;
+  std::function<void(sdk::Call&, Exchange&, const sdk::HttpResponse&)> on_ok;
   int max_attempts = 5;  // per request, including the first
   // False for APIs whose secret is part of the URL or comes from another field (Slack incoming
   // webhooks, bot tokens): then no token is asked of the host and `token` stays empty.
@@ -62,7 +63,7 @@ struct Exchange {
 // Gets the token (cached by the host) and sends the first request.
 void start(sdk::Call& call, const std::shared_ptr<Exchange>& exchange);
 // Sends `exchange->request` again with a fresh attempt count (the next page).
-void send_again(sdk::Call& call, const std::shared_ptr<Exchange>& exchange);
+void send_again(sdk::Call& call, Exchange& exchange);
 
 // Exponential back-off with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
 std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds base = std::chrono::milliseconds(500),

@@ -150,8 +150,8 @@ void insights(sdk::Call& call) {
   state->first_url = ex->request.url;
   ex->classify = meta::classify;
   ex->authorize = bearer;
-  ex->on_ok = [state, ex](sdk::Call& c, const sdk::HttpResponse& response) {
-    respect_usage(c, ex->rate_key, response);
+  ex->on_ok = [state](sdk::Call& c, mk::Exchange& self, const sdk::HttpResponse& response) {
+    respect_usage(c, self.rate_key, response);
     json::object page = parse_object(response);
     ++state->pages;
     const json::value* data = page.if_contains("data");
@@ -188,9 +188,9 @@ void insights(sdk::Call& call) {
       return;
     }
     c.progress(0, "page " + std::to_string(state->pages + 1));
-    ex->request.url = state->first_url + "&after=" +
+    self.request.url = state->first_url + "&after=" +
                       boost::urls::encode(after, boost::urls::unreserved_chars);
-    mk::send_again(c, ex);
+    mk::send_again(c, self);
   };
   mk::start(call, ex);
 }
@@ -216,9 +216,9 @@ void campaigns(sdk::Call& call) {
   ex->classify = meta::classify;
   ex->authorize = bearer;
   auto list = std::make_shared<json::array>();
-  ex->on_ok = [ex, list, first_url, minor_to_micros, account](sdk::Call& c,
+  ex->on_ok = [list, first_url, minor_to_micros, account](sdk::Call& c, mk::Exchange& self,
                                                              const sdk::HttpResponse& response) {
-    respect_usage(c, ex->rate_key, response);
+    respect_usage(c, self.rate_key, response);
     json::object page = parse_object(response);
     if (const auto* data = page.if_contains("data"); data && data->is_array()) {
       for (const auto& item : data->get_array()) {
@@ -249,9 +249,9 @@ void campaigns(sdk::Call& call) {
       c.complete(json::object{{"campaigns", std::move(*list)}, {"count", list->size()}});
       return;
     }
-    ex->request.url = first_url + "&after=" +
+    self.request.url = first_url + "&after=" +
                       boost::urls::encode(after->get_string(), boost::urls::unreserved_chars);
-    mk::send_again(c, ex);
+    mk::send_again(c, self);
   };
   mk::start(call, ex);
 }
@@ -266,7 +266,7 @@ void read_campaign(sdk::Call& call, const meta::Connection& connection, const st
                                     {{"fields", "id,name,status,effective_status,daily_budget"}});
   ex->classify = meta::classify;
   ex->authorize = bearer;
-  ex->on_ok = [then](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [then](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
     then(c, parse_object(response));
   };
   mk::start(call, ex);
@@ -282,7 +282,7 @@ void post_fields(sdk::Call& call, const meta::Connection& connection, const std:
   ex->request.body = form;
   ex->classify = meta::classify;
   ex->authorize = bearer;
-  ex->on_ok = [output = std::move(output)](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [output = std::move(output)](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
     json::object answer = parse_object(response);
     const auto* success = answer.if_contains("success");
     if (success == nullptr || !success->is_bool() || !success->get_bool()) {

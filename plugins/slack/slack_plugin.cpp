@@ -93,7 +93,7 @@ void notify(sdk::Call& call) {
       r.secrets.push_back(bot_token);
     };
   }
-  ex->on_ok = [via, channel](sdk::Call& c, const sdk::HttpResponse& response) {
+  ex->on_ok = [via, channel](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
     json::object out{{"delivered", true}, {"via", via}};
     if (via == "api") {
       json::value body = json::parse(response.body);
