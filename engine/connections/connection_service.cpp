@@ -467,17 +467,21 @@ std::optional<json::object> ConnectionService::credentials(const std::string& na
   for (const auto& [key, value] : open_secrets(*record, keyring_for(*record))) out[key] = value;
   if (record->type == "http") {
     // The names the http plugin reads.
+    // Copies first: inserting into `out` may move the element a pointer into it refers to.
     if (auto* auth = out.if_contains("auth")) {
-      if (auth->as_string() != "none") out["type"] = *auth;
+      const json::value scheme = *auth;
       out.erase("auth");
+      if (scheme.as_string() != "none") out["type"] = scheme;
     }
     if (auto* v = out.if_contains("header_name")) {
-      out["name"] = *v;
+      const json::value header = *v;
       out.erase("header_name");
+      out["name"] = header;
     }
     if (auto* v = out.if_contains("header_value")) {
-      out["value"] = *v;
+      const json::value header = *v;
       out.erase("header_value");
+      out["value"] = header;
     }
   }
   out["connection_type"] = record->type;
