@@ -34,7 +34,13 @@ CREATE TABLE IF NOT EXISTS daily_facts (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (platform, account_id, campaign_id, date)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS daily_facts_by_date ON daily_facts (date);
+-- Covering indexes for the KPI queries (a date range, optionally one account): the sums are
+-- read from the index alone, without a lookup of each fact in the table.
+DROP INDEX IF EXISTS daily_facts_by_date;
+CREATE INDEX IF NOT EXISTS daily_facts_kpi_by_date ON daily_facts (date, platform, account_id, currency,
+  campaign_id, spend_micros, impressions, clicks, conversions_micros, revenue_micros);
+CREATE INDEX IF NOT EXISTS daily_facts_kpi_by_account ON daily_facts (account_id, date, platform, currency,
+  campaign_id, spend_micros, impressions, clicks, conversions_micros, revenue_micros);
 CREATE TABLE IF NOT EXISTS crm_deals (
   source TEXT NOT NULL,
   deal_id TEXT NOT NULL,
