@@ -154,6 +154,63 @@ steps:
   EXPECT_EQ(got, expected);
 }
 
+TEST_F(ConnectorTest, HubSpotWithAnOAuthRefreshTokenGetsItsAccessTokenFromTheTokenEndpoint) {
+  namespace cred = simulator::credentials;
+  connections_["hubspot-oauth"] = {
+      {"token_url", sim_->base_url(simulator::Vendor::kHubspot) + "/oauth/v1/token"},
+      {"client_id", cred::kHubspotClientId},
+      {"client_secret", cred::kHubspotClientSecret},
+      {"refresh_token", cred::kHubspotRefreshToken},
+      {"base_url", sim_->base_url(simulator::Vendor::kHubspot)}};
+  auto status = run_to_end(R"(
+id: hubspot-oauth
+steps:
+  - {id: deals, uses: hubspot.deals, connection: hubspot-oauth, with: {max_results: 120}}
+)");
+  ASSERT_EQ(status, RunStatus::succeeded) << error_of("deals");
+  EXPECT_EQ(output_of("deals").at("deals").as_array().size(), std::min<std::size_t>(120, sim_->dataset().deals().size()));
+  // A wrong refresh token is a connection to fix, said plainly and without retrying.
+  connections_["hubspot-oauth"]["refresh_token"] = "revoked-refresh-token";
+  status = run_to_end(R"(
+id: hubspot-oauth-revoked
+steps:
+  - {id: deals, uses: hubspot.deals, connection: hubspot-oauth}
+)");
+  ASSERT_EQ(status, RunStatus::failed);
+  EXPECT_NE(error_of("deals").find("invalid_grant"), std::string::npos) << error_of("deals");
+  EXPECT_EQ(error_of("deals").find("revoked-refresh-token"), std::string::npos);
+  EXPECT_EQ(steps_of(last_run_)["deals"].attempt, 1);
+}
+
+TEST_F(ConnectorTest, Ga4PagesThroughEveryRow) {
+  auto status = run_to_end(R"(
+id: ga4-paged
+steps:
+  - {id: report, uses: ga4.report, connection: ga4-main,
+     with: {start_date: "2026-05-01", end_date: "2026-05-31", dimensions: [date, sessionSourceMedium],
+            metrics: [sessions], page_size: 25}}
+)");
+  ASSERT_EQ(status, RunStatus::succeeded) << error_of("report");
+  std::int64_t expected = 0;
+  std::set<std::pair<std::string, std::string>> expected_keys;
+  for (const auto& r : sim_->dataset().ga4_rows()) {
+    if (r.date < "2026-05-01" || r.date > "2026-05-31") continue;
+    expected += r.sessions;
+    expected_keys.emplace(r.date, r.source + " / " + r.medium);
+  }
+  const auto out = output_of("report");
+  std::int64_t sessions = 0;
+  std::set<std::pair<std::string, std::string>> keys;
+  for (const auto& row : out.at("rows").as_array()) {
+    sessions += row.at("sessions").as_int64();
+    keys.emplace(std::string(row.at("date").as_string()), std::string(row.at("sessionSourceMedium").as_string()));
+  }
+  EXPECT_GT(expected_keys.size(), 25u) << "more rows than one page";
+  EXPECT_EQ(keys, expected_keys);
+  EXPECT_EQ(sessions, expected);
+  EXPECT_EQ(out.at("count").as_int64(), static_cast<std::int64_t>(expected_keys.size()));
+}
+
 TEST_F(ConnectorTest, SlackMessagesArriveByWebhookAndByChatPostMessage) {
   auto status = run_to_end(R"(
 id: slack-notify
