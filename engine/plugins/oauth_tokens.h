@@ -41,7 +41,6 @@ struct AccessTokenResult {
   std::string token;  // empty on error
   std::string error;  // empty on success
   bool retryable = false;
-  std::chrono::milliseconds retry_after{0};
   std::chrono::seconds lifetime{0};  // of a token just obtained from the endpoint; 0 otherwise
 };
 

@@ -1,5 +1,6 @@
 // The pure parts of the google_ads connector: quota and token errors, GAQL, and rows.
 #include "google_ads_api.h"
+#include "plugins/http_answer.h"
 
 #include <gtest/gtest.h>
 
@@ -9,12 +10,7 @@ namespace {
 namespace json = boost::json;
 using marketing::Verdict;
 
-sdk::HttpResponse answer(int status, std::string body) {
-  sdk::HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
+using flowpilot::testing::http_answer;
 
 std::string quota_error(const char* quota, const char* scope, const char* delay) {
   return std::string(R"({"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED",
@@ -25,31 +21,31 @@ std::string quota_error(const char* quota, const char* scope, const char* delay)
 }
 
 TEST(GoogleAdsClassifyTest, QuotaErrorsHonourTheirDelayButNotTheDailyDeveloperQuota) {
-  auto temporary = classify(answer(429, quota_error("RESOURCE_TEMPORARILY_EXHAUSTED", "ACCOUNT", "12s")));
+  auto temporary = classify(http_answer(429, quota_error("RESOURCE_TEMPORARILY_EXHAUSTED", "ACCOUNT", "12s")));
   EXPECT_EQ(temporary.kind, Verdict::Kind::retry);
   EXPECT_TRUE(temporary.throttled);
   EXPECT_EQ(temporary.wait, std::chrono::seconds(12));
   EXPECT_NE(temporary.message.find("quotaError=RESOURCE_TEMPORARILY_EXHAUSTED"), std::string::npos);
 
-  auto daily = classify(answer(429, quota_error("RESOURCE_EXHAUSTED", "DEVELOPER", "40591s")));
+  auto daily = classify(http_answer(429, quota_error("RESOURCE_EXHAUSTED", "DEVELOPER", "40591s")));
   EXPECT_EQ(daily.kind, Verdict::Kind::fail);
   EXPECT_FALSE(daily.retryable);
   EXPECT_NE(daily.message.find("quota is used up"), std::string::npos);
 }
 
 TEST(GoogleAdsClassifyTest, TokenQueryAndServerErrors) {
-  EXPECT_EQ(classify(answer(401, R"({"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}})")).kind,
+  EXPECT_EQ(classify(http_answer(401, R"({"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}})")).kind,
             Verdict::Kind::refresh_token);
   // searchStream wraps errors in a list.
-  auto query = classify(answer(400, R"([{"error":{"code":400,"message":"Request contains an invalid argument.","status":"INVALID_ARGUMENT",
+  auto query = classify(http_answer(400, R"([{"error":{"code":400,"message":"Request contains an invalid argument.","status":"INVALID_ARGUMENT",
     "details":[{"errors":[{"errorCode":{"queryError":"UNRECOGNIZED_FIELD"},"message":"Unrecognized field in the query: 'campaign.nme'."}]}]}}])"));
   EXPECT_EQ(query.kind, Verdict::Kind::fail);
   EXPECT_NE(query.message.find("queryError=UNRECOGNIZED_FIELD"), std::string::npos) << query.message;
   EXPECT_NE(query.message.find("campaign.nme"), std::string::npos);
-  EXPECT_EQ(classify(answer(503, "unavailable")).kind, Verdict::Kind::retry);
-  EXPECT_EQ(classify(answer(403, R"({"error":{"code":403,"status":"PERMISSION_DENIED","message":"no"}})")).kind,
+  EXPECT_EQ(classify(http_answer(503, "unavailable")).kind, Verdict::Kind::retry);
+  EXPECT_EQ(classify(http_answer(403, R"({"error":{"code":403,"status":"PERMISSION_DENIED","message":"no"}})")).kind,
             Verdict::Kind::fail);
-  EXPECT_EQ(classify(answer(200, "[]")).kind, Verdict::Kind::ok);
+  EXPECT_EQ(classify(http_answer(200, "[]")).kind, Verdict::Kind::ok);
 }
 
 TEST(GoogleAdsRowsTest, MicrosStayExactAndMissingMetricsAreZero) {

@@ -1,5 +1,6 @@
 // The pure parts of the hubspot connector: search bodies, rate-limit policies, deal rows.
 #include "hubspot_api.h"
+#include "plugins/http_answer.h"
 
 #include <gtest/gtest.h>
 
@@ -9,13 +10,7 @@ namespace {
 namespace json = boost::json;
 using marketing::Verdict;
 
-sdk::HttpResponse answer(int status, std::string body, sdk::Headers headers = {}) {
-  sdk::HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
+using flowpilot::testing::http_answer;
 
 TEST(HubSpotSearchTest, FiltersAndDateWindowsBecomeOneFilterGroup) {
   auto filters = json::parse(R"([{"property":"dealstage","value":"closedwon"},
@@ -42,22 +37,22 @@ TEST(HubSpotSearchTest, FiltersAndDateWindowsBecomeOneFilterGroup) {
 }
 
 TEST(HubSpotClassifyTest, RateLimitPoliciesAndTokens) {
-  auto rolling = classify(answer(429, R"({"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","policyName":"TEN_SECONDLY_ROLLING"})",
+  auto rolling = classify(http_answer(429, R"({"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","policyName":"TEN_SECONDLY_ROLLING"})",
                                  {{"x-hubspot-ratelimit-interval-milliseconds", "10000"}}));
   EXPECT_EQ(rolling.kind, Verdict::Kind::retry);
   EXPECT_EQ(rolling.wait, std::chrono::seconds(10));
   EXPECT_TRUE(rolling.throttled);
-  auto with_retry_after = classify(answer(429, R"({"policyName":"SECONDLY"})", {{"retry-after", "2"}}));
+  auto with_retry_after = classify(http_answer(429, R"({"policyName":"SECONDLY"})", {{"retry-after", "2"}}));
   EXPECT_EQ(with_retry_after.wait, std::chrono::seconds(2));
-  auto daily = classify(answer(429, R"({"status":"error","message":"daily","policyName":"DAILY"})"));
+  auto daily = classify(http_answer(429, R"({"status":"error","message":"daily","policyName":"DAILY"})"));
   EXPECT_EQ(daily.kind, Verdict::Kind::fail);
   EXPECT_NE(daily.message.find("midnight"), std::string::npos);
-  EXPECT_EQ(classify(answer(401, R"({"status":"error","message":"expired","category":"EXPIRED_AUTHENTICATION"})")).kind,
+  EXPECT_EQ(classify(http_answer(401, R"({"status":"error","message":"expired","category":"EXPIRED_AUTHENTICATION"})")).kind,
             Verdict::Kind::refresh_token);
-  auto invalid = classify(answer(400, R"({"status":"error","message":"Property values were not valid","category":"VALIDATION_ERROR"})"));
+  auto invalid = classify(http_answer(400, R"({"status":"error","message":"Property values were not valid","category":"VALIDATION_ERROR"})"));
   EXPECT_EQ(invalid.kind, Verdict::Kind::fail);
   EXPECT_NE(invalid.message.find("VALIDATION_ERROR: Property values were not valid"), std::string::npos);
-  EXPECT_EQ(classify(answer(502, "bad gateway")).kind, Verdict::Kind::retry);
+  EXPECT_EQ(classify(http_answer(502, "bad gateway")).kind, Verdict::Kind::retry);
 }
 
 TEST(HubSpotRowsTest, DealsKeepExactAmountsAndDates) {

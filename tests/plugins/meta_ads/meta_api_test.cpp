@@ -1,6 +1,7 @@
 // The pure parts of the meta_ads connector and of the connectors' common money handling: what
 // Meta's answers mean, and how insights rows become normalized rows.
 #include "meta_api.h"
+#include "plugins/http_answer.h"
 #include "money.h"
 
 #include <gtest/gtest.h>
@@ -11,13 +12,7 @@ namespace {
 namespace json = boost::json;
 using marketing::Verdict;
 
-sdk::HttpResponse answer(int status, std::string body, sdk::Headers headers = {}) {
-  sdk::HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
+using flowpilot::testing::http_answer;
 
 TEST(MoneyTest, DecimalStringsAndNumbersBecomeExactMicros) {
   EXPECT_EQ(marketing::parse_decimal_micros("12.34"), 12'340'000);
@@ -41,7 +36,7 @@ TEST(MetaClassifyTest, ThrottlingWaitsForTheAccountToRegainAccess) {
   const auto usage = R"({"1001":[{"type":"ads_insights","call_count":100,"total_cputime":20,)"
                      R"("total_time":30,"estimated_time_to_regain_access":3}]})";
   // Throttling arrives with HTTP 400: the error code decides.
-  auto v = classify(answer(400,
+  auto v = classify(http_answer(400,
                            R"({"error":{"message":"(#80000) There have been too many calls","type":"OAuthException","code":80000,"error_subcode":2446079,"fbtrace_id":"A"}})",
                            {{"x-business-use-case-usage", usage}}));
   EXPECT_EQ(v.kind, Verdict::Kind::retry);
@@ -50,7 +45,7 @@ TEST(MetaClassifyTest, ThrottlingWaitsForTheAccountToRegainAccess) {
   EXPECT_NE(v.message.find("80000/2446079"), std::string::npos) << v.message;
 
   for (int code : {4, 17, 613, 80004}) {
-    auto t = classify(answer(400, R"({"error":{"message":"limit","code":)" + std::to_string(code) + "}}"));
+    auto t = classify(http_answer(400, R"({"error":{"message":"limit","code":)" + std::to_string(code) + "}}"));
     EXPECT_EQ(t.kind, Verdict::Kind::retry) << code;
     EXPECT_TRUE(t.throttled) << code;
     EXPECT_EQ(t.wait.count(), 0) << "no hint: the exchange backs off on its own";
@@ -58,33 +53,33 @@ TEST(MetaClassifyTest, ThrottlingWaitsForTheAccountToRegainAccess) {
 }
 
 TEST(MetaClassifyTest, TokenTransientAndPermanentErrors) {
-  EXPECT_EQ(classify(answer(400, R"({"error":{"message":"Session has expired","code":190,"error_subcode":463}})")).kind,
+  EXPECT_EQ(classify(http_answer(400, R"({"error":{"message":"Session has expired","code":190,"error_subcode":463}})")).kind,
             Verdict::Kind::refresh_token);
-  EXPECT_EQ(classify(answer(500, R"({"error":{"message":"An unknown error occurred","code":1}})")).kind,
+  EXPECT_EQ(classify(http_answer(500, R"({"error":{"message":"An unknown error occurred","code":1}})")).kind,
             Verdict::Kind::retry);
-  EXPECT_EQ(classify(answer(400, R"({"error":{"message":"odd","code":999,"is_transient":true}})")).kind,
+  EXPECT_EQ(classify(http_answer(400, R"({"error":{"message":"odd","code":999,"is_transient":true}})")).kind,
             Verdict::Kind::retry);
-  auto bad = classify(answer(400, R"({"error":{"message":"(#100) Invalid parameter","code":100}})"));
+  auto bad = classify(http_answer(400, R"({"error":{"message":"(#100) Invalid parameter","code":100}})"));
   EXPECT_EQ(bad.kind, Verdict::Kind::fail);
   EXPECT_FALSE(bad.retryable);
   EXPECT_NE(bad.message.find("Invalid parameter"), std::string::npos);
-  EXPECT_EQ(classify(answer(503, "<html>busy</html>")).kind, Verdict::Kind::retry);
-  EXPECT_EQ(classify(answer(200, R"({"data":[)")).kind, Verdict::Kind::retry)
+  EXPECT_EQ(classify(http_answer(503, "<html>busy</html>")).kind, Verdict::Kind::retry);
+  EXPECT_EQ(classify(http_answer(200, R"({"data":[)")).kind, Verdict::Kind::retry)
       << "a truncated body is worth another try";
-  EXPECT_EQ(classify(answer(404, "not here")).kind, Verdict::Kind::fail);
+  EXPECT_EQ(classify(http_answer(404, "not here")).kind, Verdict::Kind::fail);
   sdk::HttpResponse none;
   none.error = "timed out after 30s";
   EXPECT_EQ(classify(none).kind, Verdict::Kind::retry);
   none.error = "refused by the SSRF guard: loopback";
   EXPECT_EQ(classify(none).kind, Verdict::Kind::fail);
-  EXPECT_EQ(classify(answer(200, R"({"data":[]})")).kind, Verdict::Kind::ok);
+  EXPECT_EQ(classify(http_answer(200, R"({"data":[]})")).kind, Verdict::Kind::ok);
 }
 
 TEST(MetaClassifyTest, UsageHeadersGiveTheHighestPercentage) {
-  EXPECT_EQ(usage_percent(answer(200, "{}")), std::nullopt);
-  EXPECT_EQ(usage_percent(answer(200, "{}", {{"x-app-usage", R"({"call_count":12,"total_cputime":40,"total_time":7})"}})),
+  EXPECT_EQ(usage_percent(http_answer(200, "{}")), std::nullopt);
+  EXPECT_EQ(usage_percent(http_answer(200, "{}", {{"x-app-usage", R"({"call_count":12,"total_cputime":40,"total_time":7})"}})),
             40.0);
-  EXPECT_EQ(usage_percent(answer(200, "{}", {{"x-ad-account-usage", R"({"acc_id_util_pct":93.5})"},
+  EXPECT_EQ(usage_percent(http_answer(200, "{}", {{"x-ad-account-usage", R"({"acc_id_util_pct":93.5})"},
                                              {"x-business-use-case-usage", R"({"1":[{"call_count":95}]})"}})),
             95.0);
 }

@@ -1,5 +1,6 @@
 // Block Kit building and the meaning of Slack's answers.
 #include "slack_api.h"
+#include "plugins/http_answer.h"
 
 #include <gtest/gtest.h>
 
@@ -9,13 +10,7 @@ namespace {
 namespace json = boost::json;
 using marketing::Verdict;
 
-sdk::HttpResponse answer(int status, std::string body, sdk::Headers headers = {}) {
-  sdk::HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
-}
+using flowpilot::testing::http_answer;
 
 TEST(SlackBlocksTest, KpiTablesAlignNumbersAndButtonsCarryTheirTargets) {
   auto input = json::parse(R"({"title":"Weekly KPIs","text":"ROAS is up.",
@@ -59,24 +54,24 @@ TEST(SlackBlocksTest, LimitsAreReportedWithTheField) {
 }
 
 TEST(SlackAnswersTest, WebhookAndWebApiErrors) {
-  EXPECT_EQ(classify_webhook(answer(200, "ok")).kind, Verdict::Kind::ok);
-  EXPECT_EQ(classify_webhook(answer(404, "channel_not_found")).kind, Verdict::Kind::fail);
-  EXPECT_EQ(classify_webhook(answer(500, "rollup_error")).kind, Verdict::Kind::retry);
-  auto limited = classify_webhook(answer(429, "rate_limited", {{"retry-after", "7"}}));
+  EXPECT_EQ(classify_webhook(http_answer(200, "ok")).kind, Verdict::Kind::ok);
+  EXPECT_EQ(classify_webhook(http_answer(404, "channel_not_found")).kind, Verdict::Kind::fail);
+  EXPECT_EQ(classify_webhook(http_answer(500, "rollup_error")).kind, Verdict::Kind::retry);
+  auto limited = classify_webhook(http_answer(429, "rate_limited", {{"retry-after", "7"}}));
   EXPECT_EQ(limited.kind, Verdict::Kind::retry);
   EXPECT_EQ(limited.wait, std::chrono::seconds(7));
   EXPECT_TRUE(limited.throttled);
 
-  EXPECT_EQ(classify_web_api(answer(200, R"({"ok":true,"channel":"C1","ts":"1.2"})")).kind, Verdict::Kind::ok);
+  EXPECT_EQ(classify_web_api(http_answer(200, R"({"ok":true,"channel":"C1","ts":"1.2"})")).kind, Verdict::Kind::ok);
   // Errors arrive with HTTP 200.
-  auto missing = classify_web_api(answer(200, R"({"ok":false,"error":"channel_not_found"})"));
+  auto missing = classify_web_api(http_answer(200, R"({"ok":false,"error":"channel_not_found"})"));
   EXPECT_EQ(missing.kind, Verdict::Kind::fail);
   EXPECT_NE(missing.message.find("channel_not_found"), std::string::npos);
-  EXPECT_EQ(classify_web_api(answer(200, R"({"ok":false,"error":"token_expired"})")).kind,
+  EXPECT_EQ(classify_web_api(http_answer(200, R"({"ok":false,"error":"token_expired"})")).kind,
             Verdict::Kind::refresh_token);
-  EXPECT_EQ(classify_web_api(answer(429, R"({"ok":false,"error":"ratelimited"})", {{"retry-after", "2"}})).wait,
+  EXPECT_EQ(classify_web_api(http_answer(429, R"({"ok":false,"error":"ratelimited"})", {{"retry-after", "2"}})).wait,
             std::chrono::seconds(2));
-  EXPECT_EQ(classify_web_api(answer(200, "<html>")).kind, Verdict::Kind::retry);
+  EXPECT_EQ(classify_web_api(http_answer(200, "<html>")).kind, Verdict::Kind::retry);
 }
 
 }  // namespace
