@@ -600,8 +600,10 @@ void Executor::Impl::start_async(RunRequest request, Executor::StartCallback don
     if (!result.created_runs.empty() && !result.created_runs.front().created) {
       started = {result.created_runs.front().run_id, false};
     } else {
-      asio::post(self->io_, [self, record, workflow, result] {
-        self->launch_started(workflow, std::move(*record), result);
+      // Weak: a handler still queued when the executor stops would otherwise own the io_context
+      // it sits in. The run is durable and resumes on the next start.
+      asio::post(self->io_, [weak, record, workflow, result] {
+        if (auto self = weak.lock()) self->launch_started(workflow, std::move(*record), result);
       });
     }
     done(nullptr, started);
