@@ -18,10 +18,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -84,6 +86,47 @@ Latency measure(int queries, F&& query) {
   return {at(0.5), at(0.99), ms.back()};
 }
 
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
+// The warehouse alone, without the engine: the same rows as the CSV, upserted in one batch.
+void bench_warehouse_alone(const fs::path& dir, long rows) {
+  std::vector<fe::FactRow> facts;
+  facts.reserve(static_cast<std::size_t>(rows));
+  std::mt19937 random(7);
+  for (long i = 0; i < rows; ++i) {
+    const long per_day = kAccounts * kCampaignsPerAccount;
+    const int a = static_cast<int>(i % per_day / kCampaignsPerAccount);
+    fe::FactRow r;
+    r.platform = a % 2 == 0 ? "meta" : "google_ads";
+    r.account_id = fmt::format("{}{}", a % 2 == 0 ? "act_" : "", 1000 + a);
+    r.campaign_id = fmt::format("c{}-{}", a, i % kCampaignsPerAccount);
+    r.date = day(static_cast<int>(i / per_day));
+    r.campaign_name = "Campaign";
+    r.currency = "EUR";
+    r.spend_micros = static_cast<std::int64_t>(random() % 50'000) * 10'000;
+    r.impressions = 1000 + random() % 50'000;
+    facts.push_back(std::move(r));
+  }
+  auto warehouse = fe::open_sqlite_warehouse({dir / "alone.db"});
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  const auto counts = warehouse->upsert_facts(facts, "bench");
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("warehouse alone: %zu rows inserted in %.1f s (%.1f s CPU): %.0f rows/minute\n", counts.inserted,
+              seconds, cpu_seconds() - cpu0, rows / seconds * 60);
+  const double cpu1 = cpu_seconds();
+  const auto t1 = Clock::now();
+  const auto again = warehouse->upsert_facts(facts, "bench");
+  const double seconds_again = std::chrono::duration<double>(Clock::now() - t1).count();
+  std::printf("warehouse alone, loaded again: %zu rows unchanged in %.1f s (%.1f s CPU)\n", again.unchanged,
+              seconds_again, cpu_seconds() - cpu1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,6 +135,11 @@ int main(int argc, char** argv) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("flowpilot-marketing-bench-{}", ::getpid());
   fs::create_directories(dir / "files");
 
+  if (std::getenv("FLOWPILOT_BENCH_WAREHOUSE_ONLY") != nullptr) {
+    bench_warehouse_alone(dir, rows);
+    fs::remove_all(dir);
+    return 0;
+  }
   auto t0 = Clock::now();
   const int days = write_csv(dir / "files" / "facts.csv", rows);
   std::printf("generated %ld rows (%d days x %d campaigns) in %.1f s\n", rows, days,

@@ -3,9 +3,9 @@
 #include "engine/warehouse/warehouse.h"
 
 #include <boost/json.hpp>
+#include <flowpilot/money.hpp>
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
@@ -41,39 +41,8 @@ std::optional<std::int64_t> amount_micros(const json::object& o, std::string_vie
     if (required) throw RequestError(fmt::format("{}.{} is missing", where, key));
     return std::nullopt;
   }
-  auto bad = [&] {
-    return RequestError(fmt::format("{}.{} is {}, not an amount", where, key, json::serialize(*v)));
-  };
-  if (v->is_int64()) return v->get_int64() * 1'000'000;
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64()) * 1'000'000;
-  if (v->is_double()) {
-    const double d = v->get_double();
-    if (!std::isfinite(d) || std::fabs(d) > 9e12) throw bad();
-    return std::llround(d * 1e6);
-  }
-  if (v->is_string()) {
-    std::string_view s = v->get_string();
-    const bool negative = !s.empty() && s.front() == '-';
-    if (negative) s.remove_prefix(1);
-    const auto dot = s.find('.');
-    const std::string_view whole = s.substr(0, dot);
-    const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
-    std::int64_t units = 0;
-    auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), units);
-    if (whole.empty() || ec != std::errc() || end != whole.data() + whole.size() || fraction.size() > 6 ||
-        (dot != std::string_view::npos && fraction.empty())) {
-      throw bad();
-    }
-    std::int64_t micros = 0;
-    for (std::size_t i = 0; i < 6; ++i) {
-      const char c = i < fraction.size() ? fraction[i] : '0';
-      if (c < '0' || c > '9') throw bad();
-      micros = micros * 10 + (c - '0');
-    }
-    const std::int64_t value = units * 1'000'000 + micros;
-    return negative ? -value : value;
-  }
-  throw bad();
+  if (auto micros = sdk::money::to_micros(*v)) return micros;
+  throw RequestError(fmt::format("{}.{} is {}, not an amount", where, key, json::serialize(*v)));
 }
 
 std::int64_t count_field(const json::object& o, std::string_view key, const std::string& where) {
@@ -106,11 +75,6 @@ std::vector<std::string> strings(const json::object& request, std::string_view k
   return out;
 }
 
-json::value micros_number(std::int64_t micros) {
-  if (micros % 1'000'000 == 0) return micros / 1'000'000;
-  return static_cast<double>(micros) / 1e6;
-}
-
 json::object fact_json(const FactRow& r, bool grouped) {
   json::object o;
   for (auto [key, value] : {std::pair{"platform", &r.platform}, std::pair{"account_id", &r.account_id},
@@ -118,11 +82,11 @@ json::object fact_json(const FactRow& r, bool grouped) {
                             std::pair{"date", &r.date}, std::pair{"currency", &r.currency}}) {
     if (!grouped || !value->empty()) o[key] = *value;
   }
-  o["spend"] = micros_number(r.spend_micros);
+  o["spend"] = sdk::money::micros_to_number(r.spend_micros);
   o["impressions"] = r.impressions;
   o["clicks"] = r.clicks;
-  o["conversions"] = micros_number(r.conversions_micros);
-  o["revenue"] = micros_number(r.revenue_micros);
+  o["conversions"] = sdk::money::micros_to_number(r.conversions_micros);
+  o["revenue"] = sdk::money::micros_to_number(r.revenue_micros);
   if (grouped) o["facts"] = r.rows;
   return o;
 }
@@ -206,7 +170,7 @@ json::value run(Warehouse& warehouse, const json::object& request) {
     json::array deals;
     for (const auto& d : warehouse.deals(q)) {
       deals.push_back(json::object{{"source", d.source}, {"id", d.deal_id}, {"name", d.name},
-                                   {"amount", d.amount_micros ? micros_number(*d.amount_micros) : json::value()},
+                                   {"amount", d.amount_micros ? sdk::money::micros_to_number(*d.amount_micros) : json::value()},
                                    {"currency", d.currency}, {"stage", d.stage}, {"pipeline", d.pipeline},
                                    {"close_date", d.close_date}, {"create_date", d.create_date},
                                    {"channel", d.channel}});

@@ -91,6 +91,9 @@ class SqliteWarehouse final : public Warehouse {
     db_ = open_db(options.path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     exec(db_.get(), "PRAGMA journal_mode=WAL");
     exec(db_.get(), options.relaxed_durability ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    // A load touches the table and both covering indexes at scattered keys; with SQLite's default
+    // 2 MB page cache a large batch spills pages to the WAL mid-transaction and reads them back.
+    exec(db_.get(), "PRAGMA cache_size=-65536");
     Stmt version = prepare(db_.get(), "PRAGMA user_version");
     step(version.get());
     const auto current = column_int(version.get(), 0);

@@ -1,5 +1,7 @@
 #include "csv_logic.h"
 
+#include <flowpilot/money.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -88,45 +90,6 @@ std::optional<double> parse_number(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
-}
-
-// Exact decimal to micros: digits, an optional point and at most six decimals.
-std::optional<std::int64_t> parse_micros(std::string_view s, std::string* why) {
-  bool negative = false;
-  if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return std::nullopt;
-  std::int64_t units = 0;
-  std::size_t i = 0;
-  std::size_t int_digits = 0;
-  for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, ++int_digits) {
-    if (units > (INT64_MAX / 1'000'000 - 9) / 10) {
-      *why = "is too large";
-      return std::nullopt;
-    }
-    units = units * 10 + (s[i] - '0');
-  }
-  std::int64_t frac = 0;
-  std::size_t frac_digits = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, ++frac_digits) {
-      if (frac_digits >= 6) {
-        if (s[i] != '0') {
-          *why = "has more than 6 decimals";
-          return std::nullopt;
-        }
-        continue;
-      }
-      frac = frac * 10 + (s[i] - '0');
-    }
-  }
-  if (i != s.size() || (int_digits == 0 && frac_digits == 0)) return std::nullopt;
-  for (std::size_t d = std::min<std::size_t>(frac_digits, 6); d < 6; ++d) frac *= 10;
-  const std::int64_t micros = units * 1'000'000 + frac;
-  return negative ? -micros : micros;
 }
 
 std::optional<bool> parse_boolean(std::string_view s) {
@@ -738,7 +701,12 @@ ReadResult read_csv(ByteSource& source, const ReadOptions& options) {
           if (auto v = parse_number(text)) value = *v;
           break;
         case ColumnType::decimal:
-          if (auto v = parse_micros(text, &why)) value = static_cast<double>(*v) / 1e6;
+          // Spreadsheets write "+5", ".5" and "1.50000000": the lenient dialect takes them.
+          if (auto v = sdk::money::parse_decimal(text, sdk::money::Dialect::lenient); v.micros) {
+            value = static_cast<double>(*v.micros) / 1e6;
+          } else {
+            why = v.problem;
+          }
           break;
         case ColumnType::date:
           if (auto v = parse_date(text, spec.date_format)) value = json::string(*v);

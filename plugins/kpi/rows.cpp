@@ -7,13 +7,13 @@
 
 #include "kpi.h"
 
+#include <flowpilot/money.hpp>
+
 namespace flowpilot::kpi {
 namespace {
 
 namespace json = boost::json;
 
-// Money per row must stay exact after llround(value * 1e6): below 9e9 units.
-constexpr double kMaxAmount = 9e9;
 
 std::string at(std::string_view where, std::size_t index, std::string_view field) {
   return std::string(where) + "[" + std::to_string(index) + "]." + std::string(field);
@@ -56,11 +56,11 @@ std::int64_t money_field(const json::object& row, std::string_view field, const 
                          bool allow_negative) {
   const std::optional<double> d = number_field(row, field, path);
   if (!d) return 0;
-  if (std::fabs(*d) >= kMaxAmount) {
-    throw InputError(path + " is too large for an amount (at most 9e9 units)");
-  }
   if (!allow_negative && *d < 0) throw InputError(path + " must not be negative");
-  return std::llround(*d * 1e6);
+  // Money per row must stay exact once in micros.
+  const auto micros = sdk::money::to_micros(json::value(*d));
+  if (!micros) throw InputError(path + " is too large for an amount (at most 8.5e9 units)");
+  return *micros;
 }
 
 std::int64_t count_field(const json::object& row, std::string_view field, const std::string& path) {

@@ -1,5 +1,7 @@
 #include "transform_logic.h"
 
+#include <flowpilot/money.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -17,8 +19,6 @@ namespace json = boost::json;
 namespace {
 
 const json::value kNull;
-// Above this many units a number no longer converts to micros exactly.
-constexpr double kMaxExactUnits = 9e12;
 
 const json::array& rows_of(const json::object& with, std::string_view field = "rows") {
   const json::value* rows = with.if_contains(field);
@@ -238,9 +238,9 @@ struct Accumulator {
           overflow = __builtin_add_overflow(int_sum, *i, &int_sum);
         } else {
           fractional = true;
-          const double d = v.to_number<double>();
-          overflow = !(std::fabs(d) < kMaxExactUnits) ||
-                     __builtin_add_overflow(micros, std::llround(d * 1e6), &micros);
+          // nullopt above the size where a number no longer converts to micros exactly.
+          const std::optional<std::int64_t> m = sdk::money::to_micros(v);
+          overflow = !m || __builtin_add_overflow(micros, *m, &micros);
         }
         if (overflow) {
           throw TransformError(row_where(a.where, row_index) + ": the sum of `" + a.column +
