@@ -25,6 +25,7 @@ endif()
 install(FILES
   ${PROJECT_SOURCE_DIR}/plugins/sdk/include/flowpilot/plugin.h
   ${PROJECT_SOURCE_DIR}/plugins/sdk/include/flowpilot/plugin.hpp
+  ${PROJECT_SOURCE_DIR}/plugins/sdk/include/flowpilot/money.hpp
   DESTINATION ${FLOWPILOT_INSTALL_INCLUDEDIR}/flowpilot)
 
 install(TARGETS flowpilot_sdk EXPORT FlowpilotTargets)
