@@ -966,16 +966,12 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
   u.attempt_started_at = now_millis();
   if (u.started_at == 0) u.started_at = u.attempt_started_at;
   u.wake_at = 0;
-  if (!rendered.ok()) {
-    // An input that cannot be rendered will not render on a retry either.
-    const std::string tmpl = template_at(json::object{{"with", spec.with}}, error_path);
-    const std::string message =
-        fmt::format("step `{}`, field `{}`: expression {}failed: {}", spec.id,
-                    error_path.empty() ? "with" : error_path,
-                    tmpl.empty() ? std::string() : "`" + tmpl + "` ", rendered.error().message);
+  // The attempt fails before the step sees it: recorded like any failed attempt, never retried
+  // (what failed here fails the same way on a retry).
+  auto fail_before_start = [&](const json::value& input, const std::string& message) {
     set_status(r, s, index, StepStatus::failed);
     u.finished_at = now_millis();
-    put_attempt(r, i, index, nullptr, nullptr, message, p);
+    put_attempt(r, i, index, input, nullptr, message, p);
     put_unit(r, i, index, nullptr, message, p);
     if (index >= 0) {
       --s.in_flight;
@@ -983,6 +979,15 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
     } else {
       step_ended(r, i, StepStatus::failed, message, p);
     }
+  };
+  if (!rendered.ok()) {
+    // An input that cannot be rendered will not render on a retry either.
+    const std::string tmpl = template_at(json::object{{"with", spec.with}}, error_path);
+    const std::string message =
+        fmt::format("step `{}`, field `{}`: expression {}failed: {}", spec.id,
+                    error_path.empty() ? "with" : error_path,
+                    tmpl.empty() ? std::string() : "`" + tmpl + "` ", rendered.error().message);
+    fail_before_start(nullptr, message);
     return;
   }
   if (const JsonSchema* schema = registry_.input_schema(spec.uses)) {
@@ -994,13 +999,7 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
         message += fmt::format(" {}: {};", problem.path, problem.message);
       }
       message.pop_back();
-      set_status(r, s, index, StepStatus::failed);
-      u.finished_at = now_millis();
-      put_attempt(r, i, index, rendered.value(), nullptr, message, p);
-      put_unit(r, i, index, nullptr, message, p);
-      if (index >= 0) --s.in_flight;
-      step_ended(r, i, StepStatus::failed,
-                 index >= 0 ? fmt::format("item {} failed: {}", index, message) : message, p);
+      fail_before_start(rendered.value(), message);
       return;
     }
   }
@@ -1018,12 +1017,7 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
     if (!problem.empty()) {
       const std::string message = fmt::format("step `{}`, field `connection`: expression `{}` failed: {}",
                                               spec.id, spec.connection, problem);
-      set_status(r, s, index, StepStatus::failed);
-      u.finished_at = now_millis();
-      put_attempt(r, i, index, rendered.value(), nullptr, message, p);
-      put_unit(r, i, index, nullptr, message, p);
-      if (index >= 0) --s.in_flight;
-      step_ended(r, i, StepStatus::failed, message, p);
+      fail_before_start(rendered.value(), message);
       return;
     }
     connection = std::string(named.value().get_string());
@@ -1035,12 +1029,7 @@ void Executor::Impl::start_attempt(const RunPtr& r, std::size_t i, int index, Pe
     if (!found) {
       const std::string message =
           fmt::format("step `{}`: connection `{}` is not defined", spec.id, connection);
-      set_status(r, s, index, StepStatus::failed);
-      u.finished_at = now_millis();
-      put_attempt(r, i, index, rendered.value(), nullptr, message, p);
-      put_unit(r, i, index, nullptr, message, p);
-      if (index >= 0) --s.in_flight;
-      step_ended(r, i, StepStatus::failed, message, p);
+      fail_before_start(rendered.value(), message);
       return;
     }
     // Credentials are secrets: whatever of them a step echoes is masked like any secret.
