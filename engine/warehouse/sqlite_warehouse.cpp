@@ -142,51 +142,36 @@ class SqliteWarehouse final : public Warehouse {
       require(is_date(r.date), i, "date", "`" + r.date + "` is not a date (YYYY-MM-DD)");
       require(r.impressions >= 0 && r.clicks >= 0, i, "impressions", "and clicks must not be negative");
     }
-    std::lock_guard lock(mu_);
-    UpsertCounts counts;
     const EpochMillis now = now_millis();
-    in_transaction(db_.get(), [&] {
-      for (const FactRow& r : rows) {
-        sqlite3_stmt* find = find_fact_.get();
-        {
-          StmtReset reset(find);
+    return upsert(
+        rows, find_fact_.get(), put_fact_.get(),
+        [](sqlite3_stmt* find, const FactRow& r) {
           bind_text(find, 1, r.platform);
           bind_text(find, 2, r.account_id);
           bind_text(find, 3, r.campaign_id);
           bind_text(find, 4, r.date);
-          if (step(find)) {
-            const bool same = column_text(find, 0) == r.campaign_name && column_text(find, 1) == r.currency &&
-                              column_int(find, 2) == r.spend_micros && column_int(find, 3) == r.impressions &&
-                              column_int(find, 4) == r.clicks && column_int(find, 5) == r.conversions_micros &&
-                              column_int(find, 6) == r.revenue_micros;
-            if (same) {
-              ++counts.unchanged;
-              continue;
-            }
-            ++counts.updated;
-          } else {
-            ++counts.inserted;
-          }
-        }
-        sqlite3_stmt* put = put_fact_.get();
-        StmtReset reset(put);
-        bind_text(put, 1, r.platform);
-        bind_text(put, 2, r.account_id);
-        bind_text(put, 3, r.campaign_id);
-        bind_text(put, 4, r.date);
-        bind_text(put, 5, r.campaign_name);
-        bind_text(put, 6, r.currency);
-        bind_int(put, 7, r.spend_micros);
-        bind_int(put, 8, r.impressions);
-        bind_int(put, 9, r.clicks);
-        bind_int(put, 10, r.conversions_micros);
-        bind_int(put, 11, r.revenue_micros);
-        bind_text(put, 12, batch_id);
-        bind_int(put, 13, now);
-        step(put);
-      }
-    });
-    return counts;
+        },
+        [](sqlite3_stmt* found, const FactRow& r) {
+          return column_text(found, 0) == r.campaign_name && column_text(found, 1) == r.currency &&
+                 column_int(found, 2) == r.spend_micros && column_int(found, 3) == r.impressions &&
+                 column_int(found, 4) == r.clicks && column_int(found, 5) == r.conversions_micros &&
+                 column_int(found, 6) == r.revenue_micros;
+        },
+        [&](sqlite3_stmt* put, const FactRow& r) {
+          bind_text(put, 1, r.platform);
+          bind_text(put, 2, r.account_id);
+          bind_text(put, 3, r.campaign_id);
+          bind_text(put, 4, r.date);
+          bind_text(put, 5, r.campaign_name);
+          bind_text(put, 6, r.currency);
+          bind_int(put, 7, r.spend_micros);
+          bind_int(put, 8, r.impressions);
+          bind_int(put, 9, r.clicks);
+          bind_int(put, 10, r.conversions_micros);
+          bind_int(put, 11, r.revenue_micros);
+          bind_text(put, 12, batch_id);
+          bind_int(put, 13, now);
+        });
   }
 
   UpsertCounts upsert_deals(const std::vector<DealRow>& rows, std::string_view batch_id) override {
@@ -199,52 +184,37 @@ class SqliteWarehouse final : public Warehouse {
       require(r.create_date.empty() || is_date(r.create_date), i, "create_date",
               "`" + r.create_date + "` is not a date (YYYY-MM-DD)");
     }
-    std::lock_guard lock(mu_);
-    UpsertCounts counts;
     const EpochMillis now = now_millis();
-    in_transaction(db_.get(), [&] {
-      for (const DealRow& r : rows) {
-        sqlite3_stmt* find = find_deal_.get();
-        {
-          StmtReset reset(find);
+    return upsert(
+        rows, find_deal_.get(), put_deal_.get(),
+        [](sqlite3_stmt* find, const DealRow& r) {
           bind_text(find, 1, r.source);
           bind_text(find, 2, r.deal_id);
-          if (step(find)) {
-            const bool stored_amount = sqlite3_column_type(find, 1) != SQLITE_NULL;
-            const bool same_amount = stored_amount == r.amount_micros.has_value() &&
-                                     (!stored_amount || column_int(find, 1) == *r.amount_micros);
-            const bool same = column_text(find, 0) == r.name && same_amount &&
-                              column_text(find, 2) == r.currency && column_text(find, 3) == r.stage &&
-                              column_text(find, 4) == r.pipeline && column_text(find, 5) == r.close_date &&
-                              column_text(find, 6) == r.create_date && column_text(find, 7) == r.channel;
-            if (same) {
-              ++counts.unchanged;
-              continue;
-            }
-            ++counts.updated;
-          } else {
-            ++counts.inserted;
-          }
-        }
-        sqlite3_stmt* put = put_deal_.get();
-        StmtReset reset(put);
-        bind_text(put, 1, r.source);
-        bind_text(put, 2, r.deal_id);
-        bind_text(put, 3, r.name);
-        if (r.amount_micros) bind_int(put, 4, *r.amount_micros);
-        else bind_null(put, 4);
-        bind_text(put, 5, r.currency);
-        bind_text(put, 6, r.stage);
-        bind_text(put, 7, r.pipeline);
-        bind_text(put, 8, r.close_date);
-        bind_text(put, 9, r.create_date);
-        bind_text(put, 10, r.channel);
-        bind_text(put, 11, batch_id);
-        bind_int(put, 12, now);
-        step(put);
-      }
-    });
-    return counts;
+        },
+        [](sqlite3_stmt* found, const DealRow& r) {
+          const bool stored_amount = sqlite3_column_type(found, 1) != SQLITE_NULL;
+          const bool same_amount = stored_amount == r.amount_micros.has_value() &&
+                                   (!stored_amount || column_int(found, 1) == *r.amount_micros);
+          return column_text(found, 0) == r.name && same_amount && column_text(found, 2) == r.currency &&
+                 column_text(found, 3) == r.stage && column_text(found, 4) == r.pipeline &&
+                 column_text(found, 5) == r.close_date && column_text(found, 6) == r.create_date &&
+                 column_text(found, 7) == r.channel;
+        },
+        [&](sqlite3_stmt* put, const DealRow& r) {
+          bind_text(put, 1, r.source);
+          bind_text(put, 2, r.deal_id);
+          bind_text(put, 3, r.name);
+          if (r.amount_micros) bind_int(put, 4, *r.amount_micros);
+          else bind_null(put, 4);
+          bind_text(put, 5, r.currency);
+          bind_text(put, 6, r.stage);
+          bind_text(put, 7, r.pipeline);
+          bind_text(put, 8, r.close_date);
+          bind_text(put, 9, r.create_date);
+          bind_text(put, 10, r.channel);
+          bind_text(put, 11, batch_id);
+          bind_int(put, 12, now);
+        });
   }
 
   std::vector<FactRow> facts(const FactQuery& query) override {
@@ -385,6 +355,36 @@ class SqliteWarehouse final : public Warehouse {
   }
 
  private:
+  // One transaction: each row is looked up by its natural key (bound by `bind_key` into `find`)
+  // and written with `put` only when it is new or `same` says a stored column differs, so that a
+  // reload reports what it changed and leaves updated_at and batch_id of unchanged rows alone.
+  template <class Row, class BindKey, class Same, class BindRow>
+  UpsertCounts upsert(const std::vector<Row>& rows, sqlite3_stmt* find, sqlite3_stmt* put, BindKey bind_key,
+                      Same same, BindRow bind_row) {
+    std::lock_guard lock(mu_);
+    UpsertCounts counts;
+    in_transaction(db_.get(), [&] {
+      for (const Row& r : rows) {
+        {
+          StmtReset reset(find);
+          bind_key(find, r);
+          if (!step(find)) {
+            ++counts.inserted;
+          } else if (same(find, r)) {
+            ++counts.unchanged;
+            continue;
+          } else {
+            ++counts.updated;
+          }
+        }
+        StmtReset reset(put);
+        bind_row(put, r);
+        step(put);
+      }
+    });
+    return counts;
+  }
+
   std::mutex mu_;
   Db db_;  // GUARDED_BY(mu_) with the statements below
   Stmt find_fact_;
