@@ -231,6 +231,26 @@ engine::ConnectionService& AppContext::connections() {
           // A removed connection goes back to unlimited.
           apply_rate_limit(name, limit.value_or(engine::RateLimit{}));
         });
+    // A renewed Meta token is sealed into the stored connection, so that a restart uses it.
+    plugins_->on_token_renewed([service = connection_service_.get()](
+                                   const std::string& name, const engine::RenewedToken& renewed) {
+      const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+          renewed.expires_at.time_since_epoch());
+      engine::ConnectionInput input;
+      input.name = name;
+      input.fields["access_token"] = renewed.access_token;
+      input.fields["token_expires_at"] = std::to_string(seconds.count());
+      try {
+        service->update(input);
+        spdlog::info("connection `{}`: renewed its access token (valid until {} Unix time)", name,
+                     seconds.count());
+      } catch (const std::exception& e) {
+        // Connections from a --connections file are not stored; the renewed token lives in
+        // memory until the process ends.
+        spdlog::warn("connection `{}`: renewed its access token but could not store it: {}", name,
+                     e.what());
+      }
+    });
   }
   return *connection_service_;
 }

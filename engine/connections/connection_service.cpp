@@ -122,6 +122,13 @@ void check_whole(const ConnectionType& type, const std::map<std::string, std::st
       }
     }
   }
+  if (type.name == "meta_ads" && (values.count("app_id") > 0) != (values.count("app_secret") > 0)) {
+    // One without the other cannot renew the token.
+    problems.push_back({field_path(values.count("app_id") > 0 ? "app_secret" : "app_id"),
+                        "is required with " +
+                            std::string(values.count("app_id") > 0 ? "app_id" : "app_secret") +
+                            " (both are needed to renew the access token)"});
+  }
   if (type.name == "http") {
     const std::string auth = effective(type, values, "auth");
     auto need = [&](std::string_view field) {

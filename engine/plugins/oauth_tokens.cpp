@@ -7,6 +7,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
@@ -19,6 +20,7 @@ namespace flowpilot::engine {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using WallClock = std::chrono::system_clock;
 
 namespace {
 
@@ -27,6 +29,11 @@ struct Entry {
   std::string token;
   Clock::time_point obtained{};
   Clock::time_point expires{};
+  // Exchanged tokens only: the token `token` replaced, its expiry on the wall clock, and when a
+  // failed early renewal may be tried again.
+  std::string source;
+  WallClock::time_point wall_expires{};
+  WallClock::time_point retry_not_before{};
   bool refreshing = false;
   std::vector<OAuthTokens::Done> waiters;
 };
@@ -136,6 +143,60 @@ Parsed parse_answer(const std::string& connection, const HttpResponse& response,
   return out;
 }
 
+// Meta's answers to a token exchange: the token, or an error object with a numeric code.
+Parsed parse_exchange_answer(const std::string& connection, const HttpResponse& response,
+                             std::chrono::seconds default_lifetime) {
+  json::error_code ec;
+  json::value body = json::parse(response.body, ec);
+  const json::object* obj = ec ? nullptr : body.if_object();
+  const json::value* error = obj != nullptr ? obj->if_contains("error") : nullptr;
+  if (error == nullptr || !error->is_object()) {
+    Parsed out = parse_answer(connection, response, default_lifetime);
+    if (!out.result.error.empty()) {
+      out.result.error = "exchange of the access token of connection `" + connection +
+                         "` failed: " + out.result.error;
+    }
+    return out;
+  }
+  const json::object& e = error->get_object();
+  std::int64_t code = 0;
+  if (const auto* c = e.if_contains("code"); c != nullptr && c->is_int64()) code = c->get_int64();
+  const std::string_view message = string_field(e, "message");
+  Parsed out;
+  AccessTokenResult& r = out.result;
+  r.error = fmt::format("exchange of the access token of connection `{}` was refused (HTTP {}, "
+                        "code {}): {}",
+                        connection, response.status, code, message);
+  // Throttling and temporary errors pass; a refused token, app id or secret does not.
+  r.retryable = response.status == 429 || response.status >= 500 || code == 2 || code == 4 ||
+                code == 17 || code == 613;
+  if (code == 190) {
+    r.error += "; the token can no longer be exchanged (it expired or was revoked): create a new "
+               "long-lived token and set it on the connection";
+  } else if (!r.retryable) {
+    r.error += "; check the connection's app_id and app_secret";
+  }
+  return out;
+}
+
+std::optional<WallClock::time_point> stored_expiry(const json::object& credentials) {
+  const json::value* v = credentials.if_contains("token_expires_at");
+  if (v == nullptr) return std::nullopt;
+  std::int64_t seconds = -1;
+  if (v->is_int64()) {
+    seconds = v->get_int64();
+  } else if (v->is_string()) {
+    const std::string_view text = v->get_string();
+    if (text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    seconds = std::stoll(std::string(text));
+  }
+  if (seconds <= 0) return std::nullopt;
+  return WallClock::time_point(std::chrono::seconds(seconds));
+}
+
 }  // namespace
 
 struct OAuthTokens::State {
@@ -161,9 +222,43 @@ struct OAuthTokens::State {
     for (auto& waiter : waiters) waiter(result);
   }
 
+  void finish_exchange(const std::string& connection, AccessTokenResult result,
+                       WallClock::time_point expires, const std::string& exchanged) {
+    RenewalListener listener;
+    std::vector<Done> waiters;
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(connection);
+      if (it == entries.end()) return;
+      Entry& e = *it->second;
+      e.refreshing = false;
+      if (result.error.empty()) {
+        e.token = result.token;
+        e.source = exchanged;
+        e.obtained = options.now();
+        e.wall_expires = expires;
+        listener = listener_;
+      } else {
+        e.token.clear();
+        e.source.clear();
+        e.retry_not_before = options.wall_now() + options.exchange_retry;
+      }
+      waiters.swap(e.waiters);
+    }
+    if (listener) {
+      try {
+        listener(connection, RenewedToken{result.token, expires});
+      } catch (const std::exception&) {
+        // The listener reports its own failures; the token is good either way.
+      }
+    }
+    for (auto& waiter : waiters) waiter(result);
+  }
+
   const OAuthTokensOptions options;
   std::mutex mu;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries;  // GUARDED_BY(mu)
+  RenewalListener listener_;                                            // GUARDED_BY(mu)
 };
 
 OAuthTokens::OAuthTokens(HttpClient* http, OAuthTokensOptions options)
@@ -178,9 +273,20 @@ void OAuthTokens::forget(const std::string& connection) {
   if (it != state_->entries.end() && !it->second->refreshing) state_->entries.erase(it);
 }
 
+void OAuthTokens::set_renewal_listener(RenewalListener listener) {
+  std::lock_guard lock(state_->mu);
+  state_->listener_ = std::move(listener);
+}
+
 void OAuthTokens::get(const std::string& connection, const json::object& credentials,
                       bool force_refresh, Done done) {
   const std::string_view refresh_token = string_field(credentials, "refresh_token");
+  if (refresh_token.empty() && !string_field(credentials, "app_id").empty() &&
+      !string_field(credentials, "app_secret").empty() &&
+      !string_field(credentials, "access_token").empty()) {
+    exchange(connection, credentials, force_refresh, std::move(done));
+    return;
+  }
   if (refresh_token.empty()) {
     const std::string_view token = string_field(credentials, "access_token");
     AccessTokenResult r;
@@ -274,6 +380,105 @@ void OAuthTokens::get(const std::string& connection, const json::object& credent
     parsed.result.error = redact_secrets(std::move(parsed.result.error), secrets);
     const auto expires = state->options.now() + parsed.lifetime;
     state->finish(connection, std::move(parsed.result), expires);
+  });
+}
+
+void OAuthTokens::exchange(const std::string& connection, const json::object& credentials,
+                           bool force_refresh, Done done) {
+  const std::string stored(string_field(credentials, "access_token"));
+  const std::string app_id(string_field(credentials, "app_id"));
+  const std::string app_secret(string_field(credentials, "app_secret"));
+  std::string base_url(string_field(credentials, "base_url"));
+  if (base_url.empty()) base_url = "https://graph.facebook.com";
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  std::string version(string_field(credentials, "api_version"));
+  if (version.empty()) version = "v25.0";
+  const std::optional<WallClock::time_point> stored_expires = stored_expiry(credentials);
+  const std::string fingerprint = fmt::format("exchange\n{}\n{}\n{}", base_url, version, app_id);
+  const OAuthTokensOptions& options = state_->options;
+
+  std::optional<AccessTokenResult> cached;
+  bool start = false;
+  std::string exchanged;  // the token to exchange
+  {
+    std::lock_guard lock(state_->mu);
+    auto& slot = state_->entries[connection];
+    if (!slot || (slot->fingerprint != fingerprint && !slot->refreshing)) {
+      slot = std::make_shared<Entry>();
+      slot->fingerprint = fingerprint;
+    }
+    Entry& entry = *slot;
+    // The renewed token stands for the stored one while the credentials still carry the token it
+    // replaced (or already the renewed one); another stored token was set by a person.
+    const bool renewed = !entry.token.empty() && (stored == entry.token || stored == entry.source);
+    if (!renewed && !entry.refreshing) {
+      entry.token.clear();
+      entry.source.clear();
+    }
+    const std::string current = renewed ? entry.token : stored;
+    const std::optional<WallClock::time_point> expires =
+        renewed ? std::optional(entry.wall_expires) : stored_expires;
+    const auto wall = options.wall_now();
+    const bool due = !expires || *expires - wall < options.exchange_margin;
+    const bool may_retry = wall >= entry.retry_not_before;
+    const bool just_obtained = renewed && options.now() - entry.obtained < options.reuse_window;
+    if (!entry.refreshing && (force_refresh ? just_obtained : (!due || !may_retry))) {
+      cached.emplace();
+      cached->token = current;
+    } else {
+      if (!entry.refreshing) {
+        exchanged = current;
+        start = true;
+        entry.refreshing = true;
+      }
+      if (!force_refresh && (!expires || *expires > wall)) {
+        // An early renewal that fails leaves the token in use, which is still valid.
+        std::weak_ptr<State> weak = state_;
+        done = [weak, current, expires, inner = std::move(done)](AccessTokenResult r) {
+          auto state = weak.lock();
+          if (!r.error.empty() && state && (!expires || state->options.wall_now() < *expires)) {
+            r = AccessTokenResult{};
+            r.token = current;
+          }
+          inner(std::move(r));
+        };
+      }
+    }
+    if (!cached) entry.waiters.push_back(std::move(done));
+  }
+  if (cached) {
+    done(std::move(*cached));
+    return;
+  }
+  if (!start) return;
+  if (http_ == nullptr) {
+    AccessTokenResult r;
+    r.error = fmt::format("cannot renew the token of connection `{}`: this flowpilot process "
+                          "offers no HTTP client",
+                          connection);
+    state_->finish_exchange(connection, std::move(r), {}, exchanged);
+    return;
+  }
+  HttpRequest request;
+  request.method = "GET";
+  request.url = base_url + "/" + version + "/oauth/access_token?grant_type=fb_exchange_token" +
+                "&client_id=" + form_encode(app_id) + "&client_secret=" + form_encode(app_secret) +
+                "&fb_exchange_token=" + form_encode(exchanged);
+  request.headers = {{"Accept", "application/json"}};
+  request.timeout = options.request_timeout;
+  request.retry_throttled = true;
+  request.secrets = {app_secret, exchanged, form_encode(app_secret), form_encode(exchanged)};
+  std::weak_ptr<State> weak = state_;
+  std::vector<std::string> secrets = request.secrets;
+  http_->send(std::move(request), [weak, connection, secrets, exchanged](HttpResponse response) {
+    auto state = weak.lock();
+    if (!state) return;
+    Parsed parsed = parse_exchange_answer(connection, response,
+                                          state->options.exchange_default_lifetime);
+    parsed.result.error = redact_secrets(std::move(parsed.result.error), secrets);
+    const auto expires = std::chrono::time_point_cast<std::chrono::seconds>(
+        state->options.wall_now() + parsed.lifetime);
+    state->finish_exchange(connection, std::move(parsed.result), expires, exchanged);
   });
 }
 

@@ -22,8 +22,20 @@
 // Refreshed refresh tokens (providers that rotate them) are not written back: the stored
 // connection keeps the one it was given.
 //
+// Meta has no refresh token: a long-lived token is renewed by exchanging it for a new one
+// (grant_type=fb_exchange_token at `{base_url}/{api_version}/oauth/access_token`). A connection
+// with `app_id` and `app_secret` (and no refresh_token) is renewed that way when the API refused
+// its token (`force_refresh`), when its expiry (`token_expires_at`, Unix seconds) is less than
+// `exchange_margin` away, or when that expiry is unknown (the first exchange learns it). The new
+// token and its expiry go to the renewal listener, which stores them in the connection, so that a
+// restart does not fall back to the old token; until the stored connection says so, the renewed
+// token is served from here whenever the credentials still carry the token it replaced. An early
+// renewal that fails leaves the old token in use (it is still valid) and is tried again no sooner
+// than `exchange_retry` later; a refused token whose exchange fails fails the call.
+//
 // Thread-safety: every member may be called from any thread. Callbacks run on the HTTP client's
-// thread, or on the caller's thread when the answer is cached; they must not block.
+// thread, or on the caller's thread when the answer is cached; they must not block (the renewal
+// listener's one store write excepted).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -49,15 +61,37 @@ struct OAuthTokensOptions {
   std::chrono::seconds reuse_window{10};
   std::chrono::seconds default_lifetime{3600};
   std::chrono::milliseconds request_timeout{30'000};
+  // Exchanged (Meta) tokens: renewed when less than this is left before `token_expires_at`.
+  std::chrono::seconds exchange_margin{std::chrono::hours(24 * 7)};
+  // Exchanged tokens: the lifetime assumed when the answer has no expires_in (Meta's 60 days).
+  std::chrono::seconds exchange_default_lifetime{std::chrono::hours(24 * 60)};
+  // Exchanged tokens: after a failed early renewal, the old token is served this long before the
+  // next attempt.
+  std::chrono::seconds exchange_retry{std::chrono::minutes(15)};
   // The clock (tests move it forward to expire tokens).
   std::function<std::chrono::steady_clock::time_point()> now = [] {
     return std::chrono::steady_clock::now();
   };
+  // The wall clock that stored expiries (`token_expires_at`) are compared with.
+  std::function<std::chrono::system_clock::time_point()> wall_now = [] {
+    return std::chrono::system_clock::now();
+  };
+};
+
+// A token obtained by exchange, for the stored connection.
+struct RenewedToken {
+  std::string access_token;
+  std::chrono::system_clock::time_point expires_at;
 };
 
 class OAuthTokens {
  public:
   using Done = std::function<void(AccessTokenResult)>;
+  // Called with each token obtained by exchange, before the callers that waited for it are
+  // answered, on the HTTP client's thread. It stores the token (a store write is fine; it must
+  // not call back into this object) and must not throw.
+  using RenewalListener =
+      std::function<void(const std::string& connection, const RenewedToken& renewed)>;
 
   // `http` may be null: then only static tokens can be answered.
   explicit OAuthTokens(HttpClient* http, OAuthTokensOptions options = {});
@@ -73,8 +107,14 @@ class OAuthTokens {
   // Drops the cached token of `connection` (its credentials changed or were removed).
   void forget(const std::string& connection);
 
+  // Replaces the renewal listener (null: renewed tokens are kept in memory only).
+  void set_renewal_listener(RenewalListener listener);
+
  private:
   struct State;  // shared with refreshes in flight, which may end after this object is gone
+
+  void exchange(const std::string& connection, const boost::json::object& credentials,
+                bool force_refresh, Done done);
 
   HttpClient* http_;
   std::shared_ptr<State> state_;

@@ -460,6 +460,10 @@ void PluginHost::limit_connection(const std::string& connection, RateLimit limit
   impl_->rate_limiter_.configure(connection, limit);
 }
 
+void PluginHost::on_token_renewed(OAuthTokens::RenewalListener listener) {
+  impl_->tokens_.set_renewal_listener(std::move(listener));
+}
+
 std::optional<PluginRefusal> PluginHost::load_file(const std::filesystem::path& file,
                                                    const std::vector<std::filesystem::path>& dirs,
                                                    StepRegistry& registry) {

@@ -17,6 +17,7 @@
 // must outlive every step call it has registered.
 #pragma once
 
+#include "engine/plugins/oauth_tokens.h"
 #include "engine/plugins/rate_limiter.h"
 #include "engine/steps/step.h"
 
@@ -76,6 +77,9 @@ class PluginHost {
   // token before it starts, whichever workflow or run it belongs to. Plugins may also take
   // tokens under keys of their own (an ad account) through the host's rate_acquire.
   void limit_connection(const std::string& connection, RateLimit limit);
+
+  // Receives the tokens the host renews for connections (Meta's token exchange), to store them.
+  void on_token_renewed(OAuthTokens::RenewalListener listener);
 
   class Impl;  // defined in plugin_host.cpp only
 

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -25,7 +26,9 @@ constexpr const char* kInput = R"({
     "dimensions": {"type": "array", "items": {"type": "string"}, "default": ["date"]},
     "metrics": {"type": "array", "items": {"type": "string"}, "minItems": 1},
     "page_size": {"type": "integer", "minimum": 1, "maximum": 250000, "default": 10000},
-    "max_rows": {"type": "integer", "minimum": 1, "default": 1000000}
+    "max_rows": {"type": "integer", "minimum": 1, "default": 1000000},
+    "include_raw": {"type": "boolean", "default": false,
+                    "description": "Also output the API's rows as received, under `raw`."}
   }})";
 
 struct Report {
@@ -35,7 +38,9 @@ struct Report {
   std::string end_date;
   std::int64_t page_size = 10000;
   std::int64_t max_rows = 1000000;
+  bool include_raw = false;
   json::array rows;
+  json::array raw;  // the API's rows, when include_raw
   json::value currency;
   json::value time_zone;
 };
@@ -64,6 +69,7 @@ void report(sdk::Call& call) {
   state->end_date = call.get_string("end_date");
   state->page_size = call.input_or<std::int64_t>("page_size", 10000);
   state->max_rows = call.input_or<std::int64_t>("max_rows", 1000000);
+  state->include_raw = call.input_or<bool>("include_raw", false);
 
   auto ex = std::make_shared<mk::Exchange>();
   ex->rate_key = "ga4:" + property;
@@ -80,9 +86,17 @@ void report(sdk::Call& call) {
     const auto& o = answer.as_object();
     json::array page = flowpilot::ga4::typed_rows(o, state->rows.size());
     const std::size_t got = page.size();
-    for (auto& row : page) {
+    // The API's rows that typed_rows() read (it skips any that are not objects), in its order.
+    std::vector<const json::value*> raw_rows;
+    if (const auto* r = o.if_contains("rows"); state->include_raw && r != nullptr && r->is_array()) {
+      for (const auto& item : r->get_array()) {
+        if (item.is_object()) raw_rows.push_back(&item);
+      }
+    }
+    for (std::size_t i = 0; i < page.size(); ++i) {
       if (static_cast<std::int64_t>(state->rows.size()) >= state->max_rows) break;
-      state->rows.push_back(std::move(row));
+      state->rows.push_back(std::move(page[i]));
+      if (i < raw_rows.size()) state->raw.push_back(*raw_rows[i]);
     }
     if (const auto* meta = o.if_contains("metadata"); meta && meta->is_object()) {
       if (const auto* cur = meta->get_object().if_contains("currencyCode")) state->currency = *cur;
@@ -95,6 +109,7 @@ void report(sdk::Call& call) {
       json::object out{{"count", state->rows.size()}, {"row_count", row_count},
                        {"currency", state->currency}, {"time_zone", state->time_zone}};
       out["rows"] = std::move(state->rows);
+      if (state->include_raw) out["raw"] = std::move(state->raw);
       c.complete(out);
       return;
     }

@@ -29,7 +29,9 @@ constexpr const char* kInput = R"({
     "since": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
     "until": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
     "date_property": {"type": "string"},
-    "max_results": {"type": "integer", "minimum": 1, "default": 100000}
+    "max_results": {"type": "integer", "minimum": 1, "default": 100000},
+    "include_raw": {"type": "boolean", "default": false,
+                    "description": "Also output HubSpot's records as received, under `raw`."}
   }})";
 
 struct Listing {
@@ -42,6 +44,7 @@ struct Listing {
   std::string since;
   std::string until;
   std::size_t max_results = 100000;
+  bool include_raw = false;
   json::array items;
 };
 
@@ -56,6 +59,7 @@ std::string property_list(const json::array& properties) {
 
 void finish(sdk::Call& c, const Listing& listing, json::array items) {
   json::object out{{"count", items.size()}};
+  if (listing.include_raw) out["raw"] = items;
   if (listing.type == "deals") {
     json::array rows;
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -98,6 +102,7 @@ void list_objects(sdk::Call& call, const std::string& type, json::array default_
   listing->until = call.input_or<std::string>("until", "");
   listing->date_property = call.input_or<std::string>("date_property", default_date_property);
   listing->max_results = static_cast<std::size_t>(call.input_or<std::int64_t>("max_results", 100000));
+  listing->include_raw = call.input_or<bool>("include_raw", false);
   listing->search = !listing->filters.empty() || !listing->since.empty() || !listing->until.empty();
 
   auto ex = std::make_shared<mk::Exchange>();

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -188,6 +189,39 @@ TEST_F(ConnectionsTest, DuplicateUpdateAndRemove) {
   EXPECT_TRUE(service_->remove("meta-main"));
   EXPECT_FALSE(service_->remove("meta-main"));
   EXPECT_FALSE(service_->get("meta-main"));
+}
+
+TEST_F(ConnectionsTest, MetaTokenRenewalFieldsComeTogetherAndTheSecretStaysSealed) {
+  auto in = meta();
+  in.fields["app_id"] = "1234567890";
+  EXPECT_TRUE(has_problem(problems_of(in), "fields.app_secret", "required with app_id"));
+  in = meta();
+  in.fields["app_secret"] = "app-secret-value";
+  EXPECT_TRUE(has_problem(problems_of(in), "fields.app_id", "required with app_secret"));
+  in = meta();
+  in.fields["app_id"] = "1234567890";
+  in.fields["app_secret"] = "app-secret-value";
+  in.fields["token_expires_at"] = "2026-07-01";
+  EXPECT_TRUE(has_problem(problems_of(in), "fields.token_expires_at", "digits only"));
+
+  in.fields["token_expires_at"] = "1782864000";
+  const auto added = service_->add(in);
+  EXPECT_EQ(added.config.at("app_id"), "1234567890");
+  EXPECT_EQ(added.config.at("token_expires_at"), "1782864000");
+  EXPECT_FALSE(added.config.contains("app_secret"));
+  EXPECT_NE(std::find(added.secret_fields_set.begin(), added.secret_fields_set.end(), "app_secret"),
+            added.secret_fields_set.end());
+  // A renewal replaces the token and its expiry and keeps the rest.
+  ConnectionInput renewal;
+  renewal.name = "meta-main";
+  renewal.fields["access_token"] = "EAA-renewed";
+  renewal.fields["token_expires_at"] = "1788048000";
+  service_->update(renewal);
+  const auto creds = service_->credentials("meta-main");
+  EXPECT_EQ(creds->at("access_token"), "EAA-renewed");
+  EXPECT_EQ(creds->at("token_expires_at"), "1788048000");
+  EXPECT_EQ(creds->at("app_secret"), "app-secret-value");
+  EXPECT_EQ(creds->at("account_id"), "act_1001");
 }
 
 TEST_F(ConnectionsTest, CiphertextMovedToAnotherRowIsRefused) {
