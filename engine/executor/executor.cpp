@@ -1095,8 +1095,8 @@ void Executor::Impl::on_call_finished(const RunPtr& r, std::size_t i, int index,
     call = std::move(it->second);
     r->calls.erase(it);
   }
-  const json::value no_input;
-  const json::value& input = call ? call->input() : no_input;
+  // The attempt's input was recorded when it started; null keeps it (see PutAttempt).
+  const json::value input;
   Pending p;
   u.finished_at = now_millis();
   if (output) {

@@ -120,7 +120,7 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "INSERT INTO attempts(run_id, step_id, idx, attempt, status, input, output, error, "
     "started_at, finished_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
     "ON CONFLICT(run_id, step_id, idx, attempt) DO UPDATE SET status = excluded.status, "
-    "input = excluded.input, output = excluded.output, error = excluded.error, "
+    "input = COALESCE(excluded.input, input), output = excluded.output, error = excluded.error, "
     "started_at = excluded.started_at, finished_at = excluded.finished_at",
     "INSERT INTO logs(run_id, step_id, idx, attempt, at, level, message) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",

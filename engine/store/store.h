@@ -170,6 +170,8 @@ struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absen
 struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
 struct PutRun { RunRecord record; };     // full replace of an existing run
 struct PutStep { StepRecord record; };
+// Creates or replaces an attempt; a null `input` keeps the input recorded when the attempt started
+// (inputs can be large, and a finished attempt's input is the one it started with).
 struct PutAttempt { AttemptRecord record; };
 struct AppendLog { LogRecord record; };
 struct PutApproval { ApprovalRecord record; };

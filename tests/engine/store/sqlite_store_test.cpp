@@ -390,6 +390,23 @@ TEST_F(SqliteStoreTest, AttemptsRoundTrip) {
   EXPECT_EQ(attempts[2].finished_at, 11);
 }
 
+TEST_F(SqliteStoreTest, AFinishedAttemptWithoutAnInputKeepsTheOneItStartedWith) {
+  auto store = open();
+  AttemptRecord started = make_attempt("r1", "load");
+  started.status = StepStatus::running;
+  started.output = nullptr;
+  started.finished_at = 0;
+  expect_ok(store->commit(batch_of(PutAttempt{started})));
+  AttemptRecord finished = make_attempt("r1", "load");
+  finished.input = nullptr;
+  expect_ok(store->commit(batch_of(PutAttempt{finished})));
+  const auto attempts = store->get_attempts("r1");
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].status, StepStatus::succeeded);
+  EXPECT_EQ(attempts[0].input, started.input);
+  EXPECT_EQ(attempts[0].output, finished.output);
+}
+
 TEST_F(SqliteStoreTest, LogsKeepInsertionOrderPerRun) {
   auto store = open();
   WriteBatch b;
