@@ -188,6 +188,7 @@ steps:
 
   fe::RunRequest request;
   request.workflow = loaded.workflow;
+  const double cpu0 = cpu_seconds();
   t0 = Clock::now();
   const auto run = executor.start(std::move(request)).run_id;
   const auto status = executor.wait(run, std::chrono::minutes(30));
@@ -203,8 +204,9 @@ steps:
     if (s.step_id == "read") read_s = d;
     if (s.step_id == "load") load_s = d;
   }
-  std::printf("ingest: %ld rows in %.1f s (csv.read %.1f s, warehouse.upsert_facts %.1f s): %.0f rows/minute\n",
-              rows, seconds, read_s, load_s, rows / seconds * 60);
+  std::printf("ingest: %ld rows in %.1f s (csv.read %.1f s, warehouse.upsert_facts %.1f s; %.1f s CPU): "
+              "%.0f rows/minute\n",
+              rows, seconds, read_s, load_s, cpu_seconds() - cpu0, rows / seconds * 60);
 
   const std::string last = day(days - 1);
   const std::string month_ago = day(std::max(0, days - 30));

@@ -1102,7 +1102,8 @@ void Executor::Impl::on_call_finished(const RunPtr& r, std::size_t i, int index,
   if (output) {
     set_status(r, s, index, StepStatus::succeeded);
     put_unit(r, i, index, *output, {}, p);
-    put_attempt(r, i, index, input, *output, {}, p);
+    // The step record holds the output; the attempt shares it (see PutAttempt).
+    put_attempt(r, i, index, input, nullptr, {}, p);
     if (index < 0) {
       step_succeeded(r, i, std::move(*output), p);
     } else {

@@ -49,8 +49,6 @@ constexpr std::string_view kRunColumns =
 constexpr std::string_view kStepColumns =
     "run_id, step_id, idx, status, attempt, output, error, item_count, started_at, finished_at, "
     "wake_at";
-constexpr std::string_view kAttemptColumns =
-    "run_id, step_id, idx, attempt, status, input, output, error, started_at, finished_at";
 constexpr std::string_view kApprovalColumns =
     "run_id, step_id, status, message, comment, decided_by, created_at, decided_at, expires_at";
 
@@ -990,8 +988,12 @@ std::vector<StepRecord> SqliteStore::get_steps(const std::string& run_id) {
 }
 
 std::vector<AttemptRecord> SqliteStore::get_attempts(const std::string& run_id) {
-  static const std::string sql = fmt::format(
-      "SELECT {} FROM attempts WHERE run_id = ?1 ORDER BY step_id, idx, attempt", kAttemptColumns);
+  // A succeeded attempt written without its output shares its step's (see PutAttempt).
+  static const std::string sql =
+      "SELECT a.run_id, a.step_id, a.idx, a.attempt, a.status, a.input, "
+      "COALESCE(a.output, CASE WHEN a.status = 'succeeded' AND s.attempt = a.attempt THEN s.output END), "
+      "a.error, a.started_at, a.finished_at FROM attempts a LEFT JOIN steps s ON s.run_id = a.run_id "
+      "AND s.step_id = a.step_id AND s.idx = a.idx WHERE a.run_id = ?1 ORDER BY a.step_id, a.idx, a.attempt";
   auto reader = acquire_reader();
   sqlite3_stmt* s = reader->stmt(sql);
   StmtReset reset(s);

@@ -171,7 +171,9 @@ struct CreateRun { RunRecord record; };  // no-op when idempotency_key already h
 struct PutRun { RunRecord record; };     // full replace of an existing run
 struct PutStep { StepRecord record; };
 // Creates or replaces an attempt; a null `input` keeps the input recorded when the attempt started
-// (inputs can be large, and a finished attempt's input is the one it started with).
+// (inputs can be large, and a finished attempt's input is the one it started with). A succeeded
+// attempt with a null `output` reads back with the output of its step record when it is that
+// step's latest attempt, so that a large output is written once.
 struct PutAttempt { AttemptRecord record; };
 struct AppendLog { LogRecord record; };
 struct PutApproval { ApprovalRecord record; };

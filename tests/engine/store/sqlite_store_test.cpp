@@ -407,6 +407,28 @@ TEST_F(SqliteStoreTest, AFinishedAttemptWithoutAnInputKeepsTheOneItStartedWith) 
   EXPECT_EQ(attempts[0].output, finished.output);
 }
 
+TEST_F(SqliteStoreTest, ASucceededAttemptWithoutAnOutputSharesItsStepsOutput) {
+  auto store = open();
+  StepRecord step = make_step("r1", "read");
+  step.attempt = 2;
+  step.output = json::object{{"rows", json::array{1, 2, 3}}};
+  AttemptRecord failed = make_attempt("r1", "read", -1, 1);
+  failed.status = StepStatus::failed;
+  failed.output = nullptr;
+  failed.error = "HTTP 503";
+  AttemptRecord ok = make_attempt("r1", "read", -1, 2);
+  ok.output = nullptr;
+  AttemptRecord own = make_attempt("r1", "other");  // written with its output: kept as it is
+  expect_ok(store->commit(batch_of(PutStep{step}, PutAttempt{failed}, PutAttempt{ok}, PutAttempt{own})));
+  const auto attempts = store->get_attempts("r1");
+  ASSERT_EQ(attempts.size(), 3u);
+  EXPECT_EQ(attempts[0].step_id, "other");
+  EXPECT_EQ(attempts[0].output, own.output);
+  EXPECT_TRUE(attempts[1].output.is_null());
+  EXPECT_EQ(attempts[1].error, "HTTP 503");
+  EXPECT_EQ(attempts[2].output, step.output);
+}
+
 TEST_F(SqliteStoreTest, LogsKeepInsertionOrderPerRun) {
   auto store = open();
   WriteBatch b;
