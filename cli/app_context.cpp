@@ -219,6 +219,11 @@ engine::Store& AppContext::store() {
   return *store_;
 }
 
+AppContext::~AppContext() {
+  // A renewal still in flight would otherwise reach the connection service after it is gone.
+  if (plugins_) plugins_->on_token_renewed(nullptr);
+}
+
 engine::ConnectionService& AppContext::connections() {
   if (!connection_service_) {
     connection_service_ = std::make_unique<engine::ConnectionService>(

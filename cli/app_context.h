@@ -54,6 +54,8 @@ class UsageError : public std::runtime_error {
 class AppContext {
  public:
   explicit AppContext(const CommonOptions& options);
+  // Stops storing renewed tokens before the connection service goes away.
+  ~AppContext();
 
   engine::StepRegistry& registry() { return registry_; }
   const scripting::ExpressionEngine& expressions() const { return *expressions_; }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -238,6 +239,7 @@ struct OAuthTokens::State {
         e.obtained = options.now();
         e.wall_expires = expires;
         listener = listener_;
+        if (listener) ++listener_calls;
       } else {
         e.token.clear();
         e.source.clear();
@@ -251,6 +253,9 @@ struct OAuthTokens::State {
       } catch (const std::exception&) {
         // The listener reports its own failures; the token is good either way.
       }
+      std::lock_guard lock(mu);
+      --listener_calls;
+      listener_idle.notify_all();
     }
     for (auto& waiter : waiters) waiter(result);
   }
@@ -259,6 +264,8 @@ struct OAuthTokens::State {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries;  // GUARDED_BY(mu)
   RenewalListener listener_;                                            // GUARDED_BY(mu)
+  int listener_calls = 0;  // GUARDED_BY(mu): calls of a listener under way
+  std::condition_variable listener_idle;
 };
 
 OAuthTokens::OAuthTokens(HttpClient* http, OAuthTokensOptions options)
@@ -274,8 +281,11 @@ void OAuthTokens::forget(const std::string& connection) {
 }
 
 void OAuthTokens::set_renewal_listener(RenewalListener listener) {
-  std::lock_guard lock(state_->mu);
+  std::unique_lock lock(state_->mu);
   state_->listener_ = std::move(listener);
+  // The previous listener may be running on the HTTP client's thread; its owner may be about to
+  // go away.
+  state_->listener_idle.wait(lock, [this] { return state_->listener_calls == 0; });
 }
 
 void OAuthTokens::get(const std::string& connection, const json::object& credentials,

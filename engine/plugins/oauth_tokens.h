@@ -107,7 +107,9 @@ class OAuthTokens {
   // Drops the cached token of `connection` (its credentials changed or were removed).
   void forget(const std::string& connection);
 
-  // Replaces the renewal listener (null: renewed tokens are kept in memory only).
+  // Replaces the renewal listener (null: renewed tokens are kept in memory only). Returns once
+  // no call of the previous listener is under way, so its owner may then be destroyed; never
+  // call it from a listener.
   void set_renewal_listener(RenewalListener listener);
 
  private:

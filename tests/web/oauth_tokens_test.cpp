@@ -377,3 +377,25 @@ TEST_F(OAuthTokensTest, FailedMetaExchangesKeepAValidTokenAndExplainARefusedOne)
 
 }  // namespace
 }  // namespace flowpilot::web::test
+
+namespace flowpilot::web::test {
+namespace {
+
+TEST_F(OAuthTokensTest, ClearingTheRenewalListenerWaitsForACallUnderWay) {
+  std::atomic<bool> entered{false};
+  std::atomic<bool> finished{false};
+  tokens_->set_renewal_listener([&](const std::string&, const engine::RenewedToken&) {
+    entered = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    finished = true;
+  });
+  const json::object creds = meta("EAA-old", std::nullopt);
+  auto pending = std::async(std::launch::async, [&] { return get("meta", false, &creds); });
+  while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  tokens_->set_renewal_listener(nullptr);
+  EXPECT_TRUE(finished) << "returned while the listener was still running";
+  EXPECT_EQ(pending.get().token, "EAA-new");
+}
+
+}  // namespace
+}  // namespace flowpilot::web::test
