@@ -104,6 +104,8 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   options.port = config.listen_port();
   options.threads = config.http_threads;
   options.max_body_bytes = config.max_body_bytes;
+  options.upload_prefix = "/api/v1/files/";
+  options.max_upload_bytes = config.max_upload_bytes;
   options.max_header_bytes = config.max_header_bytes;
   options.read_timeout = config.read_timeout;
   options.max_connections = static_cast<std::size_t>(config.max_connections);
@@ -258,6 +260,10 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
                        &context.plugins(), context.load_context(), &live_events};
   api.connections = &context.connections();
   api.http = &context.http();
+  // The csv steps' root (AppContext gives them files/ beside the database).
+  const fs::path db_folder = fs::path(*sqlite_path).parent_path();
+  api.files_root = (db_folder.empty() ? fs::path(".") : db_folder) / "files";
+  api.max_file_download_bytes = config.max_upload_bytes;
   web::add_api_routes(router, api);
   webhooks.add_routes(router);
   router.set_observer([&server_metrics](const web::RequestSummary& r) {

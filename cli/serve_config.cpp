@@ -401,6 +401,12 @@ const KeyDef kKeys[] = {
                  .type = "size",
                  .default_value = "1MiB",
                  .doc = "Largest request body accepted; a larger one is answered 413"}),
+    scalar<&S::max_upload_bytes, parse_size, format_size>(
+        "SIZE", {.path = "limits.max_upload_bytes",
+                 .type = "size",
+                 .default_value = "64MiB",
+                 .doc = "Largest file accepted by PUT /api/v1/files/{path} (uploads for the csv "
+                        "steps); a larger one is answered 413"}),
     scalar<&S::max_header_bytes, parse_size, format_size>(
         "SIZE",
         {.path = "limits.max_header_bytes",

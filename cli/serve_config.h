@@ -50,6 +50,7 @@ struct ServeConfig {
   LogLevel log_level{};
   std::chrono::milliseconds retention_runs{0};  // 0: finished runs are kept forever
   std::size_t max_body_bytes = 0;
+  std::size_t max_upload_bytes = 0;  // PUT /api/v1/files/{path} bodies
   std::size_t max_header_bytes = 0;
   std::chrono::milliseconds read_timeout{0};
   int max_connections = 0;

@@ -108,6 +108,7 @@ void add_api_routes(Router& router, const ApiServices& api) {
   add_workflow_routes(router, api);
   add_run_routes(router, api);
   add_connection_routes(router, api);
+  add_file_routes(router, api);
   router.add(Method::kGet, "/api/v1/plugins", [&api](const Request&) { return plugins(api); });
   router.add(Method::kGet, "/api/v1/cron/next", [](const Request& r) { return cron_next(r); });
   router.add(Method::kGet, "/api/v1/openapi.json", [](const Request&) {

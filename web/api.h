@@ -1,7 +1,8 @@
 // The REST API under /api/v1 (DESIGN.md §9): workflows and their versions, validation, runs and
-// their steps, attempts and logs, retry and re-run, approvals, plugins, the cron preview, and
-// server-sent events of run and step state changes. web/openapi.json describes every route; it
-// is served at /api/v1/openapi.json and a test checks the answers against it.
+// their steps, attempts and logs, retry and re-run, approvals, plugins, the cron preview,
+// connections, the files the csv steps read (uploads), and server-sent events of run and step
+// state changes. web/openapi.json describes every route; it is served at /api/v1/openapi.json
+// and a test checks the answers against it.
 //
 // Conventions (docs/api.md):
 //   - JSON in and out; errors are application/problem+json with `errors` naming the field
@@ -29,6 +30,9 @@
 #include "web/live_events.h"
 #include "web/router.h"
 
+#include <cstddef>
+#include <filesystem>
+
 namespace flowpilot::web {
 
 struct ApiServices {
@@ -41,6 +45,12 @@ struct ApiServices {
   LiveEvents* events = nullptr;                 // null: no event streams
   engine::ConnectionService* connections = nullptr;  // null: connection routes answer 503
   engine::HttpClient* http = nullptr;  // for connection tests (OAuth2 refresh); null: skipped
+  // The folder /api/v1/files manages: the csv steps' first root (files/ beside the database).
+  // Empty: the file routes answer 503.
+  std::filesystem::path files_root{};
+  // Largest file GET /api/v1/files/{path} sends (a larger one is refused with 409); uploads have
+  // the server's limit, ServerOptions::max_upload_bytes.
+  std::size_t max_file_download_bytes = 64u * 1024 * 1024;
 };
 
 // Registers every /api/v1 route. `services` must outlive the router.

@@ -166,17 +166,23 @@ void add_connection_routes(Router& router, const ApiServices& api) {
     r.status = 204;
     return r;
   });
-  router.add(Method::kPost, "/api/v1/connections/{name}/test", [&api](const Request& request) {
-    if (api.connections == nullptr) return unavailable(request);
+  // Asynchronous: an OAuth2 refresh may wait up to 15 s on the vendor, which must not hold one of
+  // the server's few threads. The report comes on the HTTP client's thread.
+  router.add_async(Method::kPost, "/api/v1/connections/{name}/test",
+                   [&api](Request request, Reply reply) {
+    if (api.connections == nullptr) return reply(unavailable(request));
     try {
-      const auto report = api.connections->test(request.params.at("name"), api.http);
-      json::array checks;
-      for (const auto& c : report.checks) checks.emplace_back(c);
-      json::object body{{"ok", report.ok}, {"checks", std::move(checks)}};
-      if (!report.ok) body["error"] = report.error;
-      return json_response(200, body);
+      api.connections->test_async(
+          request.params.at("name"), api.http,
+          [reply](engine::ConnectionTestReport report) {
+            json::array checks;
+            for (auto& c : report.checks) checks.emplace_back(std::move(c));
+            json::object body{{"ok", report.ok}, {"checks", std::move(checks)}};
+            if (!report.ok) body["error"] = report.error;
+            reply(json_response(200, body));
+          });
     } catch (const engine::ConnectionError& e) {
-      return error_response(request, e);
+      reply(error_response(request, e));
     }
   });
 }

@@ -223,11 +223,39 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_request() {
     if (core_.stopping) return close();
+    const ServerOptions& o = core_.options;
     parser_.emplace();
-    parser_->body_limit(core_.options.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(core_.options.max_header_bytes));
+    // Beast checks Content-Length against the limit while parsing the headers, before the route
+    // is known: start with the larger limit and narrow it in on_header.
+    body_limit_ = o.upload_prefix.empty() ? o.max_body_bytes
+                                          : std::max(o.max_body_bytes, o.max_upload_bytes);
+    parser_->body_limit(body_limit_);
+    parser_->header_limit(static_cast<std::uint32_t>(o.max_header_bytes));
     reading_ = true;
-    stream_.expires_after(core_.options.read_timeout);
+    stream_.expires_after(o.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  // The headers are in: the body limit and the time left depend on whether this is an upload.
+  void on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec) return on_read(ec, bytes);
+    const ServerOptions& o = core_.options;
+    const auto& message = parser_->get();
+    const bool upload = !o.upload_prefix.empty() && message.method() == http::verb::put &&
+                        std::string_view(message.target()).starts_with(o.upload_prefix);
+    if (upload) {
+      body_limit_ = o.max_upload_bytes;
+      stream_.expires_after(std::max(o.read_timeout, o.upload_timeout));
+    } else {
+      body_limit_ = o.max_body_bytes;
+      const auto length = parser_->content_length();
+      if (length && *length > body_limit_) return on_read(http::error::body_limit, bytes);
+    }
+    // No body byte has been parsed yet, so the narrower limit applies to all of it (chunked
+    // bodies included).
+    parser_->body_limit(body_limit_);
+    if (parser_->is_done()) return on_read({}, bytes);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -236,8 +264,7 @@ class Session : public std::enable_shared_from_this<Session> {
     reading_ = false;
     if (ec == http::error::body_limit) {
       return send_error(413, "Content too large",
-                        "the request body exceeds " +
-                            std::to_string(core_.options.max_body_bytes) + " bytes");
+                        "the request body exceeds " + std::to_string(body_limit_) + " bytes");
     }
     if (ec == http::error::header_limit) {
       return send_error(431, "Request header fields too large",
@@ -439,6 +466,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerCore& core_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // the limit of the request being read
   bool reading_ = false;  // waiting in async_read
   bool closed_ = false;
   std::shared_ptr<Session> awaiting_self_;  // set while a handler has the request

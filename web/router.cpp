@@ -17,6 +17,17 @@ bool is_param(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// `{name...}`: a last segment that takes the rest of the path.
+bool is_rest_param(std::string_view segment) {
+  return is_param(segment) && segment.size() > 5 && segment.substr(segment.size() - 4) == "...}";
+}
+
+std::string param_name(std::string_view segment) {
+  segment = segment.substr(1, segment.size() - 2);
+  if (segment.ends_with("...")) segment.remove_suffix(3);
+  return std::string(segment);
+}
+
 std::vector<std::string_view> split(std::string_view path) {
   std::vector<std::string_view> out;
   path.remove_prefix(1);  // the leading '/'
@@ -74,7 +85,8 @@ Canonical canonicalise(std::string_view raw) {
 }
 
 bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& segments) {
-  if (pattern.size() != segments.size()) return false;
+  const bool rest = !pattern.empty() && is_rest_param(pattern.back());
+  if (rest ? segments.size() < pattern.size() : pattern.size() != segments.size()) return false;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (!is_param(pattern[i]) && pattern[i] != segments[i]) return false;
   }
@@ -189,9 +201,13 @@ void Router::add_route(Method method, std::string_view pattern, Handler handler,
   Route route{method, std::string(pattern), {}, 0, std::move(handler), std::move(async_handler)};
   if (pattern != "/") {
     for (const auto part : split(pattern)) {
-      if (part.empty() || part == "{}") {
+      if (part.empty() || part == "{}" || part == "{...}") {
         throw std::invalid_argument("route pattern `" + std::string(pattern) +
                                     "` has an empty segment or parameter name");
+      }
+      if (!route.segments.empty() && is_rest_param(route.segments.back())) {
+        throw std::invalid_argument("route pattern `" + std::string(pattern) +
+                                    "`: only the last segment may be a `{name...}` parameter");
       }
       if (!is_param(part)) ++route.literals;
       route.segments.emplace_back(part);
@@ -274,8 +290,15 @@ void Router::dispatch(Request request, Reply reply) const {
 
   for (std::size_t i = 0; i < best->segments.size(); ++i) {
     const auto& segment = best->segments[i];
-    if (is_param(segment)) {
-      request.params[segment.substr(1, segment.size() - 2)] = canonical.segments[i];
+    if (is_rest_param(segment)) {
+      std::string rest = canonical.segments[i];
+      for (std::size_t j = i + 1; j < canonical.segments.size(); ++j) {
+        rest += '/';
+        rest += canonical.segments[j];
+      }
+      request.params[param_name(segment)] = std::move(rest);
+    } else if (is_param(segment)) {
+      request.params[param_name(segment)] = canonical.segments[i];
     }
   }
   pending->matched(best->pattern, head_as_get);

@@ -17,8 +17,10 @@
 // metrics and access logs.
 //
 // Patterns are absolute paths whose segments are literals or `{name}`; `{name}` matches exactly
-// one non-empty segment and its decoded value lands in Request::params["name"]. When several
-// patterns match, the one with the most literal segments wins ("/runs/active" over "/runs/{id}").
+// one non-empty segment and its decoded value lands in Request::params["name"]. A last segment
+// `{name...}` matches one or more segments, and their decoded values joined by '/' land in
+// Request::params["name"] ("/files/{path...}" gives "uploads/spend.csv"). When several patterns
+// match, the one with the most literal segments wins ("/runs/active" over "/runs/{id}").
 //
 // Path canonicalisation, done once here so that nothing downstream (auth included) ever sees two
 // spellings of one resource (BAD-INPUTS 22):

@@ -21,8 +21,10 @@
 // For HEAD only the headers are sent and the producer is not called.
 //
 // Limits, set before every read (BAD-INPUTS 17): the body (413 once exceeded, by Content-Length
-// or while reading chunks), the header block including the request line (431), and the time to
-// receive a whole request, which also bounds how long an idle keep-alive connection is kept. On
+// or while reading chunks; uploads have their own, larger limit, see ServerOptions), the header
+// block including the request line (431), and the time to receive a whole request, which also
+// bounds how long an idle keep-alive connection is kept (uploads get longer once their headers
+// are in). A body is read asynchronously into memory, so a slow or large one holds no thread. On
 // timeout the connection is closed without a response: Beast's timed stream closes the socket
 // when the deadline passes, so there is nothing left to write a 408 on. A malformed request gets
 // a 400 and the connection is closed. Past `max_connections` open connections a new one gets 503
@@ -60,6 +62,12 @@ struct ServerOptions {
   std::size_t max_connections = 1024;                 // open connections at once
   int threads = 2;                                    // threads running the io_context
   std::chrono::milliseconds shutdown_timeout{10'000};  // stop()'s wait for requests in progress
+  // Uploads: a PUT whose raw target starts with `upload_prefix` (e.g. "/api/v1/files/") may carry
+  // up to `max_upload_bytes` instead of max_body_bytes, and once its headers are in it has
+  // `upload_timeout` (or read_timeout, if longer) to send the rest. Empty: no upload route.
+  std::string upload_prefix;
+  std::size_t max_upload_bytes = 64u * 1024 * 1024;   // 64 MiB
+  std::chrono::milliseconds upload_timeout{300'000};  // 5 min
 };
 
 class HttpServer {

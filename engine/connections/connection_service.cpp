@@ -501,7 +501,7 @@ std::optional<RateLimit> ConnectionService::rate_limit(const std::string& name) 
   return s->rate_limit;
 }
 
-ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient* http) {
+void ConnectionService::test_async(const std::string& name, HttpClient* http, TestDone done) {
   ConnectionTestReport report;
   auto record = store_.get_connection(name);
   if (!record) {
@@ -511,7 +511,7 @@ ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient
   if (type == nullptr) {
     report.ok = false;
     report.error = "unknown connection type `" + record->type + "`";
-    return report;
+    return done(std::move(report));
   }
   json::object secrets;
   try {
@@ -519,7 +519,7 @@ ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient
   } catch (const ConnectionError& e) {
     report.ok = false;
     report.error = e.what();
-    return report;
+    return done(std::move(report));
   }
   report.checks.push_back("decrypted the secret fields with master key `" + record->key_id + "`");
 
@@ -546,19 +546,19 @@ ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient
   if (!problems.empty()) {
     report.ok = false;
     report.error = invalid(std::move(problems)).what();
-    return report;
+    return done(std::move(report));
   }
   report.checks.push_back("validated the stored fields against type " + std::string(type->name));
 
   if (!type->oauth2 || values.count("refresh_token") == 0) {
     report.checks.push_back("made no network call: " + std::string(type->name) +
                             " connections without a refresh token are checked offline");
-    return report;
+    return done(std::move(report));
   }
   const std::string token_url = effective(*type, values, "token_url");
   if (http == nullptr) {
     report.checks.push_back("skipped the token refresh at " + token_url + ": no HTTP client");
-    return report;
+    return done(std::move(report));
   }
   // The same refresh the plugins get their tokens from, with nothing cached: a test must reach
   // the endpoint.
@@ -567,19 +567,30 @@ ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient
   credentials["token_url"] = token_url;
   OAuthTokensOptions token_options;
   token_options.request_timeout = std::chrono::milliseconds(15'000);
-  OAuthTokens tokens(http, token_options);
-  std::promise<AccessTokenResult> promise;
-  auto future = promise.get_future();
-  tokens.get(name, credentials, true, [&promise](AccessTokenResult r) { promise.set_value(std::move(r)); });
-  const AccessTokenResult result = future.get();
-  if (!result.error.empty()) {
-    report.ok = false;
-    report.error = redact_secrets(result.error, secret_values);
-    return report;
-  }
-  report.checks.push_back(fmt::format("refreshed an access token at {} (expires in {} s)", token_url,
-                                      result.lifetime.count()));
-  return report;
+  // A refresh in flight is dropped with its OAuthTokens, so the callback keeps it alive; the
+  // callback is released (and with it the OAuthTokens) once it has run.
+  auto tokens = std::make_shared<OAuthTokens>(http, token_options);
+  tokens->get(name, credentials, true,
+              [tokens, report = std::move(report), token_url,
+               secret_values = std::move(secret_values),
+               done = std::move(done)](AccessTokenResult result) mutable {
+                if (!result.error.empty()) {
+                  report.ok = false;
+                  report.error = redact_secrets(result.error, secret_values);
+                } else {
+                  report.checks.push_back(
+                      fmt::format("refreshed an access token at {} (expires in {} s)", token_url,
+                                  result.lifetime.count()));
+                }
+                done(std::move(report));
+              });
+}
+
+ConnectionTestReport ConnectionService::test(const std::string& name, HttpClient* http) {
+  auto promise = std::make_shared<std::promise<ConnectionTestReport>>();
+  auto future = promise->get_future();
+  test_async(name, http, [promise](ConnectionTestReport r) { promise->set_value(std::move(r)); });
+  return future.get();
 }
 
 std::size_t ConnectionService::rotate(const Keyring& keyring) {

@@ -132,6 +132,12 @@ class ConnectionService {
   // Decrypts and validates the stored fields; for OAuth2 types also refreshes a token at
   // token_url through `http` (null: that step is skipped and said so). Blocks until done.
   ConnectionTestReport test(const std::string& name, HttpClient* http);
+  // The same without blocking on the network: `done` runs exactly once, on the calling thread
+  // when no network call is needed, else on `http`'s thread (so it must not block). Throws
+  // ConnectionError(not_found), before anything else, when there is no such connection. The
+  // service must outlive the call only until test_async returns; `http` until `done` has run.
+  using TestDone = std::function<void(ConnectionTestReport)>;
+  void test_async(const std::string& name, HttpClient* http, TestDone done);
 
   // Re-seals every connection under `keyring`'s primary key in one store batch, then uses
   // `keyring`. Every row must open with the current or the new keyring. Returns the rows.

@@ -56,6 +56,7 @@ const std::map<std::string, std::string, std::less<>> kSamples = {
     {"log.level", "debug"},
     {"retention.runs", "7d"},
     {"limits.max_body_bytes", "2MiB"},
+    {"limits.max_upload_bytes", "128MiB"},
     {"limits.max_header_bytes", "32KiB"},
     {"limits.read_timeout", "3s"},
     {"limits.max_connections", "10"},

@@ -9,7 +9,17 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <memory>
 #include <mutex>
 
 namespace flowpilot::web {
@@ -213,6 +223,86 @@ TEST_F(ConnectionsApiTest, TestRefreshesTheOAuth2TokenAtTheConnectionsTokenUrl) 
             std::string::npos);
 
   EXPECT_EQ(call("POST", "/api/v1/connections/nope/test").status, 404);
+}
+
+// A token endpoint that accepts connections (the kernel completes the handshake) and never
+// answers, until it is closed, which resets whatever connected to it.
+class SilentListener {
+ public:
+  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback: " << std::strerror(errno);
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { close(); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  std::uint16_t port() const { return port_; }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+  std::uint16_t port_ = 0;
+};
+
+// The test of a connection whose token endpoint does not answer waits (up to 15 s) without
+// holding a server thread: on a server with one thread, other requests are answered meanwhile.
+TEST_F(ConnectionsApiTest, AConnectionTestWaitingOnTheNetworkHoldsNoServerThread) {
+  SilentListener silent;
+  auto connection = google("slow");
+  connection["fields"].as_object()["token_url"] =
+      "http://127.0.0.1:" + std::to_string(silent.port()) + "/token";
+  ASSERT_EQ(post_json("/api/v1/connections", connection).status, 201);
+
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 1;
+  HttpServer server(options, router_);
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.start());
+  auto send = [this](std::string method, std::string url) {
+    auto promise = std::make_shared<std::promise<engine::HttpResponse>>();
+    engine::HttpRequest request;
+    request.method = std::move(method);
+    request.url = std::move(url);
+    request.timeout = std::chrono::milliseconds(30'000);
+    http_->send(std::move(request),
+                [promise](engine::HttpResponse r) { promise->set_value(std::move(r)); });
+    return promise->get_future();
+  };
+
+  auto testing = send("POST", base + "/api/v1/connections/slow/test");
+  // Give the test time to reach the silent endpoint and the server time to be held, if it were.
+  ASSERT_EQ(testing.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
+      << "the test answered although its token endpoint never did";
+  const auto asked = std::chrono::steady_clock::now();
+  auto listed = send("GET", base + "/api/v1/connections");
+  ASSERT_EQ(listed.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "the only server thread is held by the connection test";
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(2));
+  EXPECT_EQ(listed.get().status, 200);
+  EXPECT_EQ(testing.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "the connection test is still waiting on its endpoint";
+
+  // The endpoint goes away: the test ends, reporting the failure, on the same request.
+  silent.close();
+  ASSERT_EQ(testing.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  const engine::HttpResponse tested = testing.get();
+  ASSERT_EQ(tested.status, 200) << tested.error;
+  const json::value body = json::parse(tested.body);
+  EXPECT_EQ(body.at("ok"), false) << tested.body;
+  EXPECT_FALSE(body.at("error").as_string().empty());
+  expect_no_secrets(Response{200, {}, tested.body});
+  server.stop();
 }
 
 TEST_F(ConnectionsApiTest, TypesDescribeFieldsForForms) {

@@ -150,6 +150,29 @@ TEST(Router, BadPatternsAreRefused) {
   EXPECT_EQ(router.handle(make_request("GET", "/")).status, 200);
 }
 
+TEST(Router, RestParameterTakesTheRemainingSegments) {
+  Router router;
+  router.add(Method::kGet, "/files/{path...}", [](const Request& req) {
+    return json_response(200, boost::json::object{{"path", req.params.at("path")}});
+  });
+  router.add(Method::kGet, "/files/special", [](const Request&) {
+    return json_response(200, boost::json::object{{"special", true}});
+  });
+  EXPECT_EQ(body_of(router.handle(make_request("GET", "/files/a.csv"))).at("path"), "a.csv");
+  auto nested = router.handle(make_request("GET", "/files/up%20loads/2026/spend.csv"));
+  EXPECT_EQ(body_of(nested).at("path"), "up loads/2026/spend.csv");
+  EXPECT_EQ(body_of(router.handle(make_request("GET", "/files/uploads/"))).at("path"), "uploads");
+  EXPECT_EQ(body_of(router.handle(make_request("GET", "/files/special"))).at("special"), true);
+  // At least one segment, and the canonical form's rules hold inside the rest too.
+  EXPECT_EQ(router.handle(make_request("GET", "/files")).status, 404);
+  EXPECT_EQ(router.handle(make_request("GET", "/files/a/../b")).status, 400);
+  EXPECT_EQ(router.handle(make_request("GET", "/files/a%2Fb")).status, 400);
+  EXPECT_EQ(router.handle(make_request("GET", "/files/a//b")).status, 400);
+  auto ok = [](const Request&) { return Response{}; };
+  EXPECT_THROW(router.add(Method::kGet, "/x/{rest...}/y", ok), std::invalid_argument);
+  EXPECT_THROW(router.add(Method::kGet, "/x/{...}", ok), std::invalid_argument);
+}
+
 TEST(HealthRoutes, HealthzAndReadyz) {
   bool ready = true;
   Router router;

@@ -41,7 +41,11 @@ class ServerFixture : public ::testing::Test {
     engine::HttpClientOptions http_options;
     http_options.allowed_networks = {"127.0.0.1/32"};
     http_ = std::make_unique<engine::HttpClient>(http_options);
-    plugins_ = std::make_unique<engine::PluginHost>(engine::PluginServices{http_.get(), nullptr, {}});
+    // The csv steps read and write under files/, which /api/v1/files manages, as in `serve`.
+    boost::json::object plugin_config{
+        {"csv", boost::json::object{{"roots", boost::json::array{(dir_ / "files").string()}}}}};
+    plugins_ = std::make_unique<engine::PluginHost>(
+        engine::PluginServices{http_.get(), nullptr, std::move(plugin_config)});
     for (const auto& refusal : plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
     }
@@ -65,6 +69,7 @@ class ServerFixture : public ::testing::Test {
     webhooks_->add_routes(router_);
     api_ = std::make_unique<ApiServices>(ApiServices{*store_, *executor_, *catalog_, registry_,
                                                      plugins_.get(), load_context(), &live_});
+    api_->files_root = dir_ / "files";
     add_api_routes(router_, *api_);
   }
 
