@@ -10,7 +10,8 @@
 //
 // An upload is written to a temporary file in the target directory, flushed, and renamed over the
 // target, so readers see the old file or the new one, never a part. The body arrives whole (the
-// server reads it asynchronously under its own upload limit, ServerOptions::max_upload_bytes).
+// server reads it asynchronously under its own upload limit, ServerOptions::max_upload_bytes),
+// and is written on a thread of the route's own (UploadWriter), not on a server thread.
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -19,13 +20,19 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -312,8 +319,8 @@ std::variant<std::vector<std::string>, Response> path_of(const Request& request)
   return std::get<std::vector<std::string>>(std::move(split));
 }
 
-Response put_file(const ApiServices& api, const Request& request) {
-  if (api.files_root.empty()) return unavailable(request);
+// Writes one upload under `root` (the body is already in memory); runs on the UploadWriter.
+Response put_file(const fs::path& root, const Request& request) {
   auto parsed = path_of(request);
   if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
   const auto& segments = std::get<std::vector<std::string>>(parsed);
@@ -325,7 +332,7 @@ Response put_file(const ApiServices& api, const Request& request) {
         json::array{json::object{{"path", "Content-Type"},
                                  {"message", "must be text/csv or application/octet-stream"}}});
   }
-  auto parent = open_parent(api.files_root, segments, true);
+  auto parent = open_parent(root, segments, true);
   if (auto* f = std::get_if<FsFailure>(&parent)) return failure_response(request, *f);
   const Fd& dir = std::get<Fd>(parent);
   const std::string& leaf = segments.back();
@@ -497,13 +504,76 @@ Response list_files(const ApiServices& api, const Request& request) {
   return json_response(200, json::object{{"items", std::move(out)}, {"truncated", truncated}});
 }
 
+// Runs uploads one at a time on a thread of its own: writing and flushing a file of tens of MiB
+// takes long enough that it should not occupy one of the server's few threads. Jobs still queued
+// when it is destroyed run before its thread ends (each answers its request).
+class UploadWriter {
+ public:
+  UploadWriter() : thread_([this] { run(); }) {}
+  ~UploadWriter() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  UploadWriter(const UploadWriter&) = delete;
+  UploadWriter& operator=(const UploadWriter&) = delete;
+
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, and nothing left
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::thread thread_;                      // last: starts once the members above exist
+};
+
 }  // namespace
 
 void add_file_routes(Router& router, const ApiServices& api) {
+  // Owned by the route: it lives, and its thread runs, as long as the router does.
+  auto writer = std::make_shared<UploadWriter>();
   router.add(Method::kGet, "/api/v1/files",
              [&api](const Request& request) { return list_files(api, request); });
-  router.add(Method::kPut, "/api/v1/files/{path...}",
-             [&api](const Request& request) { return put_file(api, request); });
+  router.add_async(
+      Method::kPut, "/api/v1/files/{path...}", [&api, writer](Request request, Reply reply) {
+        if (api.files_root.empty()) return reply(unavailable(request));
+        // The job takes copies: it may run after this handler's services are gone.
+        writer->post(
+            [root = api.files_root, request = std::move(request), reply = std::move(reply)] {
+              Response response;
+              try {
+                response = put_file(root, request);
+              } catch (...) {
+                response =
+                    problem(request, 500, "Internal error", "the server failed to store the file");
+              }
+              reply(std::move(response));
+            });
+      });
   router.add(Method::kGet, "/api/v1/files/{path...}",
              [&api](const Request& request) { return get_file(api, request); });
   router.add(Method::kDelete, "/api/v1/files/{path...}",
