@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "scripting/detail/json_bridge.h"
@@ -120,6 +121,62 @@ std::string_view trim(std::string_view text) {
 
 bool is_blank(std::string_view text) { return trim(text).empty(); }
 
+bool is_lua_keyword(std::string_view word) {
+  static constexpr std::string_view kKeywords[] = {
+      "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+      "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"};
+  return std::find(std::begin(kKeywords), std::end(kKeywords), word) != std::end(kKeywords);
+}
+
+// `name.field.field...` read straight from the scope, without Lua: most templates are such paths
+// (`${{ trigger.body }}`, `${{ steps.read.output.rows }}`), and a path answers what Lua would:
+// each name is a binding or an existing object member. Anything else (a missing member, an index,
+// a keyword, an operator, a call) returns nullopt and goes to Lua, which has the last word on
+// semantics and errors.
+std::optional<json::value> read_path(std::string_view expression, const Scope& scope) {
+  const json::value* at = nullptr;
+  bool first = true;
+  std::size_t position = 0;
+  while (position <= expression.size()) {
+    std::size_t end = position;
+    while (end < expression.size() &&
+           (std::isalnum(static_cast<unsigned char>(expression[end])) != 0 || expression[end] == '_')) {
+      ++end;
+    }
+    const std::string_view name = expression.substr(position, end - position);
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0 ||
+        is_lua_keyword(name)) {
+      return std::nullopt;
+    }
+    if (first) {
+      // The sandbox puts these above any binding of the same name (see push_environment).
+      if (name == "secrets" || name == "_G") return std::nullopt;
+      for (const auto& [bound, value] : scope.bindings()) {
+        if (bound == name) at = value;
+      }
+      if (at == nullptr) return std::nullopt;
+      first = false;
+    } else {
+      const json::object* object = at->if_object();
+      const json::value* member = object != nullptr ? object->if_contains(name) : nullptr;
+      if (member == nullptr) return std::nullopt;
+      at = member;
+    }
+    if (end == expression.size()) break;
+    if (expression[end] != '.') return std::nullopt;
+    position = end + 1;
+  }
+  // Scalars leave Lua through its own conversion (integral floats become integers, text must be
+  // UTF-8, there are no unsigned integers); only objects, arrays, integers and valid text are
+  // certain to come out unchanged.
+  if (at == nullptr) return std::nullopt;
+  if (at->is_object() || at->is_array() || at->is_int64() || at->is_bool()) return *at;
+  if (const json::string* text = at->if_string(); text != nullptr && detail::is_valid_utf8(*text)) {
+    return *at;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ExpressionEngine::ExpressionEngine(Limits limits, std::size_t pool_size)
@@ -138,6 +195,7 @@ EvalResult ExpressionEngine::evaluate(std::string_view expression, const Scope& 
 
 EvalResult ExpressionEngine::evaluate(std::string_view expression, const Scope& scope,
                                       const Limits& limits) const {
+  if (auto value = read_path(expression, scope)) return std::move(*value);
   Borrowed<Pool> state(*pool_);
   return state->evaluate(expression, scope, limits);
 }

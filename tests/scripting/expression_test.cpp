@@ -297,3 +297,53 @@ TEST(EvalErrorKind, Names) {
 
 }  // namespace
 }  // namespace flowpilot::scripting
+
+namespace flowpilot::scripting {
+namespace {
+
+// Plain paths are read without Lua; wrapped in parentheses they go through Lua. Both must give
+// the same value or the same error, whatever the path meets.
+TEST(ExpressionPathTest, PathsAnswerWhatLuaAnswers) {
+  const json::value data = json::parse(R"({
+      "body": {"n": 1, "f": 2.0, "g": 2.5, "s": "text", "t": true, "z": null, "u": 18446744073709551615,
+               "list": [1, {"a": 2}], "empty": {}, "none": [], "end": 1, "_x1": {"deep": {"er": "y"}}},
+      "n": 7})");
+  json::value bad_text = json::string("\xff\xfe");
+  json::value secrets = json::parse(R"({"TOKEN": "from-data"})");
+  const json::value null_value;
+  Scope scope;
+  scope.bind("trigger", data);
+  scope.bind("raw", bad_text);
+  scope.bind("secrets", secrets);
+  scope.bind("nothing", null_value);
+  scope.set_secret_resolver([](std::string_view name) -> std::optional<std::string> {
+    if (name == "TOKEN") return "s3cr3t";
+    return std::nullopt;
+  });
+  ExpressionEngine engine(Limits{}, 1);
+  for (const char* path :
+       {"trigger", "trigger.body", "trigger.n", "trigger.body.n", "trigger.body.f", "trigger.body.g",
+        "trigger.body.s", "trigger.body.t", "trigger.body.z", "trigger.body.u", "trigger.body.list",
+        "trigger.body.empty", "trigger.body.none", "trigger.body._x1.deep.er", "trigger.body.missing",
+        "trigger.body.missing.x", "trigger.body.s.len", "trigger.body.n.x", "trigger.body.end",
+        "trigger.body.list.a", "raw", "secrets.TOKEN", "secrets", "_G.trigger.n", "nothing",
+        "nothing.x", "unbound", "unbound.x", "string", "trigger..n", "trigger.", "trigger.1",
+        "trigger.body._x1"}) {
+    const EvalResult direct = engine.evaluate(path, scope);
+    const EvalResult through_lua = engine.evaluate("(" + std::string(path) + ")", scope);
+    ASSERT_EQ(direct.ok(), through_lua.ok()) << path;
+    if (direct.ok()) {
+      EXPECT_EQ(direct.value(), through_lua.value()) << path;
+      EXPECT_EQ(direct.value().kind(), through_lua.value().kind()) << path;
+    } else {
+      EXPECT_EQ(direct.error().message, through_lua.error().message) << path;
+    }
+  }
+  // The plain path never entered Lua: it succeeds where Lua has no time at all.
+  const Limits none{1, 16u << 20, std::chrono::milliseconds(0)};
+  EXPECT_EQ(engine.evaluate("trigger.body.list", scope, none).value(), data.at("body").at("list"));
+  EXPECT_FALSE(engine.evaluate("(trigger.body.list)", scope, none).ok());
+}
+
+}  // namespace
+}  // namespace flowpilot::scripting
