@@ -218,6 +218,13 @@ Response failure_response(const Request& request, const FsFailure& f) {
   return problem(request, f.status, title, f.message);
 }
 
+// The 409 for a path that exists but is not a regular file (a folder, a FIFO, a device).
+Response not_a_file(const Request& request, const std::string& path, const struct stat& st) {
+  return problem(request, 409, "Conflict",
+                 "`" + path + "` is " + (S_ISDIR(st.st_mode) ? "a folder" : "not a regular file") +
+                     ", not a file this API reads or writes");
+}
+
 // `a/b/c` for the first `n` segments.
 std::string joined(const std::vector<std::string>& segments, std::size_t n) {
   std::string out;
@@ -343,7 +350,7 @@ Response put_file(const fs::path& root, const Request& request) {
     if (S_ISLNK(existing.st_mode))
       return failure_response(request, failure_of(ELOOP, "`" + path + "`"));
     if (!S_ISREG(existing.st_mode)) {
-      return problem(request, 409, "Conflict", "`" + path + "` is a folder, not a file");
+      return not_a_file(request, path, existing);
     }
     replaced = true;
   } else if (errno != ENOENT) {
@@ -407,7 +414,7 @@ Response get_file(const ApiServices& api, const Request& request) {
   if (::fstat(in.get(), &st) != 0)
     return failure_response(request, failure_of(errno, "`" + path + "`"));
   if (!S_ISREG(st.st_mode)) {
-    return problem(request, 409, "Conflict", "`" + path + "` is a folder, not a file");
+    return not_a_file(request, path, st);
   }
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size > api.max_file_download_bytes) {
@@ -450,7 +457,7 @@ Response delete_file(const ApiServices& api, const Request& request) {
   }
   if (S_ISLNK(st.st_mode)) return failure_response(request, failure_of(ELOOP, "`" + path + "`"));
   if (!S_ISREG(st.st_mode)) {
-    return problem(request, 409, "Conflict", "`" + path + "` is a folder, not a file");
+    return not_a_file(request, path, st);
   }
   if (::unlinkat(dir.get(), segments.back().c_str(), 0) != 0) {
     return failure_response(request, failure_of(errno, "`" + path + "`"));
@@ -467,7 +474,8 @@ Response list_files(const ApiServices& api, const Request& request) {
   bool truncated = false;
   std::error_code ec;
   // The iterator does not follow directory links by default; file links are skipped below.
-  fs::recursive_directory_iterator it(api.files_root, ec);
+  fs::recursive_directory_iterator it(api.files_root, fs::directory_options::skip_permission_denied,
+                                      ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {
     return problem(request, 500, "Internal error", "cannot list the files folder: " + ec.message());
   }

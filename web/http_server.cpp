@@ -256,6 +256,22 @@ class Session : public std::enable_shared_from_this<Session> {
     // bodies included).
     parser_->body_limit(body_limit_);
     if (parser_->is_done()) return on_read({}, bytes);
+    // A client that asked whether to send the body (curl does for bodies over 1 KiB) would
+    // otherwise wait a second before sending it anyway.
+    if (beast::iequals(message[http::field::expect], "100-continue")) {
+      auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                      message.version());
+      http::async_write(stream_, *go_on,
+                        [self = shared_from_this(), go_on](beast::error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }

@@ -24,7 +24,8 @@
 // or while reading chunks; uploads have their own, larger limit, see ServerOptions), the header
 // block including the request line (431), and the time to receive a whole request, which also
 // bounds how long an idle keep-alive connection is kept (uploads get longer once their headers
-// are in). A body is read asynchronously into memory, so a slow or large one holds no thread. On
+// are in). A body is read asynchronously into memory, so a slow or large one holds no thread; a
+// request with `Expect: 100-continue` that passes the header checks gets `100 Continue`. On
 // timeout the connection is closed without a response: Beast's timed stream closes the socket
 // when the deadline passes, so there is nothing left to write a 408 on. A malformed request gets
 // a 400 and the connection is closed. Past `max_connections` open connections a new one gets 503

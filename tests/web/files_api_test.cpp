@@ -3,7 +3,11 @@
 // links below the root are never followed, a file in the way of a folder is a conflict), through
 // the real engine (a csv.read workflow reads what was uploaded), and through the real HTTP server
 // (an upload may exceed the ordinary body limit up to the upload limit, and no further).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -342,6 +346,52 @@ TEST_F(FilesOverHttpTest, UploadsHaveTheirOwnBodyLimit) {
   auto back = send("GET", "/api/v1/files/uploads/big.csv", "");
   ASSERT_EQ(back.status, 200) << back.error;
   EXPECT_EQ(back.body, ten_kib);
+}
+
+// A client that asks before sending its body is told to go on; one whose upload is too large is
+// told so instead, before it sends anything.
+TEST_F(FilesOverHttpTest, ExpectContinueIsAnsweredFromTheHeaders) {
+  auto exchange = [this](const std::string& head, const std::string& body) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port_);
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    auto receive = [fd] {
+      char buffer[4096];
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+    };
+    EXPECT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(head.size()));
+    std::vector<std::string> answers{receive()};  // before any body byte is sent
+    if (answers[0].starts_with("HTTP/1.1 100 ")) {
+      EXPECT_EQ(::send(fd, body.data(), body.size(), MSG_NOSIGNAL),
+                static_cast<ssize_t>(body.size()));
+      answers.push_back(receive());
+    }
+    ::close(fd);
+    return answers;
+  };
+  const std::string body(4096, 'z');
+  auto accepted = exchange(
+      "PUT /api/v1/files/uploads/asked.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "Content-Length: 4096\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+      body);
+  ASSERT_EQ(accepted.size(), 2u) << accepted[0];
+  EXPECT_TRUE(accepted[0].starts_with("HTTP/1.1 100 Continue\r\n")) << accepted[0];
+  EXPECT_TRUE(accepted[1].starts_with("HTTP/1.1 201 ")) << accepted[1];
+  EXPECT_EQ(read(root() / "uploads" / "asked.csv"), body);
+
+  auto refused = exchange(
+      "PUT /api/v1/files/uploads/huge.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n",
+      body);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_TRUE(refused[0].starts_with("HTTP/1.1 413 ")) << refused[0];
 }
 
 }  // namespace

@@ -42,10 +42,11 @@ class ServerFixture : public ::testing::Test {
     http_options.allowed_networks = {"127.0.0.1/32"};
     http_ = std::make_unique<engine::HttpClient>(http_options);
     // The csv steps read and write under files/, which /api/v1/files manages, as in `serve`.
-    boost::json::object plugin_config{
+    engine::PluginServices services;
+    services.http = http_.get();
+    services.plugin_config = {
         {"csv", boost::json::object{{"roots", boost::json::array{(dir_ / "files").string()}}}}};
-    plugins_ = std::make_unique<engine::PluginHost>(
-        engine::PluginServices{http_.get(), nullptr, std::move(plugin_config)});
+    plugins_ = std::make_unique<engine::PluginHost>(std::move(services));
     for (const auto& refusal : plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
     }
