@@ -326,6 +326,25 @@ std::variant<std::vector<std::string>, Response> path_of(const Request& request)
   return std::get<std::vector<std::string>>(std::move(split));
 }
 
+// Percent-encodes all but letters, digits and `.-_`: for Content-Disposition's filename*
+// (RFC 8187) and for a path segment in a URL.
+std::string attr_encode(std::string_view name) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+        c == '-' || c == '_') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
 // Writes one upload under `root` (the body is already in memory); runs on the UploadWriter.
 Response put_file(const fs::path& root, const Request& request) {
   auto parsed = path_of(request);
@@ -347,8 +366,9 @@ Response put_file(const fs::path& root, const Request& request) {
   struct stat existing {};
   bool replaced = false;
   if (::fstatat(dir.get(), leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (S_ISLNK(existing.st_mode))
+    if (S_ISLNK(existing.st_mode)) {
       return failure_response(request, failure_of(ELOOP, "`" + path + "`"));
+    }
     if (!S_ISREG(existing.st_mode)) {
       return not_a_file(request, path, existing);
     }
@@ -377,26 +397,15 @@ Response put_file(const fs::path& root, const Request& request) {
                                                        {"size", request.body.size()},
                                                        {"sha256", sha256_hex(request.body)},
                                                        {"modified_at", modified_ms(written)}});
-  if (!replaced) r.headers.set("Location", std::string(kRoute) + path);
-  return r;
-}
-
-// RFC 8187 encoding for Content-Disposition's filename*.
-std::string attr_encode(std::string_view name) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : name) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-        c == '-' || c == '_') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
+  if (!replaced) {
+    std::string location(kRoute);
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      if (i > 0) location += '/';
+      location += attr_encode(segments[i]);
     }
+    r.headers.set("Location", location);
   }
-  return out;
+  return r;
 }
 
 Response get_file(const ApiServices& api, const Request& request) {

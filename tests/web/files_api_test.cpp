@@ -89,7 +89,10 @@ TEST_F(FilesApiTest, UploadReplaceListDownloadAndDelete) {
   }
   EXPECT_EQ(names, std::vector<std::string>{"spend.csv"});
 
-  ASSERT_EQ(put("/api/v1/files/reports/2026/may.csv", "x\n").status, 201);
+  auto spaced = put("/api/v1/files/reports/2026/may%20%C3%A9t%C3%A9.csv", "x\n");
+  ASSERT_EQ(spaced.status, 201) << spaced.body;
+  EXPECT_EQ(spaced.headers.get("Location"), "/api/v1/files/reports/2026/may%20%C3%A9t%C3%A9.csv");
+  EXPECT_EQ(body_of(spaced).at("path"), "reports/2026/may \u00e9t\u00e9.csv");
   ASSERT_EQ(put("/api/v1/files/notes.txt", "", "").status, 201) << "an empty file without a type";
 
   auto listed = body_of(call("GET", "/api/v1/files")).as_object();
@@ -97,8 +100,8 @@ TEST_F(FilesApiTest, UploadReplaceListDownloadAndDelete) {
   for (const auto& item : listed.at("items").as_array()) {
     paths.emplace_back(item.at("path").as_string());
   }
-  EXPECT_EQ(paths,
-            (std::vector<std::string>{"notes.txt", "reports/2026/may.csv", "uploads/spend.csv"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"notes.txt", "reports/2026/may \u00e9t\u00e9.csv",
+                                             "uploads/spend.csv"}));
   EXPECT_EQ(listed.at("items").as_array()[2].at("size"), kSpend.size());
   EXPECT_EQ(listed.at("truncated"), false);
   auto filtered = body_of(call("GET", "/api/v1/files?prefix=uploads%2F")).as_object();
