@@ -47,7 +47,7 @@ namespace json = boost::json;
 class PluginHost::Impl {
  public:
   explicit Impl(PluginServices services)
-      : services_(std::move(services)), tokens_(services_.http) {
+      : services_(std::move(services)), tokens_(services_.http, services_.tokens) {
     if (services_.warehouse != nullptr) {
       warehouse_ = std::make_unique<WarehouseService>(*services_.warehouse);
     }

@@ -54,6 +54,8 @@ struct PluginServices {
   Warehouse* warehouse = nullptr;  // required for plugins that call warehouse
   // Per-plugin configuration (plugin name → JSON object) handed to the plugin's init.
   boost::json::object plugin_config;
+  // How the host caches and refreshes connections' access tokens (the `access_token` service).
+  OAuthTokensOptions tokens;
 };
 
 class PluginHost {

@@ -4,7 +4,6 @@
 #include "engine/connections/connections.h"
 
 #include <algorithm>
-#include <thread>
 
 namespace flowpilot::engine::testing {
 namespace {
@@ -171,32 +170,39 @@ steps:
 TEST_F(ConnectorTest, SlackErrorBodiesFailTheStepWithSlacksReason) {
   connections_["slack-bad-token"] = connections_["slack-main"];
   connections_["slack-bad-token"]["bot_token"] = "xoxb-not-a-valid-token";
-  sim_->add_fault(simulator::make_fault("expired_token", "slack", "/api/chat.postMessage", 1, 500, 0));
-  auto status = run_to_end(R"(
-id: slack-errors
+  // One run each: the injected fault hits whichever post comes first.
+  auto post = [&](const std::string& connection, const std::string& channel) {
+    const auto status = run_to_end(R"(
+id: slack-error
 steps:
-  - {id: expired, uses: slack.notify, connection: slack-main,
-     with: {text: "a", channel: "#marketing-reports"}}
-  - {id: unknown_channel, uses: slack.notify, connection: slack-main,
-     with: {text: "b", channel: "#no-such-channel"}}
-  - {id: bad_token, uses: slack.notify, connection: slack-bad-token,
-     with: {text: "c", channel: "#marketing-reports"}}
+  - {id: post, uses: slack.notify, connection: )" + connection + R"(,
+     with: {text: "a", channel: ")" + channel + R"("}}
 )");
-  ASSERT_EQ(status, RunStatus::failed);
+    EXPECT_EQ(status, RunStatus::failed) << connection << " " << channel;
+    EXPECT_EQ(steps_of(last_run_)["post"].attempt, 1) << connection << " " << channel << ": not retried";
+    return error_of("post");
+  };
+  sim_->add_fault(simulator::make_fault("expired_token", "slack", "/api/chat.postMessage", 1, 500, 0));
   // HTTP 200 with ok:false is still a failure, with Slack's reason and what to do.
-  EXPECT_NE(error_of("expired").find("token_expired"), std::string::npos) << error_of("expired");
-  EXPECT_NE(error_of("expired").find("must be replaced"), std::string::npos) << error_of("expired");
-  EXPECT_NE(error_of("unknown_channel").find("channel_not_found"), std::string::npos)
-      << error_of("unknown_channel");
-  EXPECT_NE(error_of("bad_token").find("invalid_auth"), std::string::npos) << error_of("bad_token");
-  EXPECT_EQ(error_of("bad_token").find("xoxb-not-a-valid-token"), std::string::npos);
-  for (const char* step : {"expired", "unknown_channel", "bad_token"}) {
-    EXPECT_EQ(steps_of(last_run_)[step].attempt, 1) << step << ": not retried";
-  }
+  const std::string expired = post("slack-main", "#marketing-reports");
+  EXPECT_NE(expired.find("token_expired"), std::string::npos) << expired;
+  EXPECT_NE(expired.find("must be replaced"), std::string::npos) << expired;
+  const std::string unknown_channel = post("slack-main", "#no-such-channel");
+  EXPECT_NE(unknown_channel.find("channel_not_found"), std::string::npos) << unknown_channel;
+  const std::string bad_token = post("slack-bad-token", "#marketing-reports");
+  EXPECT_NE(bad_token.find("invalid_auth"), std::string::npos) << bad_token;
+  EXPECT_EQ(bad_token.find("xoxb-not-a-valid-token"), std::string::npos);
   EXPECT_TRUE(sim_->slack_messages().empty());
 }
 
-TEST_F(ConnectorTest, Ga4RefusedTokenIsRefreshedAtTheGoogleTokenEndpoint) {
+// Without the window in which a refused token counts as one already replaced, so that a refusal
+// right after the first run must cause a refresh.
+class Ga4RefreshTest : public ConnectorTest {
+ protected:
+  Ga4RefreshTest() { token_options_.reuse_window = std::chrono::seconds(0); }
+};
+
+TEST_F(Ga4RefreshTest, Ga4RefusedTokenIsRefreshedAtTheGoogleTokenEndpoint) {
   const char* kReport = R"(
 id: ga4-report
 steps:
@@ -205,9 +211,6 @@ steps:
 )";
   ASSERT_EQ(run_to_end(kReport), RunStatus::succeeded) << error_of("report");
   ASSERT_EQ(sim_->request_counts()["google_oauth"], 1u);
-  // A token refused within seconds of being obtained is taken for one another call already
-  // replaced; wait that window out, so that the refusal below must cause a refresh.
-  std::this_thread::sleep_for(std::chrono::milliseconds(10'500));
   sim_->add_fault(simulator::make_fault("expired_token", "ga4", "", 1, 500, 0));
   ASSERT_EQ(run_to_end(kReport), RunStatus::succeeded) << error_of("report");
   EXPECT_EQ(steps_of(last_run_)["report"].attempt, 1);

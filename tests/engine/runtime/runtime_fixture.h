@@ -131,7 +131,7 @@ class RuntimeTest : public ::testing::Test {
     http_options.allowed_networks = {"127.0.0.1/32"};
     http_ = std::make_unique<HttpClient>(http_options);
     warehouse_ = open_sqlite_warehouse({dir_ / "warehouse.db", true});
-    plugins_ = std::make_unique<PluginHost>(PluginServices{http_.get(), warehouse_.get(), {}});
+    plugins_ = std::make_unique<PluginHost>(PluginServices{http_.get(), warehouse_.get(), {}, token_options_});
     for (const auto& refusal : plugins_->load_directories({builtin_plugin_dir()}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
     }
@@ -208,6 +208,7 @@ class RuntimeTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<Warehouse> warehouse_;
+  OAuthTokensOptions token_options_;     // a fixture may change it before SetUp
   std::unique_ptr<PluginHost> plugins_;  // outlives the registry's use by the executor
   StepRegistry registry_;
   std::shared_ptr<ProbeStep> probe_;
