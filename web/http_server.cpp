@@ -59,6 +59,31 @@ struct ServerCore {
   std::mutex mutex;
   std::condition_variable drained;                                  // sessions became empty
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mutex
+  std::atomic<std::size_t> uploads{0};  // upload requests between their headers and their reply
+};
+
+// One of ServerOptions::max_concurrent_uploads, held by a session from an upload's headers until
+// its reply (or the session's end): upload bodies are large and held in memory, so their number
+// is bounded, not only their size.
+class UploadSlot {
+ public:
+  explicit UploadSlot(ServerCore& core) : core_(core) {}
+  ~UploadSlot() { core_.uploads.fetch_sub(1); }
+  UploadSlot(const UploadSlot&) = delete;
+  UploadSlot& operator=(const UploadSlot&) = delete;
+
+  // Counts one more upload unless all slots are taken; on true, the caller emplaces an
+  // UploadSlot, whose destruction gives it back.
+  static bool acquire(ServerCore& core) {
+    std::size_t taken = core.uploads.load();
+    do {
+      if (taken >= core.options.max_concurrent_uploads) return false;
+    } while (!core.uploads.compare_exchange_weak(taken, taken + 1));
+    return true;
+  }
+
+ private:
+  ServerCore& core_;
 };
 
 // How long an error response's connection keeps reading (and discarding) before it closes.
@@ -245,6 +270,17 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool upload = !o.upload_prefix.empty() && message.method() == http::verb::put &&
                         std::string_view(message.target()).starts_with(o.upload_prefix);
     if (upload) {
+      if (!UploadSlot::acquire(core_)) {
+        reading_ = false;
+        Response busy = problem_json(
+            503, "Too many uploads",
+            "the server is receiving " + std::to_string(o.max_concurrent_uploads) +
+                " uploads already; retry shortly");
+        busy.headers.set("Retry-After", "1");
+        return write(std::move(busy), message.version(), /*keep_alive=*/false, /*head=*/false,
+                     /*linger=*/true);
+      }
+      upload_slot_.emplace(core_);
       body_limit_ = o.max_upload_bytes;
       stream_.expires_after(std::max(o.read_timeout, o.upload_timeout));
     } else {
@@ -329,6 +365,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_reply(Response response, unsigned version, bool keep_alive, bool head) {
+    upload_slot_.reset();
     if (!awaiting_self_ || closed_) return;  // closed while the handler worked: drop the reply
     // This handler holds the session too, so releasing the self-reference here is safe.
     awaiting_self_.reset();
@@ -483,6 +520,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::size_t body_limit_ = 0;  // the limit of the request being read
+  std::optional<UploadSlot> upload_slot_;  // while an upload is read and handled
   bool reading_ = false;  // waiting in async_read
   bool closed_ = false;
   std::shared_ptr<Session> awaiting_self_;  // set while a handler has the request

@@ -69,6 +69,9 @@ struct ServerOptions {
   std::string upload_prefix;
   std::size_t max_upload_bytes = 64u * 1024 * 1024;   // 64 MiB
   std::chrono::milliseconds upload_timeout{300'000};  // 5 min
+  // Uploads being received or handled at once (each may hold max_upload_bytes in memory); one
+  // more is answered 503 with Retry-After as soon as its headers are in.
+  std::size_t max_concurrent_uploads = 4;
 };
 
 class HttpServer {

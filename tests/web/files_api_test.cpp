@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <future>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server_fixture.h"
@@ -395,6 +397,61 @@ TEST_F(FilesOverHttpTest, ExpectContinueIsAnsweredFromTheHeaders) {
       body);
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_TRUE(refused[0].starts_with("HTTP/1.1 413 ")) << refused[0];
+}
+
+// Upload bodies are held in memory, so only so many are received at once; one more is told to
+// come back, from its headers alone.
+TEST_F(FilesOverHttpTest, ConcurrentUploadsAreBounded) {
+  server_->stop();
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 1;
+  options.upload_prefix = "/api/v1/files/";
+  options.max_concurrent_uploads = 1;
+  server_ = std::make_unique<HttpServer>(options, router_);
+  port_ = server_->start();
+
+  // The first upload sends its headers and half its body, then waits.
+  const int first = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port_);
+  timeval timeout{10, 0};
+  ::setsockopt(first, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ASSERT_EQ(::connect(first, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string head =
+      "PUT /api/v1/files/uploads/first.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "Content-Length: 8\r\nConnection: close\r\n\r\nabcd";
+  ASSERT_EQ(::send(first, head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
+
+  // Until the server has read those headers, a second upload might still get the slot.
+  engine::HttpResponse second;
+  for (int i = 0; i < 100; ++i) {
+    second = send("PUT", "/api/v1/files/uploads/second.csv", "a,b\n");
+    if (second.status == 503) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(second.status, 503) << second.error << second.body;
+  const auto retry = std::find_if(second.headers.begin(), second.headers.end(),
+                                  [](const auto& h) { return h.first == "retry-after"; });
+  ASSERT_NE(retry, second.headers.end());
+  EXPECT_EQ(retry->second, "1");
+  EXPECT_NE(second.body.find("uploads already"), std::string::npos) << second.body;
+  // Other requests are not limited.
+  EXPECT_EQ(send("GET", "/api/v1/files", "").status, 200);
+
+  ASSERT_EQ(::send(first, "efgh", 4, MSG_NOSIGNAL), 4);
+  char buffer[1024];
+  const ssize_t n = ::recv(first, buffer, sizeof buffer, 0);
+  ::close(first);
+  ASSERT_GT(n, 0);
+  EXPECT_TRUE(std::string(buffer, static_cast<std::size_t>(n)).starts_with("HTTP/1.1 201 "));
+  EXPECT_EQ(read(root() / "uploads" / "first.csv"), "abcdefgh");
+
+  // The slot is free again once the first upload was answered.
+  EXPECT_EQ(send("PUT", "/api/v1/files/uploads/second.csv", "a,b\n").status, 201);
 }
 
 }  // namespace
