@@ -285,8 +285,9 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_.expires_after(std::max(o.read_timeout, o.upload_timeout));
     } else {
       body_limit_ = o.max_body_bytes;
-      const auto length = parser_->content_length();
-      if (length && *length > body_limit_) return on_read(http::error::body_limit, bytes);
+    }
+    if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+      return on_read(http::error::body_limit, bytes);
     }
     // No body byte has been parsed yet, so the narrower limit applies to all of it (chunked
     // bodies included).
