@@ -12,13 +12,16 @@
 // target, so readers see the old file or the new one, never a part. The body arrives whole (the
 // server reads it asynchronously under its own upload limit, ServerOptions::max_upload_bytes),
 // and is written on a thread of the route's own (UploadWriter), not on a server thread.
+#include "web/api.h"
+#include "web/detail/api_support.h"
+
+#include <boost/json.hpp>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -36,9 +39,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include "web/api.h"
-#include "web/detail/api_support.h"
 
 namespace flowpilot::web {
 
@@ -77,20 +77,6 @@ class Fd {
  private:
   int fd_;
 };
-
-Response unavailable(const Request& request) {
-  return problem(request, 503, "Files unavailable", "this server has no files folder configured");
-}
-
-std::string printable(std::string_view text);
-
-Response bad_path(const Request& request, const std::string& path, const std::string& why) {
-  // Not problem(): its `instance` is the decoded path, which here may be what is wrong with it.
-  return problem_json(
-      400, "Invalid file path", "the file path `" + printable(path) + "` " + why,
-      json::object{{"instance", printable(request.path)},
-                   {"errors", json::array{json::object{{"path", "path"}, {"message", why}}}}});
-}
 
 // How far a valid UTF-8 sequence starting at text[i] runs; 0 when it is not valid UTF-8.
 std::size_t utf8_length(std::string_view text, std::size_t i) {
@@ -138,6 +124,26 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+// problem() with a printable `instance`: the decoded request path may hold any byte, and a
+// refused one is likely to.
+Response file_problem(const Request& request, int status, std::string_view title,
+                      std::string_view detail, json::array errors = {}) {
+  json::object extra{{"instance", printable(request.path)}};
+  if (!errors.empty()) extra["errors"] = std::move(errors);
+  return problem_json(status, title, detail, extra);
+}
+
+Response bad_path(const Request& request, const std::string& path, const std::string& why) {
+  return file_problem(request, 400, "Invalid file path",
+                      "the file path `" + printable(path) + "` " + why,
+                      json::array{json::object{{"path", "path"}, {"message", why}}});
+}
+
+Response unavailable(const Request& request) {
+  return file_problem(request, 503, "Files unavailable",
+                      "this server has no files folder configured");
+}
+
 // The segments of a relative file path, or why the path is refused (said after "the file path
 // `...` ").
 std::variant<std::vector<std::string>, std::string> split_file_path(std::string_view path) {
@@ -145,8 +151,9 @@ std::variant<std::vector<std::string>, std::string> split_file_path(std::string_
   if (path.size() > kMaxPathBytes) {
     return "is longer than " + std::to_string(kMaxPathBytes) + " bytes";
   }
-  if (path.front() == '/')
+  if (path.front() == '/') {
     return std::string("is absolute; give a path relative to the files folder");
+  }
   std::vector<std::string> segments;
   std::size_t start = 0;
   while (true) {
@@ -215,14 +222,15 @@ Response failure_response(const Request& request, const FsFailure& f) {
   for (const auto& [status, t] : kTitles) {
     if (status == f.status) title = t;
   }
-  return problem(request, f.status, title, f.message);
+  return file_problem(request, f.status, title, f.message);
 }
 
 // The 409 for a path that exists but is not a regular file (a folder, a FIFO, a device).
 Response not_a_file(const Request& request, const std::string& path, const struct stat& st) {
-  return problem(request, 409, "Conflict",
-                 "`" + path + "` is " + (S_ISDIR(st.st_mode) ? "a folder" : "not a regular file") +
-                     ", not a file this API reads or writes");
+  return file_problem(request, 409, "Conflict",
+                      "`" + path + "` is " +
+                          (S_ISDIR(st.st_mode) ? "a folder" : "not a regular file") +
+                          ", not a file this API reads or writes");
 }
 
 // `a/b/c` for the first `n` segments.
@@ -246,8 +254,9 @@ std::variant<Fd, FsFailure> open_parent(const fs::path& root,
   }
   Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) {
-    if (errno == ENOENT)
+    if (errno == ENOENT) {
       return FsFailure{404, "`" + joined(segments, segments.size()) + "` does not exist"};
+    }
     return FsFailure{500, std::string("cannot open the files folder: ") + std::strerror(errno)};
   }
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
@@ -352,7 +361,7 @@ Response put_file(const fs::path& root, const Request& request) {
   const auto& segments = std::get<std::vector<std::string>>(parsed);
   const std::string path = joined(segments, segments.size());
   if (const std::string type = media_type(request); !acceptable_upload_type(type)) {
-    return problem(
+    return file_problem(
         request, 415, "Unsupported media type",
         "send the file's bytes as text/csv or application/octet-stream, not " + type,
         json::array{json::object{{"path", "Content-Type"},
@@ -427,7 +436,7 @@ Response get_file(const ApiServices& api, const Request& request) {
   }
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size > api.max_file_download_bytes) {
-    return problem(
+    return file_problem(
         request, 409, "Conflict",
         "`" + path + "` has " + std::to_string(size) + " bytes, more than this server sends (" +
             std::to_string(api.max_file_download_bytes) + "); read it with the csv steps instead");
@@ -486,7 +495,8 @@ Response list_files(const ApiServices& api, const Request& request) {
   fs::recursive_directory_iterator it(api.files_root, fs::directory_options::skip_permission_denied,
                                       ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    return problem(request, 500, "Internal error", "cannot list the files folder: " + ec.message());
+    return file_problem(request, 500, "Internal error",
+                        "cannot list the files folder: " + ec.message());
   }
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::directory_entry& entry = *it;
@@ -511,7 +521,8 @@ Response list_files(const ApiServices& api, const Request& request) {
                                  {"modified_at", modified_ms(st)}});
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    return problem(request, 500, "Internal error", "cannot list the files folder: " + ec.message());
+    return file_problem(request, 500, "Internal error",
+                        "cannot list the files folder: " + ec.message());
   }
   std::sort(items.begin(), items.end(), [](const json::object& a, const json::object& b) {
     return a.at("path").as_string() < b.at("path").as_string();
@@ -585,8 +596,8 @@ void add_file_routes(Router& router, const ApiServices& api) {
               try {
                 response = put_file(root, request);
               } catch (...) {
-                response =
-                    problem(request, 500, "Internal error", "the server failed to store the file");
+                response = file_problem(request, 500, "Internal error",
+                                        "the server failed to store the file");
               }
               reply(std::move(response));
             });

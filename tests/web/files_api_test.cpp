@@ -2,8 +2,13 @@
 // through the router (every refused path, with the problem naming the parameter), on disk (symbolic
 // links below the root are never followed, a file in the way of a folder is a conflict), through
 // the real engine (a csv.read workflow reads what was uploaded), and through the real HTTP server
-// (an upload may exceed the ordinary body limit up to the upload limit, and no further).
+// (an upload may exceed the ordinary body limit up to the upload limit, and no further; a client
+// asking `Expect: 100-continue` is answered from the headers; concurrent uploads are bounded).
+#include "server_fixture.h"
+#include "web/server.h"
+
 #include <arpa/inet.h>
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,7 +16,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -20,9 +24,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "server_fixture.h"
-#include "web/server.h"
 
 namespace flowpilot::web {
 namespace {
@@ -257,6 +258,10 @@ TEST_F(FilesApiTest, WithoutAFilesFolderTheRoutesAnswer503) {
   EXPECT_EQ(put("/api/v1/files/a.csv", "x").status, 503);
   EXPECT_EQ(call("GET", "/api/v1/files/a.csv").status, 503);
   EXPECT_EQ(call("DELETE", "/api/v1/files/a.csv").status, 503);
+  // Whatever the path holds, the problem is JSON (its `instance` shows bad bytes as \xNN).
+  auto odd = call("GET", "/api/v1/files/%FF%01.csv");
+  ASSERT_EQ(odd.status, 503);
+  EXPECT_EQ(body_of(odd).at("instance"), "/api/v1/files/\\xff\\x01.csv");
 }
 
 TEST_F(FilesApiTest, AWorkflowReadsTheUploadedCsv) {
