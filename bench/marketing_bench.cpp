@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   fe::HttpClient http;
   auto warehouse = fe::open_sqlite_warehouse({dir / "warehouse.db"});
   boost::json::object config{{"csv", boost::json::object{{"roots", boost::json::array{(dir / "files").string()}}}}};
-  fe::PluginHost plugins(fe::PluginServices{&http, warehouse.get(), config});
+  fe::PluginHost plugins(fe::PluginServices{&http, warehouse.get(), config, {}});
   for (const auto& refusal : plugins.load_directories({fe::builtin_plugin_dir()}, registry)) {
     std::fprintf(stderr, "plugin not loaded: %s\n", refusal.to_string().c_str());
   }

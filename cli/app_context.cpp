@@ -114,7 +114,7 @@ AppContext::AppContext(const CommonOptions& options)
   }
   boost::json::object plugin_config{{"csv", boost::json::object{{"roots", std::move(roots)}}}};
   plugins_ = std::make_unique<engine::PluginHost>(
-      engine::PluginServices{http_.get(), warehouse_.get(), std::move(plugin_config)});
+      engine::PluginServices{http_.get(), warehouse_.get(), std::move(plugin_config), {}});
   std::vector<std::filesystem::path> configured(options_.plugin_paths.begin(),
                                                 options_.plugin_paths.end());
   refusals_ = plugins_->load_directories(engine::plugin_search_path(configured), registry_);

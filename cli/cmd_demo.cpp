@@ -15,7 +15,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <pthread.h>
+#include <stop_token>
+#include <thread>
 #include <unistd.h>
 
 namespace flowpilot::cli {
@@ -111,15 +114,52 @@ void start_template(ServerHandles& server, TemplateRun& t) {
   t.run_id = server.executor.start(std::move(request)).run_id;
 }
 
-void settle(ServerHandles& server, TemplateRun& t) {
+// Waits for the run in short slices, so that Ctrl-C during the first runs stops the demo at once.
+void settle(ServerHandles& server, TemplateRun& t, const std::stop_token& stop) {
   if (t.run_id.empty()) return;
-  auto status = server.executor.wait(t.run_id, std::chrono::seconds(120));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::optional<engine::RunStatus> status;
+  while (!status && !stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+    status = server.executor.wait(t.run_id, std::chrono::milliseconds(200));
+  }
   if (!status) {
     t.status = "still running";
     return;
   }
   t.status = std::string(engine::to_string(*status));
   if (*status == engine::RunStatus::running) t.status = "waiting for an approval";
+}
+
+// Seeds the warehouse and runs every template once, then prints what happened.
+void first_runs(ServerHandles server, bool once, const std::stop_token& stop) {
+  // The warehouse first, with the whole 90 days, so that the reports have history.
+  TemplateRun seed{"unified-daily-sync", json::object{{"days", 90}}, "", ""};
+  start_template(server, seed);
+  settle(server, seed, stop);
+  std::vector<TemplateRun> runs = {
+      {"weekly-kpi-report", {}, "", ""},   {"daily-anomaly-digest", {}, "", ""},
+      {"hubspot-revenue-cac", {}, "", ""}, {"csv-spend-upload", {}, "", ""},
+      {"cpa-guardrail", {}, "", ""},
+  };
+  for (auto& t : runs) {
+    if (!stop.stop_requested()) start_template(server, t);
+  }
+  for (auto& t : runs) settle(server, t, stop);
+  if (stop.stop_requested()) return;
+  runs.insert(runs.begin(), seed);
+  std::cout << "\ntemplate runs:\n";
+  for (const auto& t : runs) {
+    std::cout << "  " << t.workflow << "  " << (t.run_id.empty() ? "-" : t.run_id) << "  " << t.status
+              << "\n";
+  }
+  for (const auto& t : runs) {
+    if (t.status == "waiting for an approval") {
+      std::cout << "\napprove the proposed pauses:\n  curl -X POST " << server.url << "/api/v1/approvals/"
+                << t.run_id << "/approve/approve -H 'Content-Type: application/json' -d '{\"by\": \"you\"}'\n";
+    }
+  }
+  std::cout << "\nopen " << server.url << "/api/v1/runs (Ctrl-C stops the demo)" << std::endl;
+  if (once) kill(getpid(), SIGTERM);  // taken by the server's sigwait
 }
 
 int demo(const DemoFlags& flags) {
@@ -168,7 +208,8 @@ int demo(const DemoFlags& flags) {
   setenv("FLOWPILOT_SECRET_UPLOAD_TOKEN", "demo-upload-token", 0);
 
   const bool once = flags.once;
-  return run_server(config, [&](ServerHandles& server) {
+  std::jthread runner;  // the first runs; stopped and joined before the server stops
+  return run_server(config, [&](ServerHandles& server) -> std::function<void()> {
     auto& connections = server.context.connections();
     for (const auto& input : demo_connections(sim)) {
       if (connections.get(input.name)) connections.update(input);
@@ -177,31 +218,15 @@ int demo(const DemoFlags& flags) {
     std::cout << "simulated APIs on " << sim.base_url() << " (state: " << sim.base_url()
               << "/_sim/state)\ndata directory " << config.data_dir << std::endl;
 
-    // The warehouse first, with the whole 90 days, so that the reports have history.
-    TemplateRun seed{"unified-daily-sync", json::object{{"days", 90}}, "", ""};
-    start_template(server, seed);
-    settle(server, seed);
-    std::vector<TemplateRun> runs = {
-        {"weekly-kpi-report", {}, "", ""},   {"daily-anomaly-digest", {}, "", ""},
-        {"hubspot-revenue-cac", {}, "", ""}, {"csv-spend-upload", {}, "", ""},
-        {"cpa-guardrail", {}, "", ""},
+    // The first runs take a while (the 90-day sync): on a thread, so that the server answers and
+    // a signal stops the demo meanwhile.
+    runner = std::jthread([handles = server, once](const std::stop_token& stop) {
+      first_runs(handles, once, stop);
+    });
+    return [&runner] {
+      runner.request_stop();
+      if (runner.joinable()) runner.join();
     };
-    for (auto& t : runs) start_template(server, t);
-    for (auto& t : runs) settle(server, t);
-    runs.insert(runs.begin(), seed);
-    std::cout << "\ntemplate runs:\n";
-    for (const auto& t : runs) {
-      std::cout << "  " << t.workflow << "  " << (t.run_id.empty() ? "-" : t.run_id) << "  " << t.status
-                << "\n";
-    }
-    for (const auto& t : runs) {
-      if (t.status == "waiting for an approval") {
-        std::cout << "\napprove the proposed pauses:\n  curl -X POST " << server.url << "/api/v1/approvals/"
-                  << t.run_id << "/approve/approve -H 'Content-Type: application/json' -d '{\"by\": \"you\"}'\n";
-      }
-    }
-    std::cout << "\nopen " << server.url << "/api/v1/runs (Ctrl-C stops the demo)" << std::endl;
-    if (once) kill(getpid(), SIGTERM);  // taken by the server's sigwait once this returns
   });
 }
 

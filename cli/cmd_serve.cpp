@@ -293,14 +293,16 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   const std::string url = "http://" + std::string(v6 ? "[" : "") + options.address +
                           (v6 ? "]" : "") + ":" + std::to_string(port);
   std::cout << "flowpilot serving on " << url << std::endl;
+  std::function<void()> before_stop;
   if (on_ready) {
     // Signals stay pending while it runs: sigwait below takes them afterwards.
     ServerHandles handles{context, catalog, executor, url};
-    on_ready(handles);
+    before_stop = on_ready(handles);
   }
 
   int received = 0;
   sigwait(&signals, &received);
+  if (before_stop) before_stop();
   log_fields(spdlog::level::info, "stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   scheduler.stop();
   if (retention) retention->stop();

@@ -21,11 +21,13 @@ struct ServerHandles {
   engine::Executor& executor;
   std::string url;  // "http://127.0.0.1:8080"
 };
-using ServerReady = std::function<void(ServerHandles&)>;
+// Runs on the calling thread once the server listens, and returns what to run when a signal
+// arrives, before anything stops (may be empty). A signal arriving while it runs waits until it
+// returns, so work that takes long belongs on a thread of its own that the returned action stops.
+using ServerReady = std::function<std::function<void()>(ServerHandles&)>;
 
-// Serves until SIGINT or SIGTERM and returns the exit code. `on_ready` (optional) runs on the
-// calling thread once the server listens; a signal arriving meanwhile waits until it returns.
-// Throws UsageError for settings the user must fix.
+// Serves until SIGINT or SIGTERM and returns the exit code. Throws UsageError for settings the
+// user must fix.
 int run_server(const ServeConfig& config, const ServerReady& on_ready = {});
 
 }  // namespace flowpilot::cli
