@@ -78,69 +78,14 @@ class Fd {
   int fd_;
 };
 
-// How far a valid UTF-8 sequence starting at text[i] runs; 0 when it is not valid UTF-8.
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  std::size_t n = 0;
-  unsigned min = 0;
-  unsigned cp = 0;
-  if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) {
-    n = 2, min = 0x80, cp = c & 0x1f;
-  } else if ((c & 0xf0) == 0xe0) {
-    n = 3, min = 0x800, cp = c & 0x0f;
-  } else if ((c & 0xf8) == 0xf0) {
-    n = 4, min = 0x10000, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto t = static_cast<unsigned char>(text[i + k]);
-    if ((t & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (t & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
-// `text` safe to quote in a message: control characters and bytes that are not UTF-8 become
-// \xNN, so that a refused name is shown as sent without breaking the JSON or a terminal.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t n = utf8_length(text, i);
-    if (n == 0 || c < 0x20 || c == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-// problem() with a printable `instance`: the decoded request path may hold any byte, and a
-// refused one is likely to.
-Response file_problem(const Request& request, int status, std::string_view title,
-                      std::string_view detail, json::array errors = {}) {
-  json::object extra{{"instance", printable(request.path)}};
-  if (!errors.empty()) extra["errors"] = std::move(errors);
-  return problem_json(status, title, detail, extra);
-}
-
 Response bad_path(const Request& request, const std::string& path, const std::string& why) {
-  return file_problem(request, 400, "Invalid file path",
-                      "the file path `" + printable(path) + "` " + why,
+  return problem(request, 400, "Invalid file path",
+                      "the file path `" + printable_text(path) + "` " + why,
                       json::array{json::object{{"path", "path"}, {"message", why}}});
 }
 
 Response unavailable(const Request& request) {
-  return file_problem(request, 503, "Files unavailable",
+  return problem(request, 503, "Files unavailable",
                       "this server has no files folder configured");
 }
 
@@ -160,7 +105,7 @@ std::variant<std::vector<std::string>, std::string> split_file_path(std::string_
     const auto slash = path.find('/', start);
     const std::string_view segment = path.substr(
         start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    const std::string quoted = "`" + printable(segment) + "`";
+    const std::string quoted = "`" + printable_text(segment) + "`";
     if (segment.empty()) return std::string("has an empty segment ('//' or a trailing '/')");
     if (segment == "." || segment == "..") {
       return "has a " + quoted + " segment; relative segments are refused";
@@ -179,7 +124,7 @@ std::variant<std::vector<std::string>, std::string> split_file_path(std::string_
         return std::string("contains the control character ") + hex + ", which is refused";
       }
       if (c == '\\') return std::string("contains a backslash, which is refused");
-      const std::size_t n = utf8_length(segment, i);
+      const std::size_t n = utf8_sequence_length(segment, i);
       if (n == 0) return std::string("is not valid UTF-8");
       i += n;
     }
@@ -222,12 +167,12 @@ Response failure_response(const Request& request, const FsFailure& f) {
   for (const auto& [status, t] : kTitles) {
     if (status == f.status) title = t;
   }
-  return file_problem(request, f.status, title, f.message);
+  return problem(request, f.status, title, f.message);
 }
 
 // The 409 for a path that exists but is not a regular file (a folder, a FIFO, a device).
 Response not_a_file(const Request& request, const std::string& path, const struct stat& st) {
-  return file_problem(request, 409, "Conflict",
+  return problem(request, 409, "Conflict",
                       "`" + path + "` is " +
                           (S_ISDIR(st.st_mode) ? "a folder" : "not a regular file") +
                           ", not a file this API reads or writes");
@@ -361,7 +306,7 @@ Response put_file(const fs::path& root, const Request& request) {
   const auto& segments = std::get<std::vector<std::string>>(parsed);
   const std::string path = joined(segments, segments.size());
   if (const std::string type = media_type(request); !acceptable_upload_type(type)) {
-    return file_problem(
+    return problem(
         request, 415, "Unsupported media type",
         "send the file's bytes as text/csv or application/octet-stream, not " + type,
         json::array{json::object{{"path", "Content-Type"},
@@ -436,7 +381,7 @@ Response get_file(const ApiServices& api, const Request& request) {
   }
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size > api.max_file_download_bytes) {
-    return file_problem(
+    return problem(
         request, 409, "Conflict",
         "`" + path + "` has " + std::to_string(size) + " bytes, more than this server sends (" +
             std::to_string(api.max_file_download_bytes) + "); read it with the csv steps instead");
@@ -495,7 +440,7 @@ Response list_files(const ApiServices& api, const Request& request) {
   fs::recursive_directory_iterator it(api.files_root, fs::directory_options::skip_permission_denied,
                                       ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    return file_problem(request, 500, "Internal error",
+    return problem(request, 500, "Internal error",
                         "cannot list the files folder: " + ec.message());
   }
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -521,7 +466,7 @@ Response list_files(const ApiServices& api, const Request& request) {
                                  {"modified_at", modified_ms(st)}});
   }
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    return file_problem(request, 500, "Internal error",
+    return problem(request, 500, "Internal error",
                         "cannot list the files folder: " + ec.message());
   }
   std::sort(items.begin(), items.end(), [](const json::object& a, const json::object& b) {
@@ -596,7 +541,7 @@ void add_file_routes(Router& router, const ApiServices& api) {
               try {
                 response = put_file(root, request);
               } catch (...) {
-                response = file_problem(request, 500, "Internal error",
+                response = problem(request, 500, "Internal error",
                                         "the server failed to store the file");
               }
               reply(std::move(response));

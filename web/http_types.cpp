@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 namespace flowpilot::web {
 
@@ -159,18 +160,93 @@ Response json_response(int status, const boost::json::value& body) {
   return response;
 }
 
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  std::size_t n = 0;
+  unsigned min = 0;
+  unsigned cp = 0;
+  if (c < 0x80) return 1;
+  if ((c & 0xe0) == 0xc0) {
+    n = 2, min = 0x80, cp = c & 0x1f;
+  } else if ((c & 0xf0) == 0xe0) {
+    n = 3, min = 0x800, cp = c & 0x0f;
+  } else if ((c & 0xf8) == 0xf0) {
+    n = 4, min = 0x10000, cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto t = static_cast<unsigned char>(text[i + k]);
+    if ((t & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (t & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+namespace {
+
+// Copies `text`, writing each byte that is not part of valid UTF-8 (and each control character
+// when `controls`) as \xNN.
+std::string escape_bytes(std::string_view text, bool controls) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0 || (controls && (c < 0x20 || c == 0x7f))) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+// Every string in `value` as valid UTF-8: a problem often quotes what the client sent (a decoded
+// path, a name), which may hold any byte, and one invalid byte would make the answer invalid JSON.
+boost::json::value utf8_json(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::string:
+      return boost::json::value(valid_utf8_text(value.get_string()));
+    case boost::json::kind::array: {
+      boost::json::array out;
+      for (const auto& v : value.get_array()) out.push_back(utf8_json(v));
+      return out;
+    }
+    case boost::json::kind::object: {
+      boost::json::object out;
+      for (const auto& [k, v] : value.get_object()) out[valid_utf8_text(k)] = utf8_json(v);
+      return out;
+    }
+    default:
+      return value;
+  }
+}
+
+}  // namespace
+
+std::string printable_text(std::string_view text) { return escape_bytes(text, true); }
+
+std::string valid_utf8_text(std::string_view text) { return escape_bytes(text, false); }
+
 Response problem_json(int status, std::string_view title, std::string_view detail,
                       const boost::json::object& extra) {
   boost::json::object body;
   const auto* type = extra.if_contains("type");
-  body["type"] = type != nullptr ? *type : boost::json::value("about:blank");
-  body["title"] = title;
+  body["type"] = type != nullptr ? utf8_json(*type) : boost::json::value("about:blank");
+  body["title"] = valid_utf8_text(title);
   body["status"] = status;
-  body["detail"] = detail;
+  body["detail"] = valid_utf8_text(detail);
   for (const auto& member : extra) {
     const std::string_view key = member.key();
     if (key == "type" || key == "title" || key == "status" || key == "detail") continue;
-    body[key] = member.value();
+    body[valid_utf8_text(key)] = utf8_json(member.value());
   }
   Response response;
   response.status = status;

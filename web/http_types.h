@@ -115,6 +115,18 @@ Response json_response(int status, const boost::json::value& body);
 Response problem_json(int status, std::string_view title, std::string_view detail,
                       const boost::json::object& extra = {});
 
+// How many bytes the valid UTF-8 sequence starting at text[i] takes; 0 when it is not valid
+// UTF-8 (overlong forms, surrogates and code points above U+10FFFF included).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
+// `text` safe to quote in a message, a log or a terminal: control characters and bytes that are
+// not UTF-8 become \xNN.
+std::string printable_text(std::string_view text);
+
+// `text` with only the bytes that are not UTF-8 written as \xNN: what a JSON string can hold.
+// problem_json() applies it to every string of the answer.
+std::string valid_utf8_text(std::string_view text);
+
 // Percent-decodes `text`; nullopt if a '%' is not followed by two hex digits. '+' stays '+'.
 std::optional<std::string> percent_decode(std::string_view text);
 

@@ -246,7 +246,7 @@ void Router::dispatch(Request request, Reply reply) const {
     return pending->complete(problem_json(400, "Bad request path", canonical.error));
   }
   request.path = canonical.path;
-  const boost::json::object instance{{"instance", request.path}};
+  const boost::json::object instance{{"instance", request.raw_path}};
 
   const Method wanted = request.method;
   const Route* best = nullptr;

@@ -76,6 +76,15 @@ TEST(Router, UnknownPathIs404Problem) {
   EXPECT_EQ(body_of(r).at("instance"), "/nope");
 }
 
+TEST(Router, AProblemAboutAPathOfAnyBytesIsStillJson) {
+  // %FF decodes to a byte that is not UTF-8; quoted raw, it would make the answer invalid JSON.
+  auto r = sample_router().handle(make_request("GET", "/nope/%FF%0A"));
+  EXPECT_EQ(r.status, 404);
+  const auto body = body_of(r);  // parses: the answer is valid JSON
+  EXPECT_EQ(body.at("instance"), "/nope/%FF%0A");
+  EXPECT_EQ(body.at("detail"), "no resource at /nope/\\xff\n");
+}
+
 TEST(Router, OtherMethodIs405WithAllow) {
   auto r = sample_router().handle(make_request("PUT", "/runs/abc"));
   EXPECT_EQ(r.status, 405);

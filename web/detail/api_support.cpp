@@ -81,7 +81,9 @@ std::pair<int, int> line_column(std::string_view text, std::size_t offset) {
 
 Response problem(const Request& request, int status, std::string_view title,
                  std::string_view detail, json::array errors) {
-  json::object extra{{"instance", request.path.empty() ? request.raw_path : request.path}};
+  // The path as sent, still percent-encoded: `instance` is a URI reference, and the decoded path
+  // may hold any byte.
+  json::object extra{{"instance", request.raw_path.empty() ? request.path : request.raw_path}};
   if (!errors.empty()) extra["errors"] = std::move(errors);
   return problem_json(status, title, detail, extra);
 }

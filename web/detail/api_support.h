@@ -29,7 +29,7 @@ bool is_json_type(std::string_view type);
 // The 1-based line and column of byte `offset` in `text` (where a parser stopped).
 std::pair<int, int> line_column(std::string_view text, std::size_t offset);
 
-// A problem with `instance` set to the request's path and, when given, `errors`.
+// A problem with `instance` set to the request's path as sent and, when given, `errors`.
 Response problem(const Request& request, int status, std::string_view title,
                  std::string_view detail, boost::json::array errors = {});
 
