@@ -14,6 +14,7 @@
 #include "cli/master_keys.h"
 #include "cli/serve_config.h"
 #include "cli/server_log.h"
+#include "engine/access/users.h"
 #include "engine/catalog/workflow_catalog.h"
 #include "engine/scheduler/cron_scheduler.h"
 #include "engine/schedule/cron.h"
@@ -30,6 +31,7 @@
 #include <atomic>
 #include <optional>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
@@ -94,6 +96,32 @@ void report_problems(const engine::WorkflowCatalog& catalog) {
   }
 }
 
+// A store without users gets its first admin: FLOWPILOT_ADMIN_EMAIL and FLOWPILOT_ADMIN_PASSWORD
+// when set, else admin@flowpilot.local with a generated password printed once (docs/access.md).
+// Returns the line to print once the server listens (empty when there were users already).
+std::string create_first_admin(engine::Store& store) {
+  engine::UserService users(store);
+  if (!users.empty()) return {};
+  const char* email = std::getenv("FLOWPILOT_ADMIN_EMAIL");
+  const char* password = std::getenv("FLOWPILOT_ADMIN_PASSWORD");
+  engine::NewUser admin{email != nullptr && *email != '\0' ? email : "admin@flowpilot.local", "Admin",
+                        "admin", std::nullopt};
+  if (password != nullptr && *password != '\0') admin.password = password;
+  engine::CreatedUser created;
+  try {
+    created = users.add(admin);
+  } catch (const engine::UserError& e) {
+    throw UsageError(std::string("the first admin (FLOWPILOT_ADMIN_EMAIL, FLOWPILOT_ADMIN_PASSWORD): ") +
+                     e.what());
+  }
+  std::string line = "first admin: " + created.user.email;
+  if (created.generated_password) {
+    line += ", password " + *created.generated_password +
+            " (shown once; change it with `flowpilot users reset-password`)";
+  }
+  return line;
+}
+
 }  // namespace
 
 int run_server(const ServeConfig& config, const ServerReady& on_ready) {
@@ -123,6 +151,9 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Whoever reads our standard output (`| head -1`, a supervisor) may stop reading: a write to it
+  // must then fail, not end the server.
+  std::signal(SIGPIPE, SIG_IGN);
 
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
@@ -170,6 +201,7 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   };
   AppContext context(common);
   engine::Store& store = context.store();
+  const std::string first_admin = create_first_admin(store);
 
   std::vector<fs::path> dirs(config.workflow_dirs.begin(), config.workflow_dirs.end());
   engine::WorkflowCatalog catalog(store, context.load_context(), dirs);
@@ -293,6 +325,7 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   const std::string url = "http://" + std::string(v6 ? "[" : "") + options.address +
                           (v6 ? "]" : "") + ":" + std::to_string(port);
   std::cout << "flowpilot serving on " << url << std::endl;
+  if (!first_admin.empty()) std::cout << first_admin << std::endl;
   std::function<void()> before_stop;
   if (on_ready) {
     // Signals stay pending while it runs: sigwait below takes them afterwards.

@@ -24,5 +24,6 @@ void add_demo_command(CLI::App& app, int& exit_code);
 void add_sim_command(CLI::App& app, int& exit_code);
 void add_connections_command(CLI::App& app, int& exit_code);
 void add_secrets_command(CLI::App& app, int& exit_code);
+void add_users_command(CLI::App& app, int& exit_code);
 
 }  // namespace flowpilot::cli

@@ -86,6 +86,7 @@ enum WriterStmt : std::size_t {
   kPruneRuns,
   kPutConnection,
   kDeleteConnection,
+  kPutUser,
   kWriterStmtCount,
 };
 
@@ -155,6 +156,11 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "nonce = excluded.nonce, ciphertext = excluded.ciphertext, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at",
     "DELETE FROM connections WHERE name = ?1",
+    "INSERT INTO users(id, email, name, role, password_hash, disabled, created_at, updated_at, "
+    "password_changed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE SET "
+    "email = excluded.email, name = excluded.name, role = excluded.role, "
+    "password_hash = excluded.password_hash, disabled = excluded.disabled, "
+    "updated_at = excluded.updated_at, password_changed_at = excluded.password_changed_at",
 };
 
 #undef FP_RUN_INSERT
@@ -334,6 +340,8 @@ class SqliteStore final : public Store {
   std::optional<EpochMillis> get_schedule_fired(const std::string& schedule_key) override;
   std::vector<ConnectionRecord> list_connections() override;
   std::optional<ConnectionRecord> get_connection(const std::string& name) override;
+  std::vector<UserRecord> list_users() override;
+  std::optional<UserRecord> get_user_by_email(const std::string& email) override;
   void flush() override;
 
  private:
@@ -868,6 +876,20 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       StmtReset reset(s);
       bind_text(s, 1, o->name);
       step(s);
+    } else if (const auto* o = std::get_if<PutUser>(&op)) {
+      const UserRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutUser].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.id);
+      bind_text(s, 2, r.email);
+      bind_text(s, 3, r.name);
+      bind_text(s, 4, r.role);
+      bind_text(s, 5, r.password_hash);
+      bind_int(s, 6, r.disabled ? 1 : 0);
+      bind_int(s, 7, r.created_at);
+      bind_int(s, 8, r.updated_at);
+      bind_int(s, 9, r.password_changed_at);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
@@ -875,7 +897,7 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         "PutWorkflowVersion", "CreateRun", "PutRun",     "PutStep",
         "PutAttempt",         "AppendLog", "PutApproval", "PutWorkflow",
         "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns",
-        "PutConnection",      "DeleteConnection"};
+        "PutConnection",      "DeleteConnection", "PutUser"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }
@@ -1142,6 +1164,43 @@ std::optional<ConnectionRecord> SqliteStore::get_connection(const std::string& n
   bind_text(s, 1, name);
   if (!step(s)) return std::nullopt;
   return read_connection(s);
+}
+
+constexpr std::string_view kUserColumns =
+    "id, email, name, role, password_hash, disabled, created_at, updated_at, password_changed_at";
+
+UserRecord read_user(sqlite3_stmt* s) {
+  UserRecord r;
+  r.id = column_text(s, 0);
+  r.email = column_text(s, 1);
+  r.name = column_text(s, 2);
+  r.role = column_text(s, 3);
+  r.password_hash = column_text(s, 4);
+  r.disabled = column_int(s, 5) != 0;
+  r.created_at = column_int(s, 6);
+  r.updated_at = column_int(s, 7);
+  r.password_changed_at = column_int(s, 8);
+  return r;
+}
+
+std::vector<UserRecord> SqliteStore::list_users() {
+  static const std::string sql = fmt::format("SELECT {} FROM users ORDER BY email", kUserColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  std::vector<UserRecord> out;
+  while (step(s)) out.push_back(read_user(s));
+  return out;
+}
+
+std::optional<UserRecord> SqliteStore::get_user_by_email(const std::string& email) {
+  static const std::string sql = fmt::format("SELECT {} FROM users WHERE email = ?1", kUserColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, email);
+  if (!step(s)) return std::nullopt;
+  return read_user(s);
 }
 
 }  // namespace

@@ -165,6 +165,20 @@ struct ConnectionRecord {
   EpochMillis updated_at = 0;
 };
 
+// A person who signs in (engine/access/). `email` is stored lower-case and is unique; `id` is
+// what sessions, tokens and the audit log refer to, so that an email can change.
+struct UserRecord {
+  std::string id;
+  std::string email;
+  std::string name;
+  std::string role;           // admin | editor | approver | viewer
+  std::string password_hash;  // argon2id, in libsodium's encoded form ($argon2id$v=19$...)
+  bool disabled = false;
+  EpochMillis created_at = 0;
+  EpochMillis updated_at = 0;
+  EpochMillis password_changed_at = 0;  // sessions from before it are no longer valid
+};
+
 // Write operations. Put* insert or replace by primary key.
 struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absent
 struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
@@ -188,10 +202,12 @@ struct PutScheduleFired { std::string schedule_key; EpochMillis fired_at = 0; };
 struct PruneRuns { EpochMillis finished_before = 0; int limit = 1000; };
 struct PutConnection { ConnectionRecord record; };
 struct DeleteConnection { std::string name; };  // no-op when absent
+struct PutUser { UserRecord record; };  // by id; a second id with the same email is refused
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
-                             PutScheduleFired, PruneRuns, PutConnection, DeleteConnection>;
+                             PutScheduleFired, PruneRuns, PutConnection, DeleteConnection,
+                             PutUser>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -253,6 +269,8 @@ class Store {
   virtual std::optional<EpochMillis> get_schedule_fired(const std::string& schedule_key) = 0;
   virtual std::vector<ConnectionRecord> list_connections() = 0;  // by name
   virtual std::optional<ConnectionRecord> get_connection(const std::string& name) = 0;
+  virtual std::vector<UserRecord> list_users() = 0;  // by email
+  virtual std::optional<UserRecord> get_user_by_email(const std::string& email) = 0;
 
   // Blocks until every batch submitted before the call is durable.
   virtual void flush() = 0;

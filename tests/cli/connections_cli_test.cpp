@@ -322,3 +322,47 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
 }
 
 }  // namespace
+
+namespace {
+
+// `flowpilot users` on the same kind of data directory: passwords come from standard input or are
+// generated and shown once, never stored or printed otherwise, and bad input names the field.
+TEST_F(ConnectionsCliTest, UsersAddListDisableAndResetPassword) {
+  const std::string password = "correct horse battery staple";
+  auto added = run("users add Ana@Example.com --role admin --name Ana --password-stdin", password + "\n");
+  ASSERT_EQ(added.code, 0) << added.output;
+  EXPECT_NE(added.output.find("user ana@example.com added (admin)"), std::string::npos) << added.output;
+  EXPECT_EQ(added.output.find(password), std::string::npos);
+  auto generated = run("users add bob@example.com --role editor");
+  ASSERT_EQ(generated.code, 0) << generated.output;
+  EXPECT_NE(generated.output.find("password: "), std::string::npos) << "shown once";
+
+  EXPECT_EQ(run("users add ana@example.com").code, 2);
+  auto bad_email = run("users add not-an-email");
+  EXPECT_EQ(bad_email.code, 2);
+  EXPECT_NE(bad_email.output.find("email: `not-an-email` is not an email address"), std::string::npos);
+  auto bad_role = run("users add c@example.com --role boss");
+  EXPECT_NE(bad_role.output.find("role: `boss` is not one of admin, editor, approver, viewer"),
+            std::string::npos);
+  auto short_password = run("users add d@example.com --password-stdin", "short\n");
+  EXPECT_EQ(short_password.code, 2);
+  EXPECT_NE(short_password.output.find("password: it must be at least 12 characters"), std::string::npos);
+  EXPECT_EQ(short_password.output.find("short\n"), std::string::npos);
+
+  ASSERT_EQ(run("users disable BOB@example.com").code, 0);
+  auto listed = run("users list");
+  EXPECT_NE(listed.output.find("ana@example.com"), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("disabled"), std::string::npos) << listed.output;
+  EXPECT_EQ(listed.output.find("argon2"), std::string::npos) << "no hashes";
+  auto as_json = run("users list --json");
+  EXPECT_EQ(as_json.output.find("password"), std::string::npos) << as_json.output;
+
+  auto reset = run("users reset-password ana@example.com");
+  ASSERT_EQ(reset.code, 0) << reset.output;
+  EXPECT_NE(reset.output.find("password: "), std::string::npos);
+  EXPECT_EQ(run("users reset-password nobody@example.com").code, 2);
+  // The store holds the argon2id hash, never the password.
+  EXPECT_EQ(read_file(data_ / "flowpilot.db").find(password), std::string::npos);
+}
+
+}  // namespace

@@ -361,6 +361,37 @@ steps:
   }
 }
 
+TEST_F(ServeTest, AnEmptyStoreGetsItsFirstAdminFromTheEnvironmentOnce) {
+  ::setenv("FLOWPILOT_ADMIN_EMAIL", "Owner@Example.com", 1);
+  ::setenv("FLOWPILOT_ADMIN_PASSWORD", "first admin password", 1);
+  {
+    ServeProcess serve(dir_, {});
+    ASSERT_NE(serve.port(), 0);
+    EXPECT_EQ(serve.terminate(), 0);
+  }
+  ::setenv("FLOWPILOT_ADMIN_EMAIL", "second@example.com", 1);
+  {
+    ServeProcess again(dir_, {});  // the store has a user now: nobody is added
+    ASSERT_NE(again.port(), 0);
+    EXPECT_EQ(again.terminate(), 0);
+  }
+  ::unsetenv("FLOWPILOT_ADMIN_EMAIL");
+  ::unsetenv("FLOWPILOT_ADMIN_PASSWORD");
+  const std::string users = run_command("'" + std::string(FLOWPILOT_BINARY_DIR) +
+                                        "/cli/flowpilot' users list --data-dir '" +
+                                        (dir_ / "data").string() + "'");
+  EXPECT_NE(users.find("owner@example.com"), std::string::npos) << users;
+  EXPECT_NE(users.find("admin"), std::string::npos) << users;
+  EXPECT_EQ(users.find("second@example.com"), std::string::npos) << users;
+  // A password the user list refuses stops the server with the variable's name.
+  const std::string bad = run_command(
+      "FLOWPILOT_ADMIN_PASSWORD=short '" + std::string(FLOWPILOT_BINARY_DIR) +
+      "/cli/flowpilot' serve --listen 127.0.0.1:0 --data-dir '" + (dir_ / "fresh").string() + "'");
+  EXPECT_EQ(last_code_, 2) << bad;
+  EXPECT_NE(bad.find("FLOWPILOT_ADMIN_PASSWORD"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("at least 12 characters"), std::string::npos) << bad;
+}
+
 TEST_F(ServeTest, PrintConfigMasksSecrets) {
   const std::string out = run_command(
       "FLOWPILOT_METRICS_TOKEN=hunter2-token '" + std::string(FLOWPILOT_BINARY_DIR) +

@@ -137,10 +137,25 @@ CREATE TABLE connections(
   updated_at INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Users (engine/access): argon2id password hashes, never the passwords.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE users(
+  id TEXT PRIMARY KEY NOT NULL,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, kV1},
     {2, kV2},
     {3, kV3},
+    {4, kV4},
 }};
 
 int current_version(sqlite3* db) {

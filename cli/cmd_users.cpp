@@ -1,0 +1,197 @@
+// `flowpilot users add|list|disable|enable|reset-password`: the people who sign in (docs/access.md),
+// on the same data directory and store as `flowpilot serve`.
+#include "cli/app_context.h"
+#include "cli/commands.h"
+#include "cli/json_print.h"
+#include "cli/master_keys.h"
+#include "engine/access/users.h"
+#include "engine/store/sqlite_store.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace flowpilot::cli {
+namespace {
+
+namespace json = boost::json;
+
+struct UsersArgs {
+  DataDirFlags data;
+  std::string email;
+  std::string name;
+  std::string role = "viewer";
+  bool password_stdin = false;
+  bool json_output = false;
+};
+
+struct Opened {
+  std::unique_ptr<engine::Store> store;
+  std::unique_ptr<engine::UserService> users;
+};
+
+Opened open(const UsersArgs& args) {
+  const ServeConfig config = load_data_dir_config(args.data);
+  const std::string db = sqlite_path_or_throw(config);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  Opened o;
+  engine::SqliteStoreOptions options;
+  options.path = db;
+  try {
+    o.store = engine::open_sqlite_store(options);
+  } catch (const engine::StoreError& e) {
+    throw UsageError(e.what());
+  }
+  o.users = std::make_unique<engine::UserService>(*o.store);
+  return o;
+}
+
+// One line from standard input, not echoed on a terminal. Passwords never come from arguments,
+// which other users of the machine can read in the process list.
+std::string read_password() {
+  std::string value;
+  if (::isatty(STDIN_FILENO) != 0) {
+    std::cerr << "password (not shown): " << std::flush;
+    termios old{};
+    const bool have_tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
+    if (have_tty) {
+      termios quiet = old;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::getline(std::cin, value);
+    if (have_tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  } else if (!std::getline(std::cin, value)) {
+    throw UsageError("--password-stdin: no password on standard input");
+  }
+  if (!value.empty() && value.back() == '\r') value.pop_back();
+  return value;
+}
+
+json::object to_json(const engine::UserSummary& u) {
+  return {{"id", u.id},           {"email", u.email},           {"name", u.name},
+          {"role", u.role},       {"disabled", u.disabled},     {"created_at", u.created_at},
+          {"updated_at", u.updated_at}};
+}
+
+// Runs `body`, turning the service's refusals into usage errors (exit 2) with its message.
+template <class F>
+int guarded(F&& body) {
+  try {
+    return body();
+  } catch (const engine::UserError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void print_generated(const std::optional<std::string>& password) {
+  if (!password) return;
+  std::cout << "password: " << *password << "\n"
+            << "(shown once: it is stored only as a hash)\n";
+}
+
+int add(const UsersArgs& args) {
+  return guarded([&] {
+    Opened o = open(args);
+    engine::NewUser input{args.email, args.name, args.role, std::nullopt};
+    if (args.password_stdin) input.password = read_password();
+    const auto created = o.users->add(input);
+    std::cout << "user " << created.user.email << " added (" << created.user.role << ")\n";
+    print_generated(created.generated_password);
+    return kExitOk;
+  });
+}
+
+int list(const UsersArgs& args) {
+  return guarded([&] {
+    Opened o = open(args);
+    const auto all = o.users->list();
+    if (args.json_output) {
+      json::array out;
+      for (const auto& u : all) out.push_back(to_json(u));
+      std::cout << pretty_json(json::object{{"users", std::move(out)}}) << "\n";
+      return kExitOk;
+    }
+    if (all.empty()) {
+      std::cout << "no users\n";
+      return kExitOk;
+    }
+    std::cout << fmt::format("{:<36} {:<9} {:<9} {}\n", "EMAIL", "ROLE", "STATE", "NAME");
+    for (const auto& u : all) {
+      std::cout << fmt::format("{:<36} {:<9} {:<9} {}\n", u.email, u.role,
+                               u.disabled ? "disabled" : "active", u.name.empty() ? "-" : u.name);
+    }
+    return kExitOk;
+  });
+}
+
+int set_disabled(const UsersArgs& args, bool disabled) {
+  return guarded([&] {
+    Opened o = open(args);
+    const auto u = o.users->set_disabled(args.email, disabled);
+    std::cout << "user " << u.email << (disabled ? " disabled\n" : " enabled\n");
+    return kExitOk;
+  });
+}
+
+int reset_password(const UsersArgs& args) {
+  return guarded([&] {
+    Opened o = open(args);
+    std::optional<std::string> password;
+    if (args.password_stdin) password = read_password();
+    const auto generated = o.users->reset_password(args.email, password);
+    std::cout << "password of " << engine::normalize_email(args.email) << " changed\n";
+    print_generated(generated);
+    return kExitOk;
+  });
+}
+
+}  // namespace
+
+void add_users_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("users", "The people who sign in: add, list, disable, enable, "
+                                          "reset-password");
+  cmd->require_subcommand(1);
+  auto args = std::make_shared<UsersArgs>();
+  const std::string stdin_help =
+      "Read the password from standard input (not echoed on a terminal); without it one is "
+      "generated and shown once";
+
+  auto* add_cmd = cmd->add_subcommand("add", "Add a user");
+  add_cmd->add_option("email", args->email, "Email address, the user's login")->required();
+  add_cmd->add_option("--name", args->name, "Display name");
+  add_cmd->add_option("--role", args->role, "admin, editor, approver or viewer (default viewer)");
+  add_cmd->add_flag("--password-stdin", args->password_stdin, stdin_help);
+  add_data_dir_flags(*add_cmd, args->data);
+  add_cmd->callback([args, &exit_code] { exit_code = add(*args); });
+
+  auto* ls = cmd->add_subcommand("list", "List users (never their password hashes)");
+  ls->add_flag("--json", args->json_output, "Print JSON");
+  add_data_dir_flags(*ls, args->data);
+  ls->callback([args, &exit_code] { exit_code = list(*args); });
+
+  auto* disable = cmd->add_subcommand("disable", "Stop a user from signing in");
+  disable->add_option("email", args->email, "Email address")->required();
+  add_data_dir_flags(*disable, args->data);
+  disable->callback([args, &exit_code] { exit_code = set_disabled(*args, true); });
+
+  auto* enable = cmd->add_subcommand("enable", "Let a disabled user sign in again");
+  enable->add_option("email", args->email, "Email address")->required();
+  add_data_dir_flags(*enable, args->data);
+  enable->callback([args, &exit_code] { exit_code = set_disabled(*args, false); });
+
+  auto* reset = cmd->add_subcommand("reset-password", "Set a new password for a user");
+  reset->add_option("email", args->email, "Email address")->required();
+  reset->add_flag("--password-stdin", args->password_stdin, stdin_help);
+  add_data_dir_flags(*reset, args->data);
+  reset->callback([args, &exit_code] { exit_code = reset_password(*args); });
+}
+
+}  // namespace flowpilot::cli
