@@ -382,6 +382,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(Response response, unsigned version, bool keep_alive, bool head, bool linger) {
+    add_security_headers(response.headers);
     auto message = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version);
     std::optional<std::string> head_length = std::nullopt;
@@ -418,6 +419,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A streamed response: the header block without Content-Length, the body delimited by closing
   // the connection (no chunking, so that an SSE client sees each event as soon as it is written).
   void start_stream(Response response, unsigned version, bool head) {
+    add_security_headers(response.headers);
     auto message = std::make_shared<http::response<http::empty_body>>(
         static_cast<http::status>(response.status), version);
     for (const auto& [name, value] : response.headers.fields()) {

@@ -231,6 +231,18 @@ boost::json::value utf8_json(const boost::json::value& value) {
 
 }  // namespace
 
+void add_security_headers(Headers& headers) {
+  static constexpr std::pair<std::string_view, std::string_view> kDefaults[] = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+  };
+  for (const auto& [name, value] : kDefaults) {
+    if (!headers.get(name)) headers.set(name, value);
+  }
+}
+
 std::string printable_text(std::string_view text) { return escape_bytes(text, true); }
 
 std::string valid_utf8_text(std::string_view text) { return escape_bytes(text, false); }

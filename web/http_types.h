@@ -127,6 +127,11 @@ std::string printable_text(std::string_view text);
 // problem_json() applies it to every string of the answer.
 std::string valid_utf8_text(std::string_view text);
 
+// The headers every answer carries unless its handler set them itself: no MIME sniffing, no
+// framing by other sites, no referrer leaving the page, and a Content-Security-Policy that allows
+// nothing (JSON and event streams need nothing; pages of the UI set their own policy).
+void add_security_headers(Headers& headers);
+
 // Percent-decodes `text`; nullopt if a '%' is not followed by two hex digits. '+' stays '+'.
 std::optional<std::string> percent_decode(std::string_view text);
 

@@ -294,6 +294,30 @@ TEST_F(ServerTest, HealthzAndReadyz) {
   EXPECT_EQ(status_of(c.request("DELETE", "/healthz")), 405);
 }
 
+TEST_F(ServerTest, EveryAnswerCarriesTheSecurityHeaders) {
+  options_.max_header_bytes = 1024;
+  const auto port = start();
+  auto has_all = [](const std::string& response) {
+    for (const char* header :
+         {"X-Content-Type-Options: nosniff",
+          "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+          "X-Frame-Options: DENY", "Referrer-Policy: no-referrer"}) {
+      if (response.find(header) == std::string::npos) return ::testing::AssertionFailure() << header;
+    }
+    return ::testing::AssertionSuccess();
+  };
+  Client c(port);
+  EXPECT_TRUE(has_all(c.request("GET", "/healthz")));      // routed
+  EXPECT_TRUE(has_all(c.request("GET", "/no-such-path")));  // the router's 404
+  EXPECT_TRUE(has_all(c.request("DELETE", "/healthz")));    // 405
+  Client big(port);  // refused by the server before any route: 431
+  ASSERT_TRUE(big.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'h') +
+                       "\r\n\r\n"));
+  const auto refused = big.response();
+  EXPECT_EQ(status_of(refused), 431);
+  EXPECT_TRUE(has_all(refused));
+}
+
 TEST_F(ServerTest, OversizedBodyIs413) {
   options_.max_body_bytes = 1024;
   const auto port = start();
