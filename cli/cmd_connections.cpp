@@ -4,12 +4,12 @@
 #include "cli/commands.h"
 #include "cli/json_print.h"
 #include "cli/master_keys.h"
+#include "cli/terminal_input.h"
 #include "engine/connections/connections.h"
 #include "engine/store/sqlite_store.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -74,25 +74,12 @@ Opened open(const ConnectionsArgs& args, bool need_keys, bool create_keys) {
 
 // Reads one secret without echoing it on a terminal, or one line from piped input.
 std::string read_secret(const std::string& field) {
-  std::string value;
-  if (::isatty(STDIN_FILENO) != 0) {
-    std::cerr << "value for " << field << " (not shown): " << std::flush;
-    termios old {};
-    const bool have_tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
-    if (have_tty) {
-      termios quiet = old;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    std::getline(std::cin, value);
-    if (have_tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-  } else if (!std::getline(std::cin, value)) {
+  auto value = read_hidden_line("value for " + field + " (not shown): ");
+  if (!value) {
     throw UsageError("no value for secret field `" + field + "` on standard input (one line each, "
                      "in the order of the --secret-field options)");
   }
-  if (!value.empty() && value.back() == '\r') value.pop_back();
-  return value;
+  return *value;
 }
 
 void parse_assignments(const std::vector<std::string>& items, bool secret,

@@ -4,13 +4,12 @@
 #include "cli/commands.h"
 #include "cli/json_print.h"
 #include "cli/master_keys.h"
+#include "cli/terminal_input.h"
 #include "engine/access/users.h"
 #include "engine/store/sqlite_store.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -52,27 +51,10 @@ Opened open(const UsersArgs& args) {
   return o;
 }
 
-// One line from standard input, not echoed on a terminal. Passwords never come from arguments,
-// which other users of the machine can read in the process list.
 std::string read_password() {
-  std::string value;
-  if (::isatty(STDIN_FILENO) != 0) {
-    std::cerr << "password (not shown): " << std::flush;
-    termios old{};
-    const bool have_tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
-    if (have_tty) {
-      termios quiet = old;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    std::getline(std::cin, value);
-    if (have_tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-  } else if (!std::getline(std::cin, value)) {
-    throw UsageError("--password-stdin: no password on standard input");
-  }
-  if (!value.empty() && value.back() == '\r') value.pop_back();
-  return value;
+  auto value = read_hidden_line("password (not shown): ");
+  if (!value) throw UsageError("--password-stdin: no password on standard input");
+  return *value;
 }
 
 json::object to_json(const engine::UserSummary& u) {

@@ -362,15 +362,30 @@ Response put_file(const fs::path& root, const Request& request) {
   return r;
 }
 
-Response get_file(const ApiServices& api, const Request& request) {
+// An existing file's place for GET and DELETE: its checked segments, its path for messages and
+// its folder, opened without following links; or the answer that says why there is none.
+struct Located {
+  std::vector<std::string> segments;
+  std::string path;
+  Fd parent;
+};
+
+std::variant<Located, Response> locate(const ApiServices& api, const Request& request) {
   if (api.files_root.empty()) return unavailable(request);
   auto parsed = path_of(request);
   if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-  const auto& segments = std::get<std::vector<std::string>>(parsed);
-  const std::string path = joined(segments, segments.size());
+  auto& segments = std::get<std::vector<std::string>>(parsed);
+  std::string path = joined(segments, segments.size());
   auto parent = open_parent(api.files_root, segments, false);
   if (auto* f = std::get_if<FsFailure>(&parent)) return failure_response(request, *f);
-  Fd in(::openat(std::get<Fd>(parent).get(), segments.back().c_str(),
+  return Located{std::move(segments), std::move(path), std::move(std::get<Fd>(parent))};
+}
+
+Response get_file(const ApiServices& api, const Request& request) {
+  auto located = locate(api, request);
+  if (auto* r = std::get_if<Response>(&located)) return std::move(*r);
+  const auto& [segments, path, parent] = std::get<Located>(located);
+  Fd in(::openat(parent.get(), segments.back().c_str(),
                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!in) return failure_response(request, failure_of(errno, "`" + path + "`"));
   struct stat st {};
@@ -401,19 +416,16 @@ Response get_file(const ApiServices& api, const Request& request) {
   // Served as a download, never rendered (BAD-INPUTS 39).
   r.headers.set("Content-Disposition",
                 "attachment; filename*=UTF-8''" + attr_encode(segments.back()));
+  // Every answer gets nosniff from the server; a download says it itself, so that it holds for
+  // whatever sends it on.
   r.headers.set("X-Content-Type-Options", "nosniff");
   return r;
 }
 
 Response delete_file(const ApiServices& api, const Request& request) {
-  if (api.files_root.empty()) return unavailable(request);
-  auto parsed = path_of(request);
-  if (auto* r = std::get_if<Response>(&parsed)) return std::move(*r);
-  const auto& segments = std::get<std::vector<std::string>>(parsed);
-  const std::string path = joined(segments, segments.size());
-  auto parent = open_parent(api.files_root, segments, false);
-  if (auto* f = std::get_if<FsFailure>(&parent)) return failure_response(request, *f);
-  const Fd& dir = std::get<Fd>(parent);
+  auto located = locate(api, request);
+  if (auto* r = std::get_if<Response>(&located)) return std::move(*r);
+  const auto& [segments, path, dir] = std::get<Located>(located);
   struct stat st {};
   if (::fstatat(dir.get(), segments.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return failure_response(request, failure_of(errno, "`" + path + "`"));
