@@ -14,11 +14,16 @@
 #include "cli/master_keys.h"
 #include "cli/serve_config.h"
 #include "cli/server_log.h"
+#include "engine/access/audit.h"
+#include "engine/access/login_throttle.h"
+#include "engine/access/sessions.h"
+#include "engine/access/tokens.h"
 #include "engine/access/users.h"
 #include "engine/catalog/workflow_catalog.h"
 #include "engine/scheduler/cron_scheduler.h"
 #include "engine/schedule/cron.h"
 #include "engine/store/retention.h"
+#include "web/access.h"
 #include "web/api.h"
 #include "web/live_events.h"
 #include "web/observability.h"
@@ -110,10 +115,17 @@ std::string create_first_admin(engine::Store& store) {
   engine::CreatedUser created;
   try {
     created = users.add(admin);
-  } catch (const engine::UserError& e) {
+  } catch (const engine::AccessError& e) {
     throw UsageError(std::string("the first admin (FLOWPILOT_ADMIN_EMAIL, FLOWPILOT_ADMIN_PASSWORD): ") +
                      e.what());
   }
+  engine::AuditEntry entry;
+  entry.actor_kind = "system";
+  entry.actor_email = "flowpilot serve";
+  entry.action = "user.create";
+  entry.target = created.user.id;
+  entry.details = json::object{{"email", created.user.email}, {"role", "admin"}, {"first_admin", true}};
+  engine::AuditLog(store).record_now(std::move(entry));
   std::string line = "first admin: " + created.user.email;
   if (created.generated_password) {
     line += ", password " + *created.generated_password +
@@ -276,7 +288,17 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
       webhook_options);
   fanout.webhooks = &webhooks;
 
+  engine::UserService users(store);
+  engine::TokenService tokens(store);
+  engine::SessionService sessions(
+      store, engine::SessionOptions{config.session_idle_timeout, config.session_absolute_timeout});
+  engine::LoginThrottle throttle;
+  engine::AuditLog audit(store);
+  web::AccessApi access(web::AccessServices{users, tokens, sessions, throttle, audit},
+                        web::AccessOptions{config.secure_cookies});
+
   web::Router router;
+  access.install(router);
   web::add_health_routes(router, [&store] {
     // A point read of a run that cannot exist: cheap, and fails if the database does not answer.
     // Migrations ran when the store opened, so an answering store is a migrated one.

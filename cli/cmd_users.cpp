@@ -68,7 +68,7 @@ template <class F>
 int guarded(F&& body) {
   try {
     return body();
-  } catch (const engine::UserError& e) {
+  } catch (const engine::AccessError& e) {
     throw UsageError(e.what());
   }
 }

@@ -255,6 +255,19 @@ std::string format_enum(E value) {
   return std::string(EnumNames<E>::names[static_cast<std::size_t>(value)]);
 }
 
+std::string parse_bool(std::string_view text, bool& out) {
+  const std::string given = lower(trim(text));
+  if (given == "true" || given == "yes" || given == "1" || given == "on") {
+    out = true;
+  } else if (given == "false" || given == "no" || given == "0" || given == "off") {
+    out = false;
+  } else {
+    return backquoted(text) + " is not true or false";
+  }
+  return {};
+}
+
+std::string format_bool(bool value) { return value ? "true" : "false"; }
 std::string format_text(const std::string& value) { return value; }
 std::string format_int(int value) { return std::to_string(value); }
 std::string format_ms(std::chrono::milliseconds value) { return engine::format_duration(value); }
@@ -465,6 +478,22 @@ const KeyDef kKeys[] = {
                   .doc = "When set, /metrics requires `Authorization: Bearer <token>`; prefer the "
                          "environment or the file to the flag, which other users can see in `ps`",
                   .secret = true}),
+    scalar<&S::session_idle_timeout, parse_positive_duration, format_ms>(
+        "DURATION", {.path = "auth.session_idle_timeout",
+                     .type = "duration",
+                     .default_value = "8h",
+                     .doc = "A UI session not used for this long ends; sign in again"}),
+    scalar<&S::session_absolute_timeout, parse_positive_duration, format_ms>(
+        "DURATION", {.path = "auth.session_absolute_timeout",
+                     .type = "duration",
+                     .default_value = "7d",
+                     .doc = "A UI session ends this long after sign-in, however much it is used"}),
+    scalar<&S::secure_cookies, parse_bool, format_bool>(
+        "true|false", {.path = "auth.secure_cookies",
+                       .type = "boolean",
+                       .default_value = "false",
+                       .doc = "Mark the session cookie Secure, so browsers send it over HTTPS "
+                              "only; set it when a TLS proxy serves Flowpilot"}),
 };
 
 const KeyDef* find_key(std::string_view path) {

@@ -61,6 +61,9 @@ struct ServeConfig {
   int http_threads = 0;
   int worker_threads = 0;     // 0: one per core
   std::string metrics_token;  // secret; "" leaves /metrics open
+  std::chrono::milliseconds session_idle_timeout{0};
+  std::chrono::milliseconds session_absolute_timeout{0};
+  bool secure_cookies = false;  // the session cookie says Secure (HTTPS in front)
 
   // Where each key's value came from, by dotted path: "default", "file config.yaml:4",
   // "env FLOWPILOT_LISTEN" or "flag --listen". load_serve_config() fills every key.

@@ -69,21 +69,21 @@ std::optional<json::object> body_object(const web::Request& request, web::Respon
 
 void register_admin(Simulator::State& state) {
   auto& router = state.router;
-  router.add(web::Method::kGet, "/_sim/state", [&state](const web::Request& request) {
+  router.add(web::Method::kGet, "/_sim/state", web::Access::open(), [&state](const web::Request& request) {
     return json_answer(200, state_json(state, request));
   });
-  router.add(web::Method::kPost, "/_sim/reset", [&state](const web::Request&) {
+  router.add(web::Method::kPost, "/_sim/reset", web::Access::open(), [&state](const web::Request&) {
     std::lock_guard lock(state.mutex);
     state.reset_locked();
     return json_answer(200, json::object{{"ok", true}});
   });
-  router.add(web::Method::kGet, "/_sim/faults", [&state](const web::Request&) {
+  router.add(web::Method::kGet, "/_sim/faults", web::Access::open(), [&state](const web::Request&) {
     std::lock_guard lock(state.mutex);
     json::array faults;
     for (const auto& f : state.faults) faults.push_back(fault_json(f));
     return json_answer(200, json::object{{"faults", faults}});
   });
-  router.add(web::Method::kPost, "/_sim/faults", [&state](const web::Request& request) {
+  router.add(web::Method::kPost, "/_sim/faults", web::Access::open(), [&state](const web::Request& request) {
     web::Response error;
     auto body = body_object(request, error);
     if (!body) return error;
@@ -112,12 +112,12 @@ void register_admin(Simulator::State& state) {
       return web::problem_json(400, "Bad request", e.what());
     }
   });
-  router.add(web::Method::kDelete, "/_sim/faults", [&state](const web::Request&) {
+  router.add(web::Method::kDelete, "/_sim/faults", web::Access::open(), [&state](const web::Request&) {
     std::lock_guard lock(state.mutex);
     state.faults.clear();
     return json_answer(200, json::object{{"faults", json::array{}}});
   });
-  router.add(web::Method::kPut, "/_sim/rate-limits/{vendor}",
+  router.add(web::Method::kPut, "/_sim/rate-limits/{vendor}", web::Access::open(),
              [&state](const web::Request& request) {
                auto vendor = parse_vendor(request.params.at("vendor"));
                if (!vendor) {

@@ -359,7 +359,7 @@ void add_vendor_route(Simulator::State& state, Vendor vendor, web::Method method
   const std::string route_key = std::string(vendor_name(vendor)) + " " +
                                 std::string(web::method_name(method)) + " " + std::string(pattern);
   state.router.add_async(
-      method, prefix + std::string(pattern),
+      method, prefix + std::string(pattern), web::Access::open(),
       [&state, vendor, prefix, route_key, handler = std::move(handler)](web::Request request,
                                                                         web::Reply reply) {
         {

@@ -109,16 +109,16 @@ std::variant<engine::ConnectionInput, Response> input_of(const Request& request,
 }  // namespace
 
 void add_connection_routes(Router& router, const ApiServices& api) {
-  router.add(Method::kGet, "/api/v1/connection-types", [](const Request&) {
+  router.add(Method::kGet, "/api/v1/connection-types", Access::needs(engine::Permission::workflows_read), [](const Request&) {
     return json_response(200, json::object{{"items", engine::connection_types_json()}});
   });
-  router.add(Method::kGet, "/api/v1/connections", [&api](const Request& request) {
+  router.add(Method::kGet, "/api/v1/connections", Access::needs(engine::Permission::connections_read), [&api](const Request& request) {
     if (api.connections == nullptr) return unavailable(request);
     json::array items;
     for (const auto& s : api.connections->list()) items.push_back(engine::to_json(s));
     return json_response(200, json::object{{"items", std::move(items)}});
   });
-  router.add(Method::kPost, "/api/v1/connections", [&api](const Request& request) {
+  router.add(Method::kPost, "/api/v1/connections", Access::needs(engine::Permission::connections_write, "connection.create"), [&api](const Request& request) {
     if (api.connections == nullptr) return unavailable(request);
     auto input = input_of(request, true);
     if (auto* r = std::get_if<Response>(&input)) return std::move(*r);
@@ -131,14 +131,14 @@ void add_connection_routes(Router& router, const ApiServices& api) {
       return error_response(request, e);
     }
   });
-  router.add(Method::kGet, "/api/v1/connections/{name}", [&api](const Request& request) {
+  router.add(Method::kGet, "/api/v1/connections/{name}", Access::needs(engine::Permission::connections_read), [&api](const Request& request) {
     if (api.connections == nullptr) return unavailable(request);
     const std::string& name = request.params.at("name");
     auto s = api.connections->get(name);
     if (!s) return problem(request, 404, "Not found", "no connection `" + name + "`");
     return json_response(200, engine::to_json(*s));
   });
-  router.add(Method::kPut, "/api/v1/connections/{name}", [&api](const Request& request) {
+  router.add(Method::kPut, "/api/v1/connections/{name}", Access::needs(engine::Permission::connections_write, "connection.update"), [&api](const Request& request) {
     if (api.connections == nullptr) return unavailable(request);
     auto input = input_of(request, false);
     if (auto* r = std::get_if<Response>(&input)) return std::move(*r);
@@ -156,7 +156,7 @@ void add_connection_routes(Router& router, const ApiServices& api) {
       return error_response(request, e);
     }
   });
-  router.add(Method::kDelete, "/api/v1/connections/{name}", [&api](const Request& request) {
+  router.add(Method::kDelete, "/api/v1/connections/{name}", Access::needs(engine::Permission::connections_write, "connection.delete"), [&api](const Request& request) {
     if (api.connections == nullptr) return unavailable(request);
     const std::string& name = request.params.at("name");
     if (!api.connections->remove(name)) {
@@ -168,7 +168,7 @@ void add_connection_routes(Router& router, const ApiServices& api) {
   });
   // Asynchronous: an OAuth2 refresh may wait up to 15 s on the vendor, which must not hold one of
   // the server's few threads. The report comes on the HTTP client's thread.
-  router.add_async(Method::kPost, "/api/v1/connections/{name}/test",
+  router.add_async(Method::kPost, "/api/v1/connections/{name}/test", Access::needs(engine::Permission::connections_read),
                    [&api](Request request, Reply reply) {
     if (api.connections == nullptr) return reply(unavailable(request));
     try {

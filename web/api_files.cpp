@@ -14,6 +14,7 @@
 // and is written on a thread of the route's own (UploadWriter), not on a server thread.
 #include "web/api.h"
 #include "web/detail/api_support.h"
+#include "web/detail/work_queue.h"
 
 #include <boost/json.hpp>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -35,7 +35,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -489,62 +488,16 @@ Response list_files(const ApiServices& api, const Request& request) {
   return json_response(200, json::object{{"items", std::move(out)}, {"truncated", truncated}});
 }
 
-// Runs uploads one at a time on a thread of its own: writing and flushing a file of tens of MiB
-// takes long enough that it should not occupy one of the server's few threads. Jobs still queued
-// when it is destroyed run before its thread ends (each answers its request).
-class UploadWriter {
- public:
-  UploadWriter() : thread_([this] { run(); }) {}
-  ~UploadWriter() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  UploadWriter(const UploadWriter&) = delete;
-  UploadWriter& operator=(const UploadWriter&) = delete;
-
-  void post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    wake_.notify_one();
-  }
-
- private:
-  void run() {
-    while (true) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mu_);
-        wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // stopping, and nothing left
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
-  std::thread thread_;                      // last: starts once the members above exist
-};
-
 }  // namespace
 
 void add_file_routes(Router& router, const ApiServices& api) {
-  // Owned by the route: it lives, and its thread runs, as long as the router does.
-  auto writer = std::make_shared<UploadWriter>();
-  router.add(Method::kGet, "/api/v1/files",
+  // Uploads are written one at a time on a thread of their own: writing and flushing tens of MiB
+  // should not occupy one of the server's few threads. Owned by the route: it lives, and its
+  // thread runs, as long as the router does; queued jobs still run when it goes (each answers).
+  auto writer = std::make_shared<WorkQueue>(1);
+  router.add(Method::kGet, "/api/v1/files", Access::needs(engine::Permission::workflows_read),
              [&api](const Request& request) { return list_files(api, request); });
-  router.add_async(
-      Method::kPut, "/api/v1/files/{path...}", [&api, writer](Request request, Reply reply) {
+  router.add_async(Method::kPut, "/api/v1/files/{path...}", Access::needs(engine::Permission::workflows_write, "file.upload"), [&api, writer](Request request, Reply reply) {
         if (api.files_root.empty()) return reply(unavailable(request));
         // The job takes copies: it may run after this handler's services are gone.
         writer->post(
@@ -559,9 +512,9 @@ void add_file_routes(Router& router, const ApiServices& api) {
               reply(std::move(response));
             });
       });
-  router.add(Method::kGet, "/api/v1/files/{path...}",
+  router.add(Method::kGet, "/api/v1/files/{path...}", Access::needs(engine::Permission::workflows_write),
              [&api](const Request& request) { return get_file(api, request); });
-  router.add(Method::kDelete, "/api/v1/files/{path...}",
+  router.add(Method::kDelete, "/api/v1/files/{path...}", Access::needs(engine::Permission::workflows_write, "file.delete"),
              [&api](const Request& request) { return delete_file(api, request); });
 }
 

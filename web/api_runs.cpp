@@ -291,8 +291,10 @@ Response decide(const ApiServices& api, const Request& request, bool approve) {
                    "the approval was already " + std::string(engine::to_string(approval->status)));
   }
   try {
-    // Until users exist (the access layer), decisions through the API are recorded as "api".
-    api.executor.decide(run_id, step_id, approve, "api", comment);
+    // The decision is the caller's: who decided comes from the credentials, never the body.
+    api.executor.decide(run_id, step_id, approve,
+                        request.principal ? request.principal->email : std::string("api"),
+                        comment);
   } catch (const std::invalid_argument& e) {
     return problem(request, 409, "Not waiting", e.what());
   }
@@ -305,15 +307,15 @@ Response decide(const ApiServices& api, const Request& request, bool approve) {
 }  // namespace
 
 void add_run_routes(Router& router, const ApiServices& api) {
-  router.add(Method::kGet, "/api/v1/runs", [&api](const Request& r) { return list_runs(api, r); });
-  router.add(Method::kGet, "/api/v1/runs/{id}", [&api](const Request& r) { return run_detail(api, r); });
-  router.add(Method::kGet, "/api/v1/runs/{id}/steps/{step_id}/items",
+  router.add(Method::kGet, "/api/v1/runs", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return list_runs(api, r); });
+  router.add(Method::kGet, "/api/v1/runs/{id}", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return run_detail(api, r); });
+  router.add(Method::kGet, "/api/v1/runs/{id}/steps/{step_id}/items", Access::needs(engine::Permission::runs_read),
              [&api](const Request& r) { return step_items(api, r); });
-  router.add(Method::kGet, "/api/v1/runs/{id}/logs", [&api](const Request& r) { return run_logs(api, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/cancel", [&api](const Request& r) { return cancel_run(api, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/retry", [&api](const Request& r) { return retry_run(api, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/rerun", [&api](const Request& r) { return rerun(api, r); });
-  router.add(Method::kGet, "/api/v1/approvals", [&api](const Request& request) {
+  router.add(Method::kGet, "/api/v1/runs/{id}/logs", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return run_logs(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/cancel", Access::needs(engine::Permission::runs_write, "run.cancel"), [&api](const Request& r) { return cancel_run(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/retry", Access::needs(engine::Permission::runs_write, "run.retry"), [&api](const Request& r) { return retry_run(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/rerun", Access::needs(engine::Permission::runs_write, "run.rerun"), [&api](const Request& r) { return rerun(api, r); });
+  router.add(Method::kGet, "/api/v1/approvals", Access::needs(engine::Permission::runs_read), [&api](const Request& request) {
     std::optional<engine::ApprovalStatus> status = engine::ApprovalStatus::pending;
     if (auto s = request.query_value("status"); s && !s->empty()) {
       if (*s == "all") {
@@ -339,15 +341,15 @@ void add_run_routes(Router& router, const ApiServices& api) {
     }
     return json_response(200, json::object{{"items", std::move(items)}});
   });
-  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/approve",
+  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/approve", Access::needs(engine::Permission::approvals, "approval.approve"),
              [&api](const Request& r) { return decide(api, r, true); });
-  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/reject",
+  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/reject", Access::needs(engine::Permission::approvals, "approval.reject"),
              [&api](const Request& r) { return decide(api, r, false); });
   if (api.events != nullptr) {
-    router.add(Method::kGet, "/api/v1/runs/{id}/events", [&api](const Request& request) {
+    router.add(Method::kGet, "/api/v1/runs/{id}/events", Access::needs(engine::Permission::runs_read), [&api](const Request& request) {
       return api.events->open(api.store, request.params.at("id"), "", request.path);
     });
-    router.add(Method::kGet, "/api/v1/events", [&api](const Request& request) {
+    router.add(Method::kGet, "/api/v1/events", Access::needs(engine::Permission::runs_read), [&api](const Request& request) {
       return api.events->open(api.store, "", request.query_value("workflow").value_or(""),
                               request.path);
     });

@@ -11,6 +11,8 @@
 // Thread-safety: plain values; no shared state. StreamSink implementations are thread-safe.
 #pragma once
 
+#include "engine/access/principal.h"
+
 #include <boost/json/object.hpp>
 
 #include <functional>
@@ -64,6 +66,12 @@ struct Request {
   // Set by the Router before the handler runs: the client's X-Request-Id when it is 1-64
   // characters of [A-Za-z0-9._-], otherwise 16 random hex digits. Echoed on the response.
   std::string request_id;
+  // The client's IP address as the server saw it (or as a trusted proxy reported it); empty when
+  // unknown (a request made in-process).
+  std::string remote_address;
+  // Set by the Router before the handler of a route that requires a caller: who is calling.
+  // Null on open routes.
+  std::shared_ptr<const engine::Principal> principal;
 
   // The decoded value of the first `name=value` pair in the query ('+' is a space), or nullopt.
   std::optional<std::string> query_value(std::string_view name) const;
@@ -96,6 +104,10 @@ struct Response {
   // return quickly, keeping the sink for later writes); the body is whatever the sink is given.
   // For HEAD the server sends the headers only and never calls it.
   StreamProducer stream = nullptr;
+  // Not sent. For audited routes (router.h): what the change was, for the audit log's `details`;
+  // a string member "target" names the changed thing when the route's parameters do not (the id
+  // of something created). Never put a secret here.
+  boost::json::object audit{};
 };
 
 // The standard reason phrase of `status` ("Not Found"), or "Unknown".

@@ -98,7 +98,7 @@ void ServerMetrics::sync_http() {
 }
 
 void ServerMetrics::add_route(Router& router, std::string token) {
-  router.add(Method::kGet, "/metrics", [this, token = std::move(token)](const Request& request) {
+  router.add(Method::kGet, "/metrics", Access::open(), [this, token = std::move(token)](const Request& request) {
     if (!token.empty()) {
       const std::string expected = "Bearer " + token;
       auto given = request.headers.get("Authorization");

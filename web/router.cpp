@@ -150,6 +150,12 @@ class PendingReply {
     head_as_get_ = head_as_get;
   }
 
+  // Set before the handler runs for an audited route: a success is recorded before it is sent.
+  void audit_with(std::shared_ptr<const Auditor> auditor, AuditEvent event) {
+    auditor_ = std::move(auditor);
+    audit_ = std::move(event);
+  }
+
   void complete(Response response) {
     if (done_.exchange(true)) return;
     if (head_as_get_ && !response.stream) {
@@ -167,6 +173,20 @@ class PendingReply {
         // Metrics or logging failing must not cost the client its response.
       }
     }
+    if (auditor_ && *auditor_ && response.status >= 200 && response.status < 400) {
+      AuditEvent event = std::move(audit_);
+      if (auto* target = response.audit.if_contains("target"); target && target->is_string()) {
+        event.target = std::string(target->get_string());
+        response.audit.erase("target");
+      }
+      event.details = std::move(response.audit);
+      auto held = std::make_shared<Response>(std::move(response));
+      auto downstream = std::move(downstream_);
+      (*auditor_)(std::move(event), [held, downstream = std::move(downstream)] {
+        downstream(std::move(*held));
+      });
+      return;
+    }
     downstream_(std::move(response));
   }
 
@@ -176,29 +196,56 @@ class PendingReply {
   RequestSummary summary_;
   std::chrono::steady_clock::time_point start_;
   bool head_as_get_ = false;
+  std::shared_ptr<const Auditor> auditor_;
+  AuditEvent audit_;
   std::atomic<bool> done_{false};
 };
 
 }  // namespace
 
-void Router::add(Method method, std::string_view pattern, Handler handler) {
-  add_route(method, pattern, std::move(handler), nullptr);
+std::string Access::describe() const {
+  switch (kind) {
+    case Kind::open: return "open";
+    case Kind::signed_in: return "signed-in";
+    case Kind::permission: return std::string(engine::permission_name(permission));
+  }
+  return "open";
 }
 
-void Router::add_async(Method method, std::string_view pattern, AsyncHandler handler) {
-  add_route(method, pattern, nullptr, std::move(handler));
+void Router::add(Method method, std::string_view pattern, Access access, Handler handler) {
+  add_route(method, pattern, access, std::move(handler), nullptr);
+}
+
+void Router::add_async(Method method, std::string_view pattern, Access access,
+                       AsyncHandler handler) {
+  add_route(method, pattern, access, nullptr, std::move(handler));
+}
+
+void Router::set_authenticator(Authenticator authenticator) {
+  authenticator_ = std::move(authenticator);
+}
+
+void Router::set_auditor(Auditor auditor) {
+  auditor_ = std::make_shared<const Auditor>(std::move(auditor));
+}
+
+std::vector<RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  for (const auto& r : routes_) out.push_back(RouteInfo{r.method, r.pattern, r.access});
+  return out;
 }
 
 void Router::set_observer(RequestObserver observer) {
   observer_ = std::make_shared<const RequestObserver>(std::move(observer));
 }
 
-void Router::add_route(Method method, std::string_view pattern, Handler handler,
+void Router::add_route(Method method, std::string_view pattern, Access access, Handler handler,
                        AsyncHandler async_handler) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern `" + std::string(pattern) + "` must start with '/'");
   }
-  Route route{method, std::string(pattern), {}, 0, std::move(handler), std::move(async_handler)};
+  Route route{method,         std::string(pattern), {}, 0, access, std::move(handler),
+              std::move(async_handler)};
   if (pattern != "/") {
     for (const auto part : split(pattern)) {
       if (part.empty() || part == "{}" || part == "{...}") {
@@ -302,6 +349,56 @@ void Router::dispatch(Request request, Reply reply) const {
     }
   }
   pending->matched(best->pattern, head_as_get);
+
+  const Access& access = best->access;
+  if (access.kind != Access::Kind::open) {
+    if (!authenticator_) {
+      Response refused = problem_json(401, "Unauthorized", "this server has no sign-in configured",
+                                      instance);
+      refused.headers.set("WWW-Authenticate", "Bearer");
+      return pending->complete(std::move(refused));
+    }
+    Authentication auth;
+    try {
+      auth = authenticator_(request);
+    } catch (...) {
+      return pending->complete(problem_json(500, "Internal error",
+                                            "the server failed to check the credentials",
+                                            instance));
+    }
+    if (auth.refusal) return pending->complete(std::move(*auth.refusal));
+    if (!auth.principal) {
+      return pending->complete(problem_json(500, "Internal error",
+                                            "the server failed to check the credentials",
+                                            instance));
+    }
+    if (access.kind == Access::Kind::permission && !auth.principal->can(access.permission)) {
+      const std::string needed(engine::permission_name(access.permission));
+      boost::json::object extra = instance;
+      extra["required_permission"] = needed;
+      return pending->complete(problem_json(
+          403, "Forbidden",
+          request.method_text + " " + request.path + " needs the permission `" + needed +
+              "`, which " + auth.principal->email + " (" +
+              (auth.principal->kind == engine::Principal::Kind::token ? "this token" : "role " + auth.principal->role) +
+              ") does not have",
+          extra));
+    }
+    request.principal = std::move(auth.principal);
+  }
+  if (!access.audit_action.empty() && auditor_) {
+    AuditEvent event;
+    event.action = std::string(access.audit_action);
+    event.principal = request.principal;
+    event.address = request.remote_address;
+    event.request_id = request.request_id;
+    for (std::size_t i = 0; i < best->segments.size(); ++i) {
+      if (!is_param(best->segments[i])) continue;
+      if (!event.target.empty()) event.target += '/';
+      event.target += request.params[param_name(best->segments[i])];
+    }
+    pending->audit_with(auditor_, std::move(event));
+  }
   // The message of an exception may carry internals (paths, SQL); the client gets a generic
   // problem. For an async handler that already replied, this completion is ignored.
   auto internal_error = [&instance] {

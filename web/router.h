@@ -40,16 +40,34 @@
 // server then does not call). All errors are problem+json with `instance` set to the canonical
 // path when there is one.
 //
-// Thread-safety: add(), add_async() and set_observer() are for setup, before the server starts;
-// dispatch() and handle() are const and may run on many threads at once. Handlers are called on
-// server threads and must be safe for that; a Reply may be called from any thread, and the
-// observer is called on whichever thread produces the reply, so it must be thread-safe too.
+// Access (docs/access.md): every route declares what it needs of its caller, an Access value:
+// open (no credentials: health, webhooks with their own auth, login), signed_in (any principal),
+// or one permission. For a route that is not open, dispatch() calls the authenticator (set with
+// set_authenticator) once the route has matched; it answers with a principal or with the problem
+// to send (401 for missing or bad credentials, 403 for a missing CSRF token). A principal without
+// the route's permission gets 403 problem+json naming the permission. With no authenticator set,
+// every route that is not open answers 401: the router fails closed. Matching runs first, so an
+// unknown path is 404 and a wrong method 405 for everybody (the routes are public in the OpenAPI
+// document anyway).
+//
+// Audit: a route whose Access names an audit action ("workflow.update") and whose answer is a
+// success (2xx or 3xx) is reported to the auditor (set_auditor) before the answer goes out; the
+// answer waits until the auditor says the entry is durable, so a change the client saw succeed is
+// in the log. The entry's target is the route's parameters joined by '/', or the handler's
+// Response::audit["target"]; its details are the rest of Response::audit.
+//
+// Thread-safety: add(), add_async() and the set_*() functions are for setup, before the server
+// starts; dispatch() and handle() are const and may run on many threads at once. Handlers are
+// called on server threads and must be safe for that; a Reply may be called from any thread, and
+// the observer, authenticator and auditor are called on server threads or whichever thread
+// produces the reply, so they must be thread-safe too.
 #pragma once
 
 #include "web/http_types.h"
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +78,49 @@ using Handler = std::function<Response(const Request&)>;
 // Completes one request. Call exactly once, from any thread; later calls are ignored.
 using Reply = std::function<void(Response)>;
 using AsyncHandler = std::function<void(Request, Reply)>;
+
+// What a route requires of its caller, and whether its successes are audited.
+struct Access {
+  enum class Kind { open, signed_in, permission };
+  Kind kind = Kind::permission;
+  engine::Permission permission = engine::Permission::admin;
+  std::string_view audit_action;  // empty: not audited
+
+  static constexpr Access open() { return {Kind::open, engine::Permission::admin, {}}; }
+  static constexpr Access signed_in(std::string_view audit_action = {}) {
+    return {Kind::signed_in, engine::Permission::admin, audit_action};
+  }
+  static constexpr Access needs(engine::Permission p, std::string_view audit_action = {}) {
+    return {Kind::permission, p, audit_action};
+  }
+  // "open", "signed-in" or the permission's name (what the OpenAPI document's x-permission says).
+  std::string describe() const;
+};
+
+// The authenticator's answer: a principal, or the refusal to send instead of running the route.
+struct Authentication {
+  std::shared_ptr<const engine::Principal> principal;
+  std::optional<Response> refusal;
+};
+using Authenticator = std::function<Authentication(const Request&)>;
+
+// One change to record. `done` must be called once the entry is durable (or failed to be).
+struct AuditEvent {
+  std::string action;
+  std::shared_ptr<const engine::Principal> principal;
+  std::string address;
+  std::string request_id;
+  std::string target;
+  boost::json::object details;
+};
+using Auditor = std::function<void(AuditEvent event, std::function<void()> done)>;
+
+// A registered route, for tests and documentation checks.
+struct RouteInfo {
+  Method method;
+  std::string pattern;
+  Access access;
+};
 
 // What the observer learns about one request.
 struct RequestSummary {
@@ -77,9 +138,14 @@ class Router {
  public:
   // Registers `handler` for `method` on `pattern`. Throws std::invalid_argument for a pattern that
   // does not start with '/', has an empty segment or an empty `{}`.
-  void add(Method method, std::string_view pattern, Handler handler);
+  void add(Method method, std::string_view pattern, Access access, Handler handler);
   // The same for a handler that answers through its Reply, possibly after returning.
-  void add_async(Method method, std::string_view pattern, AsyncHandler handler);
+  void add_async(Method method, std::string_view pattern, Access access, AsyncHandler handler);
+
+  void set_authenticator(Authenticator authenticator);
+  void set_auditor(Auditor auditor);
+
+  std::vector<RouteInfo> routes() const;
 
   // Called once per request when its reply is produced (400, 404 and 405 included), before the
   // reply is passed on. Exceptions it throws are ignored. Replaces any earlier observer.
@@ -102,14 +168,17 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;  // "{name}" for a parameter
     int literals = 0;
+    Access access;
     Handler handler;              // exactly one of handler and async_handler is set
     AsyncHandler async_handler;
   };
-  void add_route(Method method, std::string_view pattern, Handler handler,
+  void add_route(Method method, std::string_view pattern, Access access, Handler handler,
                  AsyncHandler async_handler);
 
   std::vector<Route> routes_;
   std::shared_ptr<const RequestObserver> observer_;
+  Authenticator authenticator_;
+  std::shared_ptr<const Auditor> auditor_;
 };
 
 }  // namespace flowpilot::web

@@ -5,10 +5,10 @@
 namespace flowpilot::web {
 
 void add_health_routes(Router& router, ReadinessCheck ready) {
-  router.add(Method::kGet, "/healthz", [](const Request&) {
+  router.add(Method::kGet, "/healthz", Access::open(), [](const Request&) {
     return json_response(200, boost::json::object{{"status", "ok"}});
   });
-  router.add(Method::kGet, "/readyz", [ready = std::move(ready)](const Request& request) {
+  router.add(Method::kGet, "/readyz", Access::open(), [ready = std::move(ready)](const Request& request) {
     bool ok = false;
     try {
       ok = ready && ready();

@@ -440,7 +440,7 @@ WebhookReceiver::~WebhookReceiver() {
 }
 
 void WebhookReceiver::add_routes(Router& router) {
-  router.add_async(Method::kPost, "/hooks/{path}", [impl = impl_](Request request, Reply reply) {
+  router.add_async(Method::kPost, "/hooks/{path}", Access::open(), [impl = impl_](Request request, Reply reply) {
     impl->handle(std::move(request), std::move(reply));
   });
 }

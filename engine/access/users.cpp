@@ -1,5 +1,7 @@
 #include "engine/access/users.h"
 
+#include "engine/access/detail/credentials.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -27,10 +29,10 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-UserError invalid(const std::string& message) { return UserError(UserError::Kind::invalid, message); }
+AccessError invalid(const std::string& message) { return AccessError(AccessError::Kind::invalid, message); }
 
-UserError not_found(std::string_view email) {
-  return UserError(UserError::Kind::not_found, "there is no user `" + std::string(email) + "`");
+AccessError not_found(std::string_view email) {
+  return AccessError(AccessError::Kind::not_found, "there is no user `" + std::string(email) + "`");
 }
 
 void check_role(const std::string& role) {
@@ -48,14 +50,7 @@ void check_password(std::string_view password) {
   }
 }
 
-std::string new_user_id() {
-  ensure_sodium();
-  std::array<unsigned char, 12> bytes{};
-  randombytes_buf(bytes.data(), bytes.size());
-  std::array<char, 2 * 12 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), bytes.data(), bytes.size());
-  return "u_" + std::string(hex.data());
-}
+std::string new_user_id() { return "u_" + access_detail::random_hex(12); }
 
 UserSummary summary_of(const UserRecord& r) {
   return {r.id, r.email, r.name, r.role, r.disabled, r.created_at, r.updated_at};
@@ -134,7 +129,7 @@ CreatedUser UserService::add(const NewUser& input) {
     created.generated_password = password;
   }
   if (store_.get_user_by_email(r.email)) {
-    throw UserError(UserError::Kind::exists, "email: a user `" + r.email + "` exists already");
+    throw AccessError(AccessError::Kind::exists, "email: a user `" + r.email + "` exists already");
   }
   r.id = new_user_id();
   r.password_hash = hash_password(password);
@@ -156,21 +151,57 @@ std::optional<UserSummary> UserService::get(std::string_view email) {
   return summary_of(*r);
 }
 
-UserSummary UserService::set_disabled(std::string_view email, bool disabled) {
+std::optional<UserSummary> UserService::get_by_id(const std::string& user_id) {
+  auto r = store_.get_user(user_id);
+  if (!r) return std::nullopt;
+  return summary_of(*r);
+}
+
+UserRecord UserService::must_get(std::string_view email) {
   const std::string normalized = normalize_email(email);
   auto r = store_.get_user_by_email(normalized);
   if (!r) throw not_found(normalized);
-  r->disabled = disabled;
-  r->updated_at = now_millis();
-  put(store_, *r);
-  return summary_of(*r);
+  return *r;
+}
+
+void UserService::keep_an_admin(const UserRecord& before, const UserRecord& after) {
+  auto enabled_admin = [](const UserRecord& u) { return u.role == "admin" && !u.disabled; };
+  if (!enabled_admin(before) || enabled_admin(after)) return;
+  for (const auto& u : store_.list_users()) {
+    if (u.id != before.id && enabled_admin(u)) return;
+  }
+  throw invalid("`" + before.email +
+                "` is the last enabled admin; make another user admin first");
+}
+
+UserSummary UserService::set_disabled(std::string_view email, bool disabled) {
+  UserRecord r = must_get(email);
+  UserRecord changed = r;
+  changed.disabled = disabled;
+  keep_an_admin(r, changed);
+  changed.updated_at = now_millis();
+  WriteBatch batch;
+  batch.add(PutUser{changed});
+  if (disabled) batch.add(RevokeSessions{changed.id, changed.updated_at});
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) std::rethrow_exception(result.error);
+  return summary_of(changed);
+}
+
+UserSummary UserService::set_role(std::string_view email, const std::string& role) {
+  check_role(role);
+  UserRecord r = must_get(email);
+  UserRecord changed = r;
+  changed.role = role;
+  keep_an_admin(r, changed);
+  changed.updated_at = now_millis();
+  put(store_, changed);
+  return summary_of(changed);
 }
 
 std::optional<std::string> UserService::reset_password(std::string_view email,
                                                        std::optional<std::string> password) {
-  const std::string normalized = normalize_email(email);
-  auto r = store_.get_user_by_email(normalized);
-  if (!r) throw not_found(normalized);
+  UserRecord r = must_get(email);
   std::optional<std::string> generated;
   if (password) {
     check_password(*password);
@@ -178,9 +209,13 @@ std::optional<std::string> UserService::reset_password(std::string_view email,
     password = generate_password();
     generated = password;
   }
-  r->password_hash = hash_password(*password);
-  r->updated_at = r->password_changed_at = now_millis();
-  put(store_, *r);
+  r.password_hash = hash_password(*password);
+  r.updated_at = r.password_changed_at = now_millis();
+  WriteBatch batch;
+  batch.add(PutUser{r});
+  batch.add(RevokeSessions{r.id, r.updated_at});
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) std::rethrow_exception(result.error);
   return generated;
 }
 
@@ -190,7 +225,7 @@ std::optional<UserSummary> UserService::verify(std::string_view email, std::stri
   std::optional<UserRecord> r;
   try {
     r = store_.get_user_by_email(normalize_email(email));
-  } catch (const UserError&) {
+  } catch (const AccessError&) {
   }
   const bool matches = password_matches(r ? r->password_hash : kDecoy, password);
   if (!r || !matches || r->disabled) return std::nullopt;

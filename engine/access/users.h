@@ -8,11 +8,16 @@
 // Emails are compared lower-case and trimmed. Roles: admin (everything), editor (workflows, runs,
 // connections use), approver (approvals and reading), viewer (read only).
 //
-// Errors: UserError with a kind and a sentence naming the field. Thread-safety: the service holds
-// no state of its own beyond the store, which is thread-safe; calls may come from any thread, but
-// two concurrent changes to one user are not ordered (the last write wins).
+// Errors: AccessError (principal.h) with a kind and a sentence naming the field.
+// Thread-safety: the service holds no state of its own beyond the store, which is thread-safe;
+// calls may come from any thread, but two concurrent changes to one user are not ordered (the
+// last write wins).
+//
+// The last enabled admin cannot be disabled or given another role: an installation must keep
+// someone who can manage it.
 #pragma once
 
+#include "engine/access/principal.h"
 #include "engine/store/store.h"
 
 #include <optional>
@@ -23,17 +28,6 @@
 
 namespace flowpilot::engine {
 
-inline constexpr std::string_view kRoles[] = {"admin", "editor", "approver", "viewer"};
-
-class UserError : public std::runtime_error {
- public:
-  enum class Kind { invalid, not_found, exists };
-  UserError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-  Kind kind() const { return kind_; }
-
- private:
-  Kind kind_;
-};
 
 // What may be shown of a user: never the hash.
 struct UserSummary {
@@ -65,8 +59,12 @@ class UserService {
   CreatedUser add(const NewUser& input);
   std::vector<UserSummary> list();
   std::optional<UserSummary> get(std::string_view email);
+  std::optional<UserSummary> get_by_id(const std::string& user_id);
+  // Disabling also ends the user's sessions; their tokens stop working while they are disabled.
   UserSummary set_disabled(std::string_view email, bool disabled);
-  // Sets a new password (or generates one, returned) and ends the user's sessions.
+  UserSummary set_role(std::string_view email, const std::string& role);
+  // Sets a new password (or generates one, returned) and ends the user's sessions (their
+  // password_changed_at moves past every session's start).
   std::optional<std::string> reset_password(std::string_view email,
                                             std::optional<std::string> password);
   // The user when `password` is theirs and the account is enabled; nullopt otherwise. Takes the
@@ -76,10 +74,14 @@ class UserService {
   bool empty();  // no user at all (a fresh store)
 
  private:
+  UserRecord must_get(std::string_view email);
+  // Throws when `before` is the last enabled admin and `after` would no longer be one.
+  void keep_an_admin(const UserRecord& before, const UserRecord& after);
+
   Store& store_;
 };
 
-// Lower-case, trimmed; throws UserError(invalid) naming `field` when it is not an email address.
+// Lower-case, trimmed; throws AccessError(invalid) naming `field` when it is not an email address.
 std::string normalize_email(std::string_view email, std::string_view field = "email");
 std::string hash_password(std::string_view password);
 bool password_matches(const std::string& hash, std::string_view password);

@@ -87,6 +87,11 @@ enum WriterStmt : std::size_t {
   kPutConnection,
   kDeleteConnection,
   kPutUser,
+  kPutToken,
+  kPutSession,
+  kRevokeSessions,
+  kPruneSessions,
+  kAppendAudit,
   kWriterStmtCount,
 };
 
@@ -161,10 +166,43 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "email = excluded.email, name = excluded.name, role = excluded.role, "
     "password_hash = excluded.password_hash, disabled = excluded.disabled, "
     "updated_at = excluded.updated_at, password_changed_at = excluded.password_changed_at",
+    "INSERT INTO api_tokens(id, user_id, name, secret_hash, prefix, scopes, created_at, "
+    "expires_at, revoked_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE "
+    "SET name = excluded.name, scopes = excluded.scopes, expires_at = excluded.expires_at, "
+    "revoked_at = excluded.revoked_at",
+    "INSERT INTO sessions(id_hash, user_id, csrf_token, address, user_agent, created_at, "
+    "last_seen_at, expires_at, revoked_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT(id_hash) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at), "
+    "revoked_at = CASE WHEN revoked_at > 0 THEN revoked_at ELSE excluded.revoked_at END",
+    "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at = 0",
+    "DELETE FROM sessions WHERE expires_at < ?1 OR (revoked_at > 0 AND revoked_at < ?1)",
+    "INSERT INTO audit_log(at, actor_id, actor_email, actor_kind, address, action, target, "
+    "details, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 #undef FP_RUN_INSERT
 #undef FP_RUN_VALUES
+
+// Token scopes are single words: one space-separated column keeps them readable in SQL.
+std::string join_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += w;
+  }
+  return out;
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    if (space != 0) out.emplace_back(text.substr(0, space));
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+  return out;
+}
 
 // ---- error classification --------------------------------------------------------------------
 
@@ -342,6 +380,12 @@ class SqliteStore final : public Store {
   std::optional<ConnectionRecord> get_connection(const std::string& name) override;
   std::vector<UserRecord> list_users() override;
   std::optional<UserRecord> get_user_by_email(const std::string& email) override;
+  std::optional<UserRecord> get_user(const std::string& user_id) override;
+  std::optional<TokenRecord> get_token_by_hash(const std::string& secret_hash) override;
+  std::optional<TokenRecord> get_token(const std::string& token_id) override;
+  std::vector<TokenRecord> list_tokens(const std::string& user_id) override;
+  std::optional<SessionRecord> get_session(const std::string& id_hash) override;
+  std::vector<AuditRecord> list_audit(const AuditFilter& filter) override;
   void flush() override;
 
  private:
@@ -890,6 +934,60 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       bind_int(s, 8, r.updated_at);
       bind_int(s, 9, r.password_changed_at);
       step(s);
+    } else if (const auto* o = std::get_if<PutToken>(&op)) {
+      const TokenRecord& r = o->record;
+      const std::string scopes = join_words(r.scopes);  // bound without a copy: must outlive step
+      sqlite3_stmt* s = writer_stmts_[kPutToken].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.id);
+      bind_text(s, 2, r.user_id);
+      bind_text(s, 3, r.name);
+      bind_text(s, 4, r.secret_hash);
+      bind_text(s, 5, r.prefix);
+      bind_text(s, 6, scopes);
+      bind_int(s, 7, r.created_at);
+      bind_int(s, 8, r.expires_at);
+      bind_int(s, 9, r.revoked_at);
+      step(s);
+    } else if (const auto* o = std::get_if<PutSession>(&op)) {
+      const SessionRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutSession].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.id_hash);
+      bind_text(s, 2, r.user_id);
+      bind_text(s, 3, r.csrf_token);
+      bind_text(s, 4, r.address);
+      bind_text(s, 5, r.user_agent);
+      bind_int(s, 6, r.created_at);
+      bind_int(s, 7, r.last_seen_at);
+      bind_int(s, 8, r.expires_at);
+      bind_int(s, 9, r.revoked_at);
+      step(s);
+    } else if (const auto* o = std::get_if<RevokeSessions>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kRevokeSessions].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->user_id);
+      bind_int(s, 2, o->at);
+      step(s);
+    } else if (const auto* o = std::get_if<PruneSessions>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kPruneSessions].get();
+      StmtReset reset(s);
+      bind_int(s, 1, o->before);
+      step(s);
+    } else if (const auto* o = std::get_if<AppendAudit>(&op)) {
+      const AuditRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kAppendAudit].get();
+      StmtReset reset(s);
+      bind_int(s, 1, r.at);
+      bind_text(s, 2, r.actor_id);
+      bind_text(s, 3, r.actor_email);
+      bind_text(s, 4, r.actor_kind);
+      bind_text(s, 5, r.address);
+      bind_text(s, 6, r.action);
+      bind_text(s, 7, r.target);
+      bind_json(s, 8, r.details, 0);
+      bind_text(s, 9, r.request_id);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
@@ -897,7 +995,8 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         "PutWorkflowVersion", "CreateRun", "PutRun",     "PutStep",
         "PutAttempt",         "AppendLog", "PutApproval", "PutWorkflow",
         "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns",
-        "PutConnection",      "DeleteConnection", "PutUser"};
+        "PutConnection",      "DeleteConnection", "PutUser",  "PutToken",
+        "PutSession",         "RevokeSessions",   "PruneSessions", "AppendAudit"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }
@@ -1201,6 +1300,129 @@ std::optional<UserRecord> SqliteStore::get_user_by_email(const std::string& emai
   bind_text(s, 1, email);
   if (!step(s)) return std::nullopt;
   return read_user(s);
+}
+
+std::optional<UserRecord> SqliteStore::get_user(const std::string& user_id) {
+  static const std::string sql = fmt::format("SELECT {} FROM users WHERE id = ?1", kUserColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, user_id);
+  if (!step(s)) return std::nullopt;
+  return read_user(s);
+}
+
+constexpr std::string_view kTokenColumns =
+    "id, user_id, name, secret_hash, prefix, scopes, created_at, expires_at, revoked_at";
+
+TokenRecord read_token(sqlite3_stmt* s) {
+  TokenRecord r;
+  r.id = column_text(s, 0);
+  r.user_id = column_text(s, 1);
+  r.name = column_text(s, 2);
+  r.secret_hash = column_text(s, 3);
+  r.prefix = column_text(s, 4);
+  r.scopes = split_words(column_text(s, 5));
+  r.created_at = column_int(s, 6);
+  r.expires_at = column_int(s, 7);
+  r.revoked_at = column_int(s, 8);
+  return r;
+}
+
+std::optional<TokenRecord> SqliteStore::get_token_by_hash(const std::string& secret_hash) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM api_tokens WHERE secret_hash = ?1", kTokenColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, secret_hash);
+  if (!step(s)) return std::nullopt;
+  return read_token(s);
+}
+
+std::optional<TokenRecord> SqliteStore::get_token(const std::string& token_id) {
+  static const std::string sql = fmt::format("SELECT {} FROM api_tokens WHERE id = ?1", kTokenColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, token_id);
+  if (!step(s)) return std::nullopt;
+  return read_token(s);
+}
+
+std::vector<TokenRecord> SqliteStore::list_tokens(const std::string& user_id) {
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM api_tokens WHERE ?1 = '' OR user_id = ?1 ORDER BY id DESC", kTokenColumns);
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, user_id);
+  std::vector<TokenRecord> out;
+  while (step(s)) out.push_back(read_token(s));
+  return out;
+}
+
+std::optional<SessionRecord> SqliteStore::get_session(const std::string& id_hash) {
+  static const std::string sql =
+      "SELECT id_hash, user_id, csrf_token, address, user_agent, created_at, last_seen_at, "
+      "expires_at, revoked_at FROM sessions WHERE id_hash = ?1";
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(sql);
+  StmtReset reset(s);
+  bind_text(s, 1, id_hash);
+  if (!step(s)) return std::nullopt;
+  SessionRecord r;
+  r.id_hash = column_text(s, 0);
+  r.user_id = column_text(s, 1);
+  r.csrf_token = column_text(s, 2);
+  r.address = column_text(s, 3);
+  r.user_agent = column_text(s, 4);
+  r.created_at = column_int(s, 5);
+  r.last_seen_at = column_int(s, 6);
+  r.expires_at = column_int(s, 7);
+  r.revoked_at = column_int(s, 8);
+  return r;
+}
+
+std::vector<AuditRecord> SqliteStore::list_audit(const AuditFilter& filter) {
+  // One statement per order; every filter is a bound value that is empty or 0 when unused.
+  static const std::string where =
+      " WHERE (?1 = '' OR actor_email = ?1 OR actor_id = ?1)"
+      " AND (?2 = '' OR action = ?2 OR (substr(?2, -1) = '.' AND substr(action, 1, length(?2)) = ?2))"
+      " AND (?3 = '' OR target = ?3) AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at < ?5)"
+      " AND (?6 = 0 OR id < ?6) AND id > ?7";
+  static const std::string columns =
+      "SELECT id, at, actor_id, actor_email, actor_kind, address, action, target, details, "
+      "request_id FROM audit_log";
+  static const std::string newest = columns + where + " ORDER BY id DESC LIMIT ?8";
+  static const std::string oldest = columns + where + " ORDER BY id ASC LIMIT ?8";
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(filter.oldest_first ? oldest : newest);
+  StmtReset reset(s);
+  bind_text(s, 1, filter.actor);
+  bind_text(s, 2, filter.action);
+  bind_text(s, 3, filter.target);
+  bind_int(s, 4, filter.from);
+  bind_int(s, 5, filter.to);
+  bind_int(s, 6, filter.before_id);
+  bind_int(s, 7, filter.after_id);
+  bind_int(s, 8, filter.limit);
+  std::vector<AuditRecord> out;
+  while (step(s)) {
+    AuditRecord r;
+    r.id = column_int(s, 0);
+    r.at = column_int(s, 1);
+    r.actor_id = column_text(s, 2);
+    r.actor_email = column_text(s, 3);
+    r.actor_kind = column_text(s, 4);
+    r.address = column_text(s, 5);
+    r.action = column_text(s, 6);
+    r.target = column_text(s, 7);
+    r.details = column_json(s, 8);
+    r.request_id = column_text(s, 9);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace

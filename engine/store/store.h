@@ -179,6 +179,61 @@ struct UserRecord {
   EpochMillis password_changed_at = 0;  // sessions from before it are no longer valid
 };
 
+// An API token (engine/access/tokens.h). Only the SHA-256 of the secret is kept; `prefix` (the
+// secret's first characters) lets a person recognise a token in a list.
+struct TokenRecord {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::string secret_hash;  // lower-case hex SHA-256 of the whole secret
+  std::string prefix;
+  std::vector<std::string> scopes;
+  EpochMillis created_at = 0;
+  EpochMillis expires_at = 0;  // 0: never
+  EpochMillis revoked_at = 0;  // 0: not revoked
+};
+
+// A signed-in browser (engine/access/sessions.h), keyed by the SHA-256 of the cookie's value so
+// that the table alone cannot be replayed.
+struct SessionRecord {
+  std::string id_hash;  // lower-case hex SHA-256 of the cookie value
+  std::string user_id;
+  std::string csrf_token;
+  std::string address;
+  std::string user_agent;
+  EpochMillis created_at = 0;
+  EpochMillis last_seen_at = 0;
+  EpochMillis expires_at = 0;  // absolute expiry
+  EpochMillis revoked_at = 0;  // 0: live
+};
+
+// One change in the audit log (engine/access/audit.h). Append-only: the table refuses updates and
+// deletes.
+struct AuditRecord {
+  std::int64_t id = 0;  // assigned by the store, increasing
+  EpochMillis at = 0;
+  std::string actor_id;     // user id; "" for the system
+  std::string actor_email;  // as it was at the time
+  std::string actor_kind;   // session | token | cli | system
+  std::string address;      // client address; "" for the CLI
+  std::string action;       // "workflow.update", "run.start", ...
+  std::string target;       // what was changed: a workflow id, a run id, an email...
+  boost::json::value details = boost::json::object();  // what changed; never a secret
+  std::string request_id;
+};
+
+struct AuditFilter {
+  std::string actor;         // actor_email or actor_id; empty: any
+  std::string action;        // exact, or a prefix ending in '.' ("workflow."); empty: any
+  std::string target;        // empty: any
+  EpochMillis from = 0;      // at >= from; 0: no bound
+  EpochMillis to = 0;        // at < to; 0: no bound
+  std::int64_t before_id = 0;  // cursor: entries with id < before_id; 0: from the newest
+  std::int64_t after_id = 0;   // entries with id > after_id (exports run oldest first)
+  bool oldest_first = false;
+  int limit = 100;
+};
+
 // Write operations. Put* insert or replace by primary key.
 struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absent
 struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
@@ -203,11 +258,19 @@ struct PruneRuns { EpochMillis finished_before = 0; int limit = 1000; };
 struct PutConnection { ConnectionRecord record; };
 struct DeleteConnection { std::string name; };  // no-op when absent
 struct PutUser { UserRecord record; };  // by id; a second id with the same email is refused
+struct PutToken { TokenRecord record; };  // by id
+struct PutSession { SessionRecord record; };  // by id_hash
+// Ends every live session of a user (revoked_at = at), e.g. when the account is disabled.
+struct RevokeSessions { std::string user_id; EpochMillis at = 0; };
+// Deletes sessions that expired or were revoked before `before` (they can never be used again).
+struct PruneSessions { EpochMillis before = 0; };
+struct AppendAudit { AuditRecord record; };  // the id is assigned
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
                              PutScheduleFired, PruneRuns, PutConnection, DeleteConnection,
-                             PutUser>;
+                             PutUser, PutToken, PutSession, RevokeSessions, PruneSessions,
+                             AppendAudit>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -271,6 +334,13 @@ class Store {
   virtual std::optional<ConnectionRecord> get_connection(const std::string& name) = 0;
   virtual std::vector<UserRecord> list_users() = 0;  // by email
   virtual std::optional<UserRecord> get_user_by_email(const std::string& email) = 0;
+  virtual std::optional<UserRecord> get_user(const std::string& user_id) = 0;
+  virtual std::optional<TokenRecord> get_token_by_hash(const std::string& secret_hash) = 0;
+  virtual std::optional<TokenRecord> get_token(const std::string& token_id) = 0;
+  // Newest first; an empty user_id lists every user's tokens.
+  virtual std::vector<TokenRecord> list_tokens(const std::string& user_id) = 0;
+  virtual std::optional<SessionRecord> get_session(const std::string& id_hash) = 0;
+  virtual std::vector<AuditRecord> list_audit(const AuditFilter& filter) = 0;
 
   // Blocks until every batch submitted before the call is durable.
   virtual void flush() = 0;

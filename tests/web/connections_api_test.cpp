@@ -40,7 +40,7 @@ class ConnectionsApiTest : public test::ServerFixture {
     api_->connections = service_.get();
     api_->http = http_.get();
 
-    token_router_.add(Method::kPost, "/token", [this](const Request& request) {
+    token_router_.add(Method::kPost, "/token", Access::open(), [this](const Request& request) {
       std::lock_guard lock(mu_);
       token_requests_.push_back(request.body);
       Response r;
@@ -274,6 +274,7 @@ TEST_F(ConnectionsApiTest, AConnectionTestWaitingOnTheNetworkHoldsNoServerThread
     engine::HttpRequest request;
     request.method = std::move(method);
     request.url = std::move(url);
+    request.headers.emplace_back("Authorization", "Bearer " + admin_token_);
     request.timeout = std::chrono::milliseconds(30'000);
     http_->send(std::move(request),
                 [promise](engine::HttpResponse r) { promise->set_value(std::move(r)); });

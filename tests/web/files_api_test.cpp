@@ -318,13 +318,15 @@ class FilesOverHttpTest : public FilesApiTest {
     FilesApiTest::TearDown();
   }
 
+  std::string auth() const { return "Authorization: Bearer " + admin_token_ + "\r\n"; }
+
   engine::HttpResponse send(std::string method, std::string path, std::string body,
                             std::string type = "text/csv") {
     engine::HttpRequest request;
     request.method = std::move(method);
     request.url = "http://127.0.0.1:" + std::to_string(port_) + path;
     request.body = std::move(body);
-    request.headers = {{"Content-Type", std::move(type)}};
+    request.headers = {{"Content-Type", std::move(type)}, {"Authorization", "Bearer " + admin_token_}};
     request.timeout = std::chrono::milliseconds(20'000);
     std::promise<engine::HttpResponse> promise;
     auto future = promise.get_future();
@@ -388,7 +390,8 @@ TEST_F(FilesOverHttpTest, ExpectContinueIsAnsweredFromTheHeaders) {
   };
   const std::string body(4096, 'z');
   auto accepted = exchange(
-      "PUT /api/v1/files/uploads/asked.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "PUT /api/v1/files/uploads/asked.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" +
+      auth() +
       "Content-Length: 4096\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
       body);
   ASSERT_EQ(accepted.size(), 2u) << accepted[0];
@@ -397,7 +400,8 @@ TEST_F(FilesOverHttpTest, ExpectContinueIsAnsweredFromTheHeaders) {
   EXPECT_EQ(read(root() / "uploads" / "asked.csv"), body);
 
   auto refused = exchange(
-      "PUT /api/v1/files/uploads/huge.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "PUT /api/v1/files/uploads/huge.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" +
+      auth() +
       "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n",
       body);
   ASSERT_EQ(refused.size(), 1u);
@@ -426,7 +430,8 @@ TEST_F(FilesOverHttpTest, ConcurrentUploadsAreBounded) {
   ::setsockopt(first, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ASSERT_EQ(::connect(first, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   const std::string head =
-      "PUT /api/v1/files/uploads/first.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+      "PUT /api/v1/files/uploads/first.csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" +
+      auth() +
       "Content-Length: 8\r\nConnection: close\r\n\r\nabcd";
   ASSERT_EQ(::send(first, head.data(), head.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(head.size()));

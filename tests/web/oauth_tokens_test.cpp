@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 class OAuthTokensTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.add(Method::kPost, "/token", [this](const Request& request) {
+    router_.add(Method::kPost, "/token", Access::open(), [this](const Request& request) {
       ++calls_;
       {
         std::lock_guard lock(mu_);
@@ -42,7 +42,7 @@ class OAuthTokensTest : public ::testing::Test {
       return r;
     });
     // Meta's token exchange.
-    router_.add(Method::kGet, "/v25.0/oauth/access_token", [this](const Request& request) {
+    router_.add(Method::kGet, "/v25.0/oauth/access_token", Access::open(), [this](const Request& request) {
       ++exchanges_;
       std::lock_guard lock(mu_);
       exchanged_.push_back(request.query_value("fb_exchange_token").value_or(""));

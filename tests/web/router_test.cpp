@@ -18,17 +18,17 @@ boost::json::object body_of(const Response& r) { return boost::json::parse(r.bod
 
 Router sample_router() {
   Router router;
-  router.add(Method::kGet, "/runs/{id}", [](const Request& req) {
+  router.add(Method::kGet, "/runs/{id}", Access::open(), [](const Request& req) {
     return json_response(200, boost::json::object{{"id", req.params.at("id")}, {"path", req.path}});
   });
-  router.add(Method::kGet, "/runs/active", [](const Request&) {
+  router.add(Method::kGet, "/runs/active", Access::open(), [](const Request&) {
     return json_response(200, boost::json::object{{"active", true}});
   });
-  router.add(Method::kPost, "/runs", [](const Request& req) {
+  router.add(Method::kPost, "/runs", Access::open(), [](const Request& req) {
     return json_response(201, boost::json::object{{"body", req.body}});
   });
-  router.add(Method::kDelete, "/runs/{id}", [](const Request&) { return Response{204, {}, {}}; });
-  router.add(Method::kGet, "/boom", [](const Request&) -> Response {
+  router.add(Method::kDelete, "/runs/{id}", Access::open(), [](const Request&) { return Response{204, {}, {}}; });
+  router.add(Method::kGet, "/boom", Access::open(), [](const Request&) -> Response {
     throw std::runtime_error("secret internal detail");
   });
   return router;
@@ -152,19 +152,19 @@ TEST(Router, HandlerExceptionIs500WithoutItsMessage) {
 TEST(Router, BadPatternsAreRefused) {
   Router router;
   auto ok = [](const Request&) { return Response{}; };
-  EXPECT_THROW(router.add(Method::kGet, "runs", ok), std::invalid_argument);
-  EXPECT_THROW(router.add(Method::kGet, "/a//b", ok), std::invalid_argument);
-  EXPECT_THROW(router.add(Method::kGet, "/a/{}", ok), std::invalid_argument);
-  router.add(Method::kGet, "/", ok);
+  EXPECT_THROW(router.add(Method::kGet, "runs", Access::open(), ok), std::invalid_argument);
+  EXPECT_THROW(router.add(Method::kGet, "/a//b", Access::open(), ok), std::invalid_argument);
+  EXPECT_THROW(router.add(Method::kGet, "/a/{}", Access::open(), ok), std::invalid_argument);
+  router.add(Method::kGet, "/", Access::open(), ok);
   EXPECT_EQ(router.handle(make_request("GET", "/")).status, 200);
 }
 
 TEST(Router, RestParameterTakesTheRemainingSegments) {
   Router router;
-  router.add(Method::kGet, "/files/{path...}", [](const Request& req) {
+  router.add(Method::kGet, "/files/{path...}", Access::open(), [](const Request& req) {
     return json_response(200, boost::json::object{{"path", req.params.at("path")}});
   });
-  router.add(Method::kGet, "/files/special", [](const Request&) {
+  router.add(Method::kGet, "/files/special", Access::open(), [](const Request&) {
     return json_response(200, boost::json::object{{"special", true}});
   });
   EXPECT_EQ(body_of(router.handle(make_request("GET", "/files/a.csv"))).at("path"), "a.csv");
@@ -178,8 +178,8 @@ TEST(Router, RestParameterTakesTheRemainingSegments) {
   EXPECT_EQ(router.handle(make_request("GET", "/files/a%2Fb")).status, 400);
   EXPECT_EQ(router.handle(make_request("GET", "/files/a//b")).status, 400);
   auto ok = [](const Request&) { return Response{}; };
-  EXPECT_THROW(router.add(Method::kGet, "/x/{rest...}/y", ok), std::invalid_argument);
-  EXPECT_THROW(router.add(Method::kGet, "/x/{...}", ok), std::invalid_argument);
+  EXPECT_THROW(router.add(Method::kGet, "/x/{rest...}/y", Access::open(), ok), std::invalid_argument);
+  EXPECT_THROW(router.add(Method::kGet, "/x/{...}", Access::open(), ok), std::invalid_argument);
 }
 
 TEST(HealthRoutes, HealthzAndReadyz) {
@@ -202,7 +202,7 @@ TEST(HealthRoutes, HealthzAndReadyz) {
 
 TEST(AsyncRouter, HandleWaitsForAnAsyncReply) {
   Router router;
-  router.add_async(Method::kGet, "/runs/{id}/wait", [](Request request, Reply reply) {
+  router.add_async(Method::kGet, "/runs/{id}/wait", Access::open(), [](Request request, Reply reply) {
     reply(json_response(200, boost::json::object{{"id", request.params.at("id")}}));
   });
   auto r = router.handle(make_request("GET", "/runs/abc/wait"));
@@ -214,7 +214,7 @@ TEST(AsyncRouter, ReplyFromAnotherThread) {
   Router router;
   std::vector<std::thread> workers;
   std::mutex workers_mutex;
-  router.add_async(Method::kPost, "/later", [&](Request request, Reply reply) {
+  router.add_async(Method::kPost, "/later", Access::open(), [&](Request request, Reply reply) {
     std::lock_guard lock(workers_mutex);
     workers.emplace_back([body = request.body, reply = std::move(reply)] {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -233,7 +233,7 @@ TEST(AsyncRouter, ReplyFromAnotherThread) {
 TEST(AsyncRouter, OnlyTheFirstReplyCounts) {
   Router router;
   Reply kept;
-  router.add_async(Method::kGet, "/twice", [&kept](Request, Reply reply) {
+  router.add_async(Method::kGet, "/twice", Access::open(), [&kept](Request, Reply reply) {
     kept = reply;
     reply(Response{201, {}, "first"});
     reply(Response{202, {}, "second"});
@@ -257,9 +257,9 @@ TEST(AsyncRouter, SyncHandlersReplyBeforeDispatchReturns) {
 
 TEST(AsyncRouter, DroppedReplyGives500) {
   Router router;
-  router.add_async(Method::kGet, "/forgets", [](Request, Reply) {});
+  router.add_async(Method::kGet, "/forgets", Access::open(), [](Request, Reply) {});
   std::thread dropper;
-  router.add_async(Method::kGet, "/forgets-later", [&dropper](Request, Reply reply) {
+  router.add_async(Method::kGet, "/forgets-later", Access::open(), [&dropper](Request, Reply reply) {
     dropper = std::thread([reply = std::move(reply)]() mutable {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       reply = nullptr;  // destroyed without a call
@@ -274,10 +274,10 @@ TEST(AsyncRouter, DroppedReplyGives500) {
 
 TEST(AsyncRouter, ThrowingAsyncHandlerIs500UnlessItReplied) {
   Router router;
-  router.add_async(Method::kGet, "/throws", [](Request, Reply) -> void {
+  router.add_async(Method::kGet, "/throws", Access::open(), [](Request, Reply) -> void {
     throw std::runtime_error("secret internal detail");
   });
-  router.add_async(Method::kGet, "/replies-then-throws", [](Request, Reply reply) -> void {
+  router.add_async(Method::kGet, "/replies-then-throws", Access::open(), [](Request, Reply reply) -> void {
     reply(Response{204, {}, {}});
     throw std::runtime_error("late");
   });
@@ -289,7 +289,7 @@ TEST(AsyncRouter, ThrowingAsyncHandlerIs500UnlessItReplied) {
 
 TEST(AsyncRouter, HeadOnAnAsyncGetKeepsTheLength) {
   Router router;
-  router.add_async(Method::kGet, "/doc", [](Request, Reply reply) {
+  router.add_async(Method::kGet, "/doc", Access::open(), [](Request, Reply reply) {
     reply(Response{200, {}, "twelve bytes"});
   });
   auto head = router.handle(make_request("HEAD", "/doc"));
@@ -300,7 +300,7 @@ TEST(AsyncRouter, HeadOnAnAsyncGetKeepsTheLength) {
 
 TEST(AsyncRouter, HeadOnAStreamedGetKeepsTheProducer) {
   Router router;
-  router.add(Method::kGet, "/events", [](const Request&) {
+  router.add(Method::kGet, "/events", Access::open(), [](const Request&) {
     Response response;
     response.headers.set("Content-Type", "text/event-stream");
     response.stream = [](std::shared_ptr<StreamSink> sink) { sink->close(); };
@@ -315,7 +315,7 @@ class ObservedRouter : public ::testing::Test {
  protected:
   void SetUp() override {
     router_ = sample_router();
-    router_.add_async(Method::kGet, "/slow", [this](Request, Reply reply) {
+    router_.add_async(Method::kGet, "/slow", Access::open(), [this](Request, Reply reply) {
       std::lock_guard lock(mutex_);
       workers_.emplace_back([reply = std::move(reply)] {
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -403,7 +403,7 @@ TEST_F(ObservedRouter, AThrowingObserverDoesNotCostTheResponse) {
 TEST(RequestId, GeneratedWhenMissingAndEchoedOnEveryResponse) {
   Router router;
   std::string seen_by_handler;
-  router.add(Method::kGet, "/id", [&seen_by_handler](const Request& request) {
+  router.add(Method::kGet, "/id", Access::open(), [&seen_by_handler](const Request& request) {
     seen_by_handler = request.request_id;
     return Response{};
   });
@@ -425,7 +425,7 @@ TEST(RequestId, GeneratedWhenMissingAndEchoedOnEveryResponse) {
 TEST(RequestId, AWellFormedClientIdIsKept) {
   Router router;
   std::string seen_by_handler;
-  router.add_async(Method::kGet, "/id", [&seen_by_handler](Request request, Reply reply) {
+  router.add_async(Method::kGet, "/id", Access::open(), [&seen_by_handler](Request request, Reply reply) {
     seen_by_handler = request.request_id;
     reply(Response{});
   });
@@ -443,7 +443,7 @@ TEST(RequestId, AWellFormedClientIdIsKept) {
 
 TEST(RequestId, AMalformedClientIdIsReplaced) {
   Router router;
-  router.add(Method::kGet, "/id", [](const Request&) { return Response{}; });
+  router.add(Method::kGet, "/id", Access::open(), [](const Request&) { return Response{}; });
   for (const std::string& id : {std::string(65, 'a'), std::string(""), std::string("a b"),
                                 std::string("id\r\nX-Evil: 1"), std::string("caf\xC3\xA9"),
                                 std::string("a/b"), std::string("{json}")}) {

@@ -1,15 +1,22 @@
 // The server's parts assembled in-process, as `flowpilot serve` assembles them, for tests that
 // drive routes through Router::handle without sockets: a real SQLite store in a temporary
 // directory, the built-in steps and plugins, the catalog over a temporary workflows directory, the
-// executor, live events, the webhook receiver and the REST API.
+// executor, live events, the webhook receiver, the REST API and sign-in. call() sends requests as
+// an admin with a real API token unless they carry their own Authorization or Cookie header.
 #pragma once
 
+#include "engine/access/audit.h"
+#include "engine/access/login_throttle.h"
+#include "engine/access/sessions.h"
+#include "engine/access/tokens.h"
+#include "engine/access/users.h"
 #include "engine/catalog/workflow_catalog.h"
 #include "engine/executor/executor.h"
 #include "engine/http/http_client.h"
 #include "engine/plugins/plugin_host.h"
 #include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
+#include "web/access.h"
 #include "web/api.h"
 #include "web/live_events.h"
 #include "web/metrics.h"
@@ -72,10 +79,36 @@ class ServerFixture : public ::testing::Test {
                                                      plugins_.get(), load_context(), &live_});
     api_->files_root = dir_ / "files";
     add_api_routes(router_, *api_);
+    users_ = std::make_unique<engine::UserService>(*store_);
+    tokens_ = std::make_unique<engine::TokenService>(*store_);
+    sessions_ = std::make_unique<engine::SessionService>(*store_);
+    audit_ = std::make_unique<engine::AuditLog>(*store_);
+    access_ = std::make_unique<AccessApi>(
+        AccessServices{*users_, *tokens_, *sessions_, throttle_, *audit_});
+    access_->install(router_);
+    admin_token_ = token_for("admin@test.local", "admin");
+  }
+
+  // A user with `role` (written straight to the store: hashing a password costs a tenth of a
+  // second, and tokens need none) and an API token with every scope the role allows.
+  std::string token_for(const std::string& email, const std::string& role) {
+    engine::UserRecord user;
+    user.id = "u_" + role + "_" + std::to_string(std::hash<std::string>{}(email));
+    user.email = email;
+    user.name = role;
+    user.role = role;
+    user.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$none";
+    user.created_at = user.updated_at = user.password_changed_at = engine::now_millis();
+    engine::WriteBatch batch;
+    batch.add(engine::PutUser{user});
+    EXPECT_FALSE(store_->commit(std::move(batch)).error);
+    return tokens_->create({email, role, engine::PermissionSet::of_role(role).names(), std::nullopt})
+        .secret;
   }
 
   void TearDown() override {
     webhooks_ptr_ = nullptr;
+    access_.reset();
     webhooks_.reset();
     executor_.reset();
     catalog_.reset();
@@ -112,6 +145,9 @@ class ServerFixture : public ::testing::Test {
 
   Response call(std::string_view method, std::string_view target, std::string body = {},
                 Headers headers = {}) {
+    if (!headers.get("Authorization") && !headers.get("Cookie")) {
+      headers.set("Authorization", "Bearer " + admin_token_);
+    }
     return router_.handle(make_request(method, target, std::move(headers), std::move(body)));
   }
 
@@ -130,6 +166,13 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<WebhookReceiver> webhooks_;
   std::atomic<WebhookReceiver*> webhooks_ptr_{nullptr};
   std::unique_ptr<ApiServices> api_;
+  std::unique_ptr<engine::UserService> users_;
+  std::unique_ptr<engine::TokenService> tokens_;
+  std::unique_ptr<engine::SessionService> sessions_;
+  engine::LoginThrottle throttle_;
+  std::unique_ptr<engine::AuditLog> audit_;
+  std::unique_ptr<AccessApi> access_;
+  std::string admin_token_;
   Router router_;
 };
 

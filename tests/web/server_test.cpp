@@ -174,19 +174,19 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     add_health_routes(router_, [this] { return ready_.load(); });
-    router_.add(Method::kPost, "/echo", [](const Request& req) {
+    router_.add(Method::kPost, "/echo", Access::open(), [](const Request& req) {
       Response r;
       r.body = req.body;
       return r;
     });
-    router_.add(Method::kGet, "/slow", [this](const Request&) {
+    router_.add(Method::kGet, "/slow", Access::open(), [this](const Request&) {
       slow_started_ = true;
       std::this_thread::sleep_for(500ms);
       Response r;
       r.body = "done";
       return r;
     });
-    router_.add_async(Method::kGet, "/async/{ms}", [this](Request request, Reply reply) {
+    router_.add_async(Method::kGet, "/async/{ms}", Access::open(), [this](Request request, Reply reply) {
       ++async_started_;
       const int ms = std::stoi(request.params.at("ms"));
       workers_.run([ms, id = request.request_id, reply = std::move(reply)] {
@@ -196,12 +196,12 @@ class ServerTest : public ::testing::Test {
         reply(std::move(r));
       });
     });
-    router_.add_async(Method::kGet, "/held", [this](Request, Reply reply) {
+    router_.add_async(Method::kGet, "/held", Access::open(), [this](Request, Reply reply) {
       std::lock_guard lock(mutex_);
       held_.push_back(std::move(reply));
     });
-    router_.add_async(Method::kGet, "/forgets", [](Request, Reply) {});
-    router_.add(Method::kGet, "/events", [this](const Request&) {
+    router_.add_async(Method::kGet, "/forgets", Access::open(), [](Request, Reply) {});
+    router_.add(Method::kGet, "/events", Access::open(), [this](const Request&) {
       Response r;
       r.headers.set("Content-Type", "text/event-stream");
       r.stream = [this](std::shared_ptr<StreamSink> sink) {
@@ -217,7 +217,7 @@ class ServerTest : public ::testing::Test {
       };
       return r;
     });
-    router_.add(Method::kGet, "/held-stream", [this](const Request&) {
+    router_.add(Method::kGet, "/held-stream", Access::open(), [this](const Request&) {
       Response r;
       r.headers.set("Content-Type", "text/event-stream");
       r.stream = [this](std::shared_ptr<StreamSink> sink) {

@@ -31,7 +31,7 @@ class UsersTest : public ::testing::Test {
   std::string error_of(const NewUser& input) {
     try {
       users_->add(input);
-    } catch (const UserError& e) {
+    } catch (const AccessError& e) {
       return e.what();
     }
     return "(no error)";
@@ -99,8 +99,8 @@ TEST_F(UsersTest, DisabledUsersCannotSignInAndResetsChangeThePassword) {
   EXPECT_EQ(after->id, before->id);
   EXPECT_GE(after->password_changed_at, before->password_changed_at);
   EXPECT_NE(after->password_hash, before->password_hash);
-  EXPECT_THROW(users_->set_disabled("nobody@example.com", true), UserError);
-  EXPECT_THROW(users_->reset_password("c@example.com", std::string("short")), UserError);
+  EXPECT_THROW(users_->set_disabled("nobody@example.com", true), AccessError);
+  EXPECT_THROW(users_->reset_password("c@example.com", std::string("short")), AccessError);
 }
 
 TEST_F(UsersTest, TheStoreRefusesASecondUserWithTheSameEmail) {
