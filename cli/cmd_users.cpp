@@ -5,6 +5,7 @@
 #include "cli/json_print.h"
 #include "cli/master_keys.h"
 #include "cli/terminal_input.h"
+#include "engine/access/audit.h"
 #include "engine/access/users.h"
 #include "engine/store/sqlite_store.h"
 
@@ -35,20 +36,22 @@ struct Opened {
 };
 
 Opened open(const UsersArgs& args) {
-  const ServeConfig config = load_data_dir_config(args.data);
-  const std::string db = sqlite_path_or_throw(config);
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
   Opened o;
-  engine::SqliteStoreOptions options;
-  options.path = db;
-  try {
-    o.store = engine::open_sqlite_store(options);
-  } catch (const engine::StoreError& e) {
-    throw UsageError(e.what());
-  }
+  o.store = open_data_dir_store(args.data);
   o.users = std::make_unique<engine::UserService>(*o.store);
   return o;
+}
+
+// Every change made here is in the audit log, by the person at the terminal.
+void audit(engine::Store& store, std::string action, const engine::UserSummary& user,
+           json::object details = {}) {
+  engine::AuditEntry entry;
+  engine::set_cli_actor(entry);
+  entry.action = std::move(action);
+  entry.target = user.id;
+  details["email"] = user.email;
+  entry.details = std::move(details);
+  engine::AuditLog(store).record_now(std::move(entry));
 }
 
 std::string read_password() {
@@ -85,6 +88,7 @@ int add(const UsersArgs& args) {
     engine::NewUser input{args.email, args.name, args.role, std::nullopt};
     if (args.password_stdin) input.password = read_password();
     const auto created = o.users->add(input);
+    audit(*o.store, "user.create", created.user, {{"role", created.user.role}});
     std::cout << "user " << created.user.email << " added (" << created.user.role << ")\n";
     print_generated(created.generated_password);
     return kExitOk;
@@ -118,6 +122,7 @@ int set_disabled(const UsersArgs& args, bool disabled) {
   return guarded([&] {
     Opened o = open(args);
     const auto u = o.users->set_disabled(args.email, disabled);
+    audit(*o.store, "user.update", u, {{"disabled", disabled}});
     std::cout << "user " << u.email << (disabled ? " disabled\n" : " enabled\n");
     return kExitOk;
   });
@@ -129,6 +134,9 @@ int reset_password(const UsersArgs& args) {
     std::optional<std::string> password;
     if (args.password_stdin) password = read_password();
     const auto generated = o.users->reset_password(args.email, password);
+    if (auto user = o.users->get(args.email)) {
+      audit(*o.store, "user.reset_password", *user, {{"generated", generated.has_value()}});
+    }
     std::cout << "password of " << engine::normalize_email(args.email) << " changed\n";
     print_generated(generated);
     return kExitOk;

@@ -25,5 +25,7 @@ void add_sim_command(CLI::App& app, int& exit_code);
 void add_connections_command(CLI::App& app, int& exit_code);
 void add_secrets_command(CLI::App& app, int& exit_code);
 void add_users_command(CLI::App& app, int& exit_code);
+void add_tokens_command(CLI::App& app, int& exit_code);
+void add_audit_command(CLI::App& app, int& exit_code);
 
 }  // namespace flowpilot::cli

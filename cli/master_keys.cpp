@@ -1,5 +1,7 @@
 #include "cli/master_keys.h"
 
+#include "engine/store/sqlite_store.h"
+
 #include <filesystem>
 
 namespace flowpilot::cli {
@@ -54,6 +56,19 @@ std::string sqlite_path_or_throw(const ServeConfig& config) {
                      "`: this build stores data in SQLite only (sqlite://PATH)");
   }
   return *path;
+}
+
+std::unique_ptr<engine::Store> open_data_dir_store(const DataDirFlags& flags) {
+  const ServeConfig config = load_data_dir_config(flags);
+  engine::SqliteStoreOptions options;
+  options.path = sqlite_path_or_throw(config);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  try {
+    return engine::open_sqlite_store(options);
+  } catch (const engine::StoreError& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace flowpilot::cli

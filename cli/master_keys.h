@@ -11,6 +11,7 @@
 
 #include "cli/serve_config.h"
 #include "engine/secrets/secrets.h"
+#include "engine/store/store.h"
 
 #include <CLI/CLI.hpp>
 
@@ -40,5 +41,9 @@ std::optional<engine::LoadedKeys> load_keys(const ServeConfig& config, bool crea
 
 // The SQLite database path of the configuration (UsageError for PostgreSQL URLs).
 std::string sqlite_path_or_throw(const ServeConfig& config);
+
+// The store of the data directory these flags name, created if missing (as `serve` would);
+// store errors become UsageError.
+std::unique_ptr<engine::Store> open_data_dir_store(const DataDirFlags& flags);
 
 }  // namespace flowpilot::cli

@@ -44,6 +44,28 @@ std::string cookie_value(const Request& request, std::string_view name) {
   return {};
 }
 
+// Why a cookie-authenticated change comes from another site, or "" when it does not: the
+// browser's Origin (when sent) must name this server's own host, and Sec-Fetch-Site (when sent)
+// must not say cross-site. Behind the CSRF token, this refuses a forged form even on a browser
+// that leaks the token some other way.
+std::string foreign_origin(const Request& request) {
+  if (auto site = request.headers.get("Sec-Fetch-Site"); site && ascii_lowercase(*site) == "cross-site") {
+    return "the request comes from another site (Sec-Fetch-Site: cross-site)";
+  }
+  auto origin = request.headers.get("Origin");
+  if (!origin) return {};
+  const std::string host = ascii_lowercase(request.headers.get("Host").value_or(""));
+  std::string_view o = *origin;
+  const auto scheme_end = o.find("://");
+  const std::string authority =
+      scheme_end == std::string_view::npos ? std::string() : ascii_lowercase(o.substr(scheme_end + 3));
+  if (authority.empty() || host.empty() || authority != host) {
+    return "the request's Origin `" + printable_text(o.substr(0, 200)) +
+           "` is not this server's";
+  }
+  return {};
+}
+
 Response unauthorized(const Request& request, std::string_view detail) {
   Response r = problem(request, 401, "Unauthorized", detail);
   r.headers.set("WWW-Authenticate", "Bearer realm=\"flowpilot\"");
@@ -201,6 +223,10 @@ struct AccessApi::Impl {
     }
     auto principal = std::get<engine::Principal>(std::move(outcome));
     if (changes_state(request.method)) {
+      if (const std::string why = foreign_origin(request); !why.empty()) {
+        out.refusal = problem(request, 403, "CSRF check failed", why);
+        return out;
+      }
       const auto sent = request.headers.get(kCsrfHeader);
       if (!sent || !engine::access_detail::same_secret(*sent, principal.csrf_token)) {
         out.refusal = problem(request, 403, "CSRF check failed",

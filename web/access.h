@@ -9,8 +9,10 @@
 //      SameSite=Lax, Path=/, Secure when the server is told it is behind HTTPS
 //      (AccessOptions::secure_cookies). A request that changes something (any method but GET,
 //      HEAD and OPTIONS) made with the cookie must carry the session's CSRF token in
-//      `X-CSRF-Token`; the login answer and GET /api/v1/auth/session give it. Bearer tokens need
-//      none: a browser never attaches them on its own.
+//      `X-CSRF-Token` (the login answer and GET /api/v1/auth/session give it), and must not come
+//      from another site: an Origin header, when sent, must name the Host the request was sent
+//      to, and Sec-Fetch-Site must not be cross-site. Bearer tokens need none of this: a browser
+//      never attaches them on its own.
 // Tokens are never read from the URL, so they do not end up in access logs or browser history.
 //
 // Sign-in checks the password (argon2id) on two threads of its own, at most 32 waiting; past that

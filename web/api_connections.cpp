@@ -126,6 +126,7 @@ void add_connection_routes(Router& router, const ApiServices& api) {
       const auto s = api.connections->add(std::get<engine::ConnectionInput>(input));
       Response r = json_response(201, engine::to_json(s));
       r.headers.set("Location", std::string(kPathPrefix) + s.name);
+      r.audit = json::object{{"target", s.name}, {"type", s.type}};
       return r;
     } catch (const engine::ConnectionError& e) {
       return error_response(request, e);

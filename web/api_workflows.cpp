@@ -26,7 +26,12 @@ Response save(const ApiServices& api, const Request& request, std::string_view e
   const auto& definition = std::get<DefinitionText>(body);
   auto result = api.catalog.save(definition.text, definition.format, expected_id, create_only);
   if (!result.ok()) return catalog_problem(request, result);
-  return entry_response(result.created ? 201 : 200, *result.entry);
+  Response r = entry_response(result.created ? 201 : 200, *result.entry);
+  r.audit = json::object{{"target", result.entry->record.id},
+                         {"revision", result.entry->record.revision},
+                         {"version", result.entry->record.current_version},
+                         {"changed", result.changed}};
+  return r;
 }
 
 Response start_run(const ApiServices& api, const Request& request) {
@@ -178,7 +183,10 @@ void add_workflow_routes(Router& router, const ApiServices& api) {
     auto result = api.catalog.rollback(request.params.at("id"),
                                        static_cast<int>(revision->get_int64()));
     if (!result.ok()) return catalog_problem(request, result);
-    return entry_response(200, *result.entry);
+    Response r = entry_response(200, *result.entry);
+    r.audit = json::object{{"to_revision", revision->get_int64()},
+                           {"revision", result.entry->record.revision}};
+    return r;
   });
   for (const bool enable : {true, false}) {
     router.add(Method::kPost, enable ? "/api/v1/workflows/{id}/enable" : "/api/v1/workflows/{id}/disable",

@@ -182,7 +182,11 @@ class SessionSink final : public StreamSink {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {}
+  Session(tcp::socket&& socket, ServerCore& core) : stream_(std::move(socket)), core_(core) {
+    boost::system::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = peer.address().to_string();
+  }
 
   ~Session() {
     if (sink_) sink_->abort();
@@ -345,6 +349,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Request request = make_request(std::string_view(message.method_string()),
                                    std::string_view(message.target()), std::move(headers),
                                    std::move(message.body()));
+    request.remote_address = peer_;
     // Nothing else holds the session while the handler works (no socket operation is pending),
     // so it holds itself until the reply comes or it is closed. The reply only has a weak_ptr:
     // it may be called long after the session, or the server, is gone.
@@ -520,6 +525,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // All members below are only touched on the session's strand (abandon() aside, see there).
   beast::tcp_stream stream_;
   ServerCore& core_;
+  std::string peer_;  // the client's IP address, for Request::remote_address
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::size_t body_limit_ = 0;  // the limit of the request being read

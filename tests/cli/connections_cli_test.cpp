@@ -7,6 +7,7 @@
 #include "web/router.h"
 #include "web/server.h"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -213,7 +215,7 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
   std::vector<std::string> authorizations;
   std::vector<std::chrono::steady_clock::time_point> arrivals;
   flowpilot::web::Router vendor;
-  vendor.add(flowpilot::web::Method::kGet, "/campaigns", [&](const flowpilot::web::Request& r) {
+  vendor.add(flowpilot::web::Method::kGet, "/campaigns", flowpilot::web::Access::open(), [&](const flowpilot::web::Request& r) {
     std::lock_guard lock(mu);
     authorizations.emplace_back(r.headers.get("Authorization").value_or(""));
     arrivals.push_back(std::chrono::steady_clock::now());
@@ -274,6 +276,13 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
                  std::string(kToken) + "\n");
   ASSERT_EQ(add.code, 0) << add.output;
 
+  // An API token for the admin the server created, made while it runs.
+  auto token = run("tokens create --user admin@flowpilot.local --scopes runs:read,runs:write,"
+                   "connections:read --json");
+  ASSERT_EQ(token.code, 0) << token.output;
+  const std::string secret(
+      boost::json::parse(token.output).at("secret").as_string());
+
   flowpilot::engine::HttpClientOptions client_options;
   client_options.allowed_networks = {"127.0.0.1/32"};
   flowpilot::engine::HttpClient client(client_options);
@@ -281,7 +290,7 @@ TEST_F(ConnectionsCliTest, ServeCreatesTheKeyAndStepsUseStoredConnections) {
     flowpilot::engine::HttpRequest request;
     request.method = std::move(method);
     request.url = "http://127.0.0.1:" + std::to_string(port) + path;
-    request.headers = {{"Content-Type", "application/json"}};
+    request.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + secret}};
     if (request.method == "POST") request.body = "{}";
     std::promise<flowpilot::engine::HttpResponse> done;
     auto future = done.get_future();
@@ -363,6 +372,58 @@ TEST_F(ConnectionsCliTest, UsersAddListDisableAndResetPassword) {
   EXPECT_EQ(run("users reset-password nobody@example.com").code, 2);
   // The store holds the argon2id hash, never the password.
   EXPECT_EQ(read_file(data_ / "flowpilot.db").find(password), std::string::npos);
+}
+
+
+// `flowpilot tokens` and `flowpilot audit export`: a token is shown once and stored as a hash,
+// scopes beyond the owner's role are refused naming the scope, and every change made by these
+// commands is in the export, oldest first, without a secret.
+TEST_F(ConnectionsCliTest, TokensCreateListRevokeAndAuditExport) {
+  ASSERT_EQ(run("users add ed@example.com --role editor").code, 0);
+  auto created = run("tokens create --user ED@example.com --scopes runs:read,workflows:write "
+                     "--name ci --expires 30d");
+  ASSERT_EQ(created.code, 0) << created.output;
+  const auto at = created.output.find("fpt_");
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const std::string secret = created.output.substr(at, 52);
+  EXPECT_EQ(read_file(data_ / "flowpilot.db").find(secret), std::string::npos) << "stored in clear";
+
+  auto too_much = run("tokens create --user ed@example.com --scopes runs:read --scopes admin");
+  EXPECT_EQ(too_much.code, 2);
+  EXPECT_NE(too_much.output.find("scopes[1]: `admin` is more than the role editor"),
+            std::string::npos)
+      << too_much.output;
+  auto unknown = run("tokens create --user ed@example.com --scopes runs:fly");
+  EXPECT_NE(unknown.output.find("scopes[0]: `runs:fly` is not a scope"), std::string::npos);
+  auto bad_expiry = run("tokens create --user ed@example.com --scopes runs:read --expires soon");
+  EXPECT_NE(bad_expiry.output.find("--expires: `soon` is not a lifetime"), std::string::npos)
+      << bad_expiry.output;
+  EXPECT_EQ(run("tokens create --user ghost@example.com --scopes runs:read").code, 2);
+
+  auto listed = run("tokens list --json");
+  ASSERT_EQ(listed.code, 0) << listed.output;
+  EXPECT_EQ(listed.output.find(secret), std::string::npos);
+  const auto tokens = boost::json::parse(listed.output).at("tokens").as_array();
+  ASSERT_EQ(tokens.size(), 1u);
+  const std::string id(tokens[0].at("id").as_string());
+  EXPECT_EQ(tokens[0].at("prefix").as_string(), secret.substr(0, 12));
+  ASSERT_EQ(run("tokens revoke " + id).code, 0);
+  EXPECT_EQ(run("tokens revoke t_missing").code, 2);
+  const auto after = boost::json::parse(run("tokens list --json").output).at("tokens").as_array();
+  EXPECT_TRUE(after[0].at("revoked_at").is_int64()) << after;
+  EXPECT_NE(run("tokens list").output.find(" ci "), std::string::npos);
+
+  auto exported = run("audit export");
+  ASSERT_EQ(exported.code, 0) << exported.output;
+  EXPECT_EQ(exported.output.find(secret), std::string::npos);
+  std::vector<std::string> actions;
+  std::istringstream lines(exported.output);
+  for (std::string line; std::getline(lines, line);) {
+    actions.emplace_back(boost::json::parse(line).at("action").as_string());
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"user.create", "token.create", "token.revoke"}));
+  EXPECT_EQ(run("audit export --action token.").output.find("user.create"), std::string::npos);
+  EXPECT_EQ(run("audit export --since yesterday").code, 2);
 }
 
 }  // namespace

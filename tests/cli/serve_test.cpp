@@ -178,11 +178,30 @@ class ServeTest : public ::testing::Test {
     last_code_ = WEXITSTATUS(pclose(pipe));
     return out;
   }
+  // An admin API token for the server's data directory, made once with `flowpilot tokens create`
+  // for the admin `serve` created on the empty store.
+  const std::string& token() {
+    if (token_.empty()) {
+      const std::string out = run_command(std::string(FLOWPILOT_BINARY_DIR) +
+                                          "/cli/flowpilot tokens create --user "
+                                          "admin@flowpilot.local --scopes admin --json --data-dir '" +
+                                          (dir_ / "data").string() + "'");
+      EXPECT_EQ(last_code_, 0) << out;
+      if (last_code_ == 0) token_ = std::string(json::parse(out).at("secret").as_string());
+    }
+    return token_;
+  }
+  // http() with the admin token.
+  HttpAnswer api(std::uint16_t port, const std::string& method, const std::string& target,
+                 const std::string& body = {}, const std::string& extra_headers = {}) {
+    return http(port, method, target, body,
+                "Authorization: Bearer " + token() + "\r\n" + extra_headers);
+  }
   std::vector<json::object> all_runs(std::uint16_t port) {
     std::vector<json::object> out;
     std::string cursor;
     for (;;) {
-      auto page = http(port, "GET", "/api/v1/runs?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor));
+      auto page = api(port, "GET", "/api/v1/runs?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor));
       if (page.status != 200) break;
       auto body = json::parse(page.body).as_object();
       for (auto& item : body["items"].as_array()) out.push_back(item.as_object());
@@ -194,6 +213,7 @@ class ServeTest : public ::testing::Test {
 
   fs::path dir_;
   int last_code_ = -1;
+  std::string token_;
 };
 
 constexpr const char* kHook = R"(
@@ -213,6 +233,9 @@ TEST_F(ServeTest, ServesTheApiAndStopsGracefullyOnSigterm) {
   auto hook = http(serve.port(), "POST", "/hooks/in", R"({"n":1})", "Content-Type: application/json\r\n");
   ASSERT_EQ(hook.status, 202) << hook.body;
   EXPECT_EQ(http(serve.port(), "GET", "/api/v1/nope").status, 404);
+  // A fresh install has no unauthenticated API (BAD-INPUTS 24).
+  EXPECT_EQ(http(serve.port(), "GET", "/api/v1/workflows").status, 401);
+  EXPECT_EQ(api(serve.port(), "GET", "/api/v1/workflows").status, 200);
   auto not_allowed = http(serve.port(), "DELETE", "/api/v1/runs");
   EXPECT_EQ(not_allowed.status, 405);
   EXPECT_NE(not_allowed.headers.find("Allow: GET, HEAD"), std::string::npos);
@@ -275,7 +298,7 @@ TEST_F(ServeTest, NothingAcceptedIsLostWhenKilledBetweenAcceptingAndAnswering) {
   ASSERT_NE(again.port(), 0);
   // Every accepted delivery has its run; a resend with the same key answers that same run.
   for (const auto& [key, run_id] : accepted) {
-    auto run = http(again.port(), "GET", "/api/v1/runs/" + run_id);
+    auto run = api(again.port(), "GET", "/api/v1/runs/" + run_id);
     ASSERT_EQ(run.status, 200) << "accepted run " << run_id << " was lost";
   }
   int checked = 0;
@@ -307,7 +330,7 @@ TEST_F(ServeTest, ReloadsWorkflowDirectoriesAndReportsBadFiles) {
   write("bad.yaml", "id: bad\nsteps:\n  - {id: a, uses: core.nope}\n");
   json::object list;
   for (int i = 0; i < 100; ++i) {
-    list = json::parse(http(serve.port(), "GET", "/api/v1/workflows").body).as_object();
+    list = json::parse(api(serve.port(), "GET", "/api/v1/workflows").body).as_object();
     if (!list["items"].as_array().empty() && !list["problems"].as_array().empty()) break;
     std::this_thread::sleep_for(100ms);
   }
