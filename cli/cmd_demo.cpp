@@ -2,16 +2,26 @@
 // API simulator in-process, points stored (encrypted) connections at it, serves the templates of
 // workflows/, seeds the warehouse with 90 days of Meta and Google Ads data, and runs every
 // template once so that the history, the dashboard data and the approvals inbox are not empty.
+//
+// Sign-in: the demo's admin (FLOWPILOT_ADMIN_EMAIL, default admin@flowpilot.local) gets a
+// generated password kept in <data_dir>/demo-login (mode 0600), so that every start of the demo
+// on the same directory prints the same login; and each start makes an admin API token that
+// lasts a day, printed for the curl examples.
 #include "cli/app_context.h"
 #include "cli/commands.h"
 #include "cli/serve_config.h"
 #include "cli/server_main.h"
+#include "engine/access/audit.h"
+#include "engine/access/tokens.h"
+#include "engine/access/users.h"
 #include "simulator/simulator.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
 #include <csignal>
+#include <fcntl.h>
+#include <fstream>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -130,8 +140,57 @@ void settle(ServerHandles& server, TemplateRun& t, const std::stop_token& stop) 
   if (*status == engine::RunStatus::running) t.status = "waiting for an approval";
 }
 
+struct DemoLogin {
+  std::string email;
+  std::string password;  // empty when the admin was not made by the demo
+  fs::path file;
+};
+
+// The demo admin's password: the one kept in the data directory, or a new one kept there, given
+// to `serve` (through the variables it reads) for the first admin of an empty store.
+DemoLogin demo_login(const std::string& data_dir) {
+  DemoLogin login;
+  const char* email = std::getenv("FLOWPILOT_ADMIN_EMAIL");
+  login.email = email != nullptr && *email != '\0' ? email : "admin@flowpilot.local";
+  login.file = fs::path(data_dir) / "demo-login";
+  if (const char* set = std::getenv("FLOWPILOT_ADMIN_PASSWORD"); set != nullptr && *set != '\0') {
+    return login;  // the person chose it: not ours to print or keep
+  }
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (std::ifstream in(login.file); in) {
+    std::getline(in, login.password);
+  }
+  if (login.password.empty()) {
+    login.password = engine::generate_password();
+    const int fd = ::open(login.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) throw UsageError("cannot write `" + login.file.string() + "`");
+    const std::string line = login.password + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (!written) throw UsageError("cannot write `" + login.file.string() + "`");
+  }
+  setenv("FLOWPILOT_ADMIN_PASSWORD", login.password.c_str(), 1);
+  return login;
+}
+
+// An admin API token for the demo's curl examples, good for a day.
+std::string tour_token(engine::Store& store, const std::string& email) {
+  engine::TokenService tokens(store);
+  auto created = tokens.create({email, "demo tour", {"admin"}, std::chrono::hours(24)});
+  engine::AuditEntry entry;
+  entry.actor_kind = "system";
+  entry.actor_email = "flowpilot demo";
+  entry.action = "token.create";
+  entry.target = created.token.id;
+  entry.details = json::object{{"user", email}, {"name", "demo tour"}};
+  engine::AuditLog(store).record_now(std::move(entry));
+  return created.secret;
+}
+
 // Seeds the warehouse and runs every template once, then prints what happened.
-void first_runs(ServerHandles server, bool once, const std::stop_token& stop) {
+void first_runs(ServerHandles server, bool once, const std::string& token,
+                const std::stop_token& stop) {
   // The warehouse first, with the whole 90 days, so that the reports have history.
   TemplateRun seed{"unified-daily-sync", json::object{{"days", 90}}, "", ""};
   start_template(server, seed);
@@ -155,7 +214,8 @@ void first_runs(ServerHandles server, bool once, const std::stop_token& stop) {
   for (const auto& t : runs) {
     if (t.status == "waiting for an approval") {
       std::cout << "\napprove the proposed pauses:\n  curl -X POST " << server.url << "/api/v1/approvals/"
-                << t.run_id << "/approve/approve -H 'Content-Type: application/json' -d '{\"by\": \"you\"}'\n";
+                << t.run_id << "/approve/approve -H 'Authorization: Bearer " << token
+                << "' -H 'Content-Type: application/json' -d '{\"comment\": \"pause them\"}'\n";
     }
   }
   std::cout << "\nopen " << server.url << "/api/v1/runs (Ctrl-C stops the demo)" << std::endl;
@@ -207,6 +267,7 @@ int demo(const DemoFlags& flags) {
   setenv("FLOWPILOT_SECRET_HOOK_SECRET", "demo-hook-secret", 0);
   setenv("FLOWPILOT_SECRET_UPLOAD_TOKEN", "demo-upload-token", 0);
 
+  const DemoLogin login = demo_login(config.data_dir);
   const bool once = flags.once;
   std::jthread runner;  // the first runs; stopped and joined before the server stops
   return run_server(config, [&](ServerHandles& server) -> std::function<void()> {
@@ -217,11 +278,22 @@ int demo(const DemoFlags& flags) {
     }
     std::cout << "simulated APIs on " << sim.base_url() << " (state: " << sim.base_url()
               << "/_sim/state)\ndata directory " << config.data_dir << std::endl;
+    if (!login.password.empty()) {
+      std::cout << "sign in as " << login.email << " with password " << login.password << " (kept in "
+                << login.file.string() << ")" << std::endl;
+    }
+    std::string token;
+    try {
+      token = tour_token(server.context.store(), login.email);
+      std::cout << "API token for a day: " << token << std::endl;
+    } catch (const engine::AccessError& e) {
+      std::cout << "no API token for the tour: " << e.what() << std::endl;
+    }
 
     // The first runs take a while (the 90-day sync): on a thread, so that the server answers and
     // a signal stops the demo meanwhile.
-    runner = std::jthread([handles = server, once](const std::stop_token& stop) {
-      first_runs(handles, once, stop);
+    runner = std::jthread([handles = server, once, token](const std::stop_token& stop) {
+      first_runs(handles, once, token, stop);
     });
     return [&runner] {
       runner.request_stop();

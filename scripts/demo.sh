@@ -4,7 +4,8 @@
 # workflows/ and a warehouse seeded with 90 days), shows the template runs, approves the CPA
 # guardrail's proposal so that the campaigns are paused in the simulated Meta, walks through the
 # server (a signed webhook answered with the workflow's result, a run started and approved through
-# the API, live events, metrics), then keeps serving on http://127.0.0.1:8080 until Ctrl-C.
+# the API with the demo's API token, live events, metrics), then keeps serving on
+# http://127.0.0.1:8080 until Ctrl-C. The demo prints its admin login (kept in the data directory).
 #
 #   scripts/demo.sh            the tour, then serve until interrupted
 #   scripts/demo.sh --once     the tour, then stop (what CI-like callers want)
@@ -57,18 +58,22 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 sed 's/^/   /' "$data_dir/demo.out"
+# Every API call of the tour signs in with the day-long admin token the demo printed.
+token=$(sed -n 's/^API token for a day: //p' "$data_dir/demo.out" | tail -n 1)
+[ -n "$token" ] || { echo "the demo printed no API token; see $data_dir/demo.out" >&2; exit 1; }
+auth="Authorization: Bearer $token"
 
 show() {  # METHOD PATH [curl args...]: prints the request and the pretty answer
   local method="$1" path="$2"; shift 2
   echo "-- $method $path"
   # head may close the pipe before the JSON ends: that is not an error.
-  curl -s -X "$method" "$base$path" "$@" | python3 -m json.tool --no-ensure-ascii 2>/dev/null | head -n "${LINES_SHOWN:-25}" || true
+  curl -s -X "$method" "$base$path" -H "$auth" "$@" | python3 -m json.tool --no-ensure-ascii 2>/dev/null | head -n "${LINES_SHOWN:-25}" || true
   echo
 }
 
 echo
 echo "== the workflows the server loaded (GET /api/v1/workflows)"
-curl -s "$base/api/v1/workflows" | python3 -c '
+curl -s -H "$auth" "$base/api/v1/workflows" | python3 -c '
 import json, sys
 for w in json.load(sys.stdin)["items"]:
     triggers = ", ".join(t["type"] + " " + (t.get("path") or t.get("cron")) for t in w["triggers"])
@@ -76,7 +81,7 @@ for w in json.load(sys.stdin)["items"]:
 '
 
 echo
-guardrail=$(curl -s "$base/api/v1/approvals" | python3 -c '
+guardrail=$(curl -s -H "$auth" "$base/api/v1/approvals" | python3 -c '
 import json, sys
 for a in json.load(sys.stdin)["items"]:
     if a["workflow_id"] == "cpa-guardrail":
@@ -84,10 +89,10 @@ for a in json.load(sys.stdin)["items"]:
 ')
 if [ -n "$guardrail" ]; then
   echo "== the CPA guardrail waits for a person: approve it (POST /api/v1/approvals/$guardrail/approve/approve)"
-  curl -s -o /dev/null -X POST "$base/api/v1/approvals/$guardrail/approve/approve" \
+  curl -s -o /dev/null -X POST "$base/api/v1/approvals/$guardrail/approve/approve" -H "$auth" \
     -H 'Content-Type: application/json' -d '{"comment":"pause them"}'
   sleep 2
-  curl -s "$base/api/v1/runs/$guardrail" | python3 -c '
+  curl -s -H "$auth" "$base/api/v1/runs/$guardrail" | python3 -c '
 import json, sys
 run = json.load(sys.stdin)
 print("   run %s: %s" % (run["id"], run["status"]))
@@ -120,16 +125,16 @@ curl -s -o /dev/null -w '   HTTP %{http_code}\n' -X POST "$base/hooks/campaign-h
 
 echo
 echo "== a run started through the API, parked at its approval"
-run=$(curl -s -X POST "$base/api/v1/workflows/approval-gate/runs" -H 'Content-Type: application/json' \
+run=$(curl -s -X POST "$base/api/v1/workflows/approval-gate/runs" -H "$auth" -H 'Content-Type: application/json' \
   -d '{"inputs":{"new_budget":300}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')
 echo "   run $run"
 sleep 0.5
 LINES_SHOWN=14 show GET /api/v1/approvals
 echo "-- live events of that run (GET /api/v1/runs/$run/events) while POST /api/v1/approvals/$run/approve/approve decides it:"
-curl -s -N --max-time 5 "$base/api/v1/runs/$run/events" | grep -E '^(event|data):' | sed 's/^/   /' &
+curl -s -N --max-time 5 -H "$auth" "$base/api/v1/runs/$run/events" | grep -E '^(event|data):' | sed 's/^/   /' &
 events=$!
 sleep 0.5
-curl -s -o /dev/null -X POST "$base/api/v1/approvals/$run/approve/approve" -H 'Content-Type: application/json' \
+curl -s -o /dev/null -X POST "$base/api/v1/approvals/$run/approve/approve" -H "$auth" -H 'Content-Type: application/json' \
   -d '{"comment":"looks right"}'
 wait "$events" || true
 echo
@@ -139,7 +144,7 @@ echo "== a few lines of GET /metrics"
 curl -s "$base/metrics" | grep -E '^flowpilot_(runs_total|webhook_deliveries_total|http_requests_total\{method="POST")' | head -8
 echo
 echo "== the schedule preview: GET /api/v1/cron/next?expr=0 9 * * MON&tz=Europe/Berlin&count=3"
-curl -s "$base/api/v1/cron/next?expr=0%209%20*%20*%20MON&tz=Europe/Berlin&count=3"
+curl -s -H "$auth" "$base/api/v1/cron/next?expr=0%209%20*%20*%20MON&tz=Europe/Berlin&count=3"
 echo
 echo
 if [ "$once" = 1 ]; then
@@ -147,5 +152,6 @@ if [ "$once" = 1 ]; then
   exit 0
 fi
 echo "Flowpilot is serving on $base (API reference: $base/api/v1/openapi.json, logs: $data_dir/serve.log)."
+grep '^sign in as ' "$data_dir/demo.out" || true
 echo "Press Ctrl-C to stop."
 wait "$server"
