@@ -67,6 +67,9 @@ const std::map<std::string, std::string, std::less<>> kSamples = {
     {"threads.http", "4"},
     {"threads.workers", "3"},
     {"metrics.token", "sample-token"},
+    {"auth.session_idle_timeout", "30m"},
+    {"auth.session_absolute_timeout", "1d"},
+    {"auth.secure_cookies", "true"},
 };
 
 // The render without its comments: what a key is set to, not where it came from.
@@ -354,6 +357,8 @@ TEST_F(ServeConfigTest, BadValuesOfEachType) {
       {"limits.max_header_bytes", "1.5MiB", "`1.5MiB` is not a size (e.g. 1MiB, 65536)"},
       {"limits.max_header_bytes", "99999999999999999999", "`99999999999999999999` is too large"},
       {"limits.max_connections", "1.5", "`1.5` is not a whole number"},
+      {"auth.secure_cookies", "maybe", "`maybe` is not true or false"},
+      {"auth.session_idle_timeout", "0s", "a duration must be longer than zero, not `0s`"},
       {"limits.webhook_rate", "-1", "must be 0 or more, not `-1`"},
       {"limits.webhook_rate", "fast", "`fast` is not a number (e.g. 100, 0.5)"},
       {"threads.workers", "-1", "must be at least 0, not `-1`"},
