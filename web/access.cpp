@@ -7,8 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <set>
+#include <limits>
 
 namespace flowpilot::web {
 
