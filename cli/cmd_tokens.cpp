@@ -28,18 +28,6 @@ struct TokensArgs {
   bool json_output = false;
 };
 
-json::object to_json(const engine::TokenSummary& t) {
-  json::array scopes;
-  for (const auto& s : t.scopes) scopes.push_back(json::value(s));
-  return {{"id", t.id},
-          {"user", t.user_email},
-          {"name", t.name},
-          {"prefix", t.prefix},
-          {"scopes", std::move(scopes)},
-          {"created_at", t.created_at},
-          {"expires_at", t.expires_at == 0 ? json::value(nullptr) : json::value(t.expires_at)},
-          {"revoked_at", t.revoked_at == 0 ? json::value(nullptr) : json::value(t.revoked_at)}};
-}
 
 std::string when(engine::EpochMillis at, std::string_view none) {
   if (at == 0) return std::string(none);
@@ -86,7 +74,7 @@ int create(const TokensArgs& args) {
     const auto created = tokens.create(input);
     audit(*store, "token.create", created.token);
     if (args.json_output) {
-      json::object out = to_json(created.token);
+      json::object out = engine::token_json(created.token);
       out["secret"] = created.secret;
       std::cout << pretty_json(out) << "\n";
       return kExitOk;
@@ -107,7 +95,7 @@ int list(const TokensArgs& args) {
     const auto all = tokens.list(args.user);
     if (args.json_output) {
       json::array out;
-      for (const auto& t : all) out.push_back(to_json(t));
+      for (const auto& t : all) out.push_back(engine::token_json(t));
       std::cout << pretty_json(json::object{{"tokens", std::move(out)}}) << "\n";
       return kExitOk;
     }

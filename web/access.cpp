@@ -78,18 +78,6 @@ json::object user_json(const engine::UserSummary& u) {
                       {"updated_at", u.updated_at}};
 }
 
-json::object token_json(const engine::TokenSummary& t) {
-  json::array scopes;
-  for (const auto& s : t.scopes) scopes.push_back(json::value(s));
-  return json::object{{"id", t.id},
-                      {"user", t.user_email},
-                      {"name", t.name},
-                      {"prefix", t.prefix},
-                      {"scopes", std::move(scopes)},
-                      {"created_at", t.created_at},
-                      {"expires_at", t.expires_at == 0 ? json::value(nullptr) : json::value(t.expires_at)},
-                      {"revoked_at", t.revoked_at == 0 ? json::value(nullptr) : json::value(t.revoked_at)}};
-}
 
 json::array names_json(const std::vector<std::string>& names) {
   json::array out;
@@ -354,7 +342,7 @@ struct AccessApi::Impl {
     }
     try {
       json::array items;
-      for (const auto& t : services.tokens.list(user)) items.push_back(token_json(t));
+      for (const auto& t : services.tokens.list(user)) items.push_back(engine::token_json(t));
       return json_response(200, json::object{{"items", std::move(items)}});
     } catch (const engine::AccessError& e) {
       return access_problem(request, e);
@@ -405,7 +393,7 @@ struct AccessApi::Impl {
         }
       }
       engine::CreatedToken created = services.tokens.create(input);
-      json::object answer = token_json(created.token);
+      json::object answer = engine::token_json(created.token);
       answer["secret"] = created.secret;
       Response r = no_store(json_response(201, answer));
       r.audit = json::object{{"target", created.token.id},
@@ -427,7 +415,7 @@ struct AccessApi::Impl {
     if (!token || (!p.can(engine::Permission::admin) && token->user_id != p.user_id)) {
       return problem(request, 404, "Not found", "there is no token `" + id + "`");
     }
-    Response r = json_response(200, token_json(services.tokens.revoke(id)));
+    Response r = json_response(200, engine::token_json(services.tokens.revoke(id)));
     r.audit = json::object{{"user", token->user_email}, {"name", token->name}};
     return r;
   }

@@ -44,6 +44,22 @@ void commit(Store& store, WriteOp op) {
 
 }  // namespace
 
+boost::json::object token_json(const TokenSummary& t) {
+  boost::json::array scopes;
+  for (const auto& s : t.scopes) scopes.push_back(boost::json::value(s));
+  auto time_or_null = [](EpochMillis at) {
+    return at == 0 ? boost::json::value(nullptr) : boost::json::value(at);
+  };
+  return {{"id", t.id},
+          {"user", t.user_email},
+          {"name", t.name},
+          {"prefix", t.prefix},
+          {"scopes", std::move(scopes)},
+          {"created_at", t.created_at},
+          {"expires_at", time_or_null(t.expires_at)},
+          {"revoked_at", time_or_null(t.revoked_at)}};
+}
+
 std::chrono::milliseconds parse_token_lifetime(std::string_view text, std::string_view field) {
   if (text == "never") return std::chrono::milliseconds::zero();
   long long n = 0;

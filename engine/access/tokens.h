@@ -17,6 +17,8 @@
 #include "engine/access/principal.h"
 #include "engine/store/store.h"
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -51,6 +53,9 @@ struct CreatedToken {
   TokenSummary token;
   std::string secret;  // shown once
 };
+
+// One token as JSON (the API's and the CLI's format): never the secret.
+boost::json::object token_json(const TokenSummary& token);
 
 // The principal a credential stands for, or why it was refused (a sentence for the 401).
 using AuthOutcome = std::variant<Principal, std::string>;
