@@ -3,19 +3,15 @@
 #include "engine/access/detail/credentials.h"
 
 #include <algorithm>
-#include <mutex>
-#include <unordered_map>
 
 namespace flowpilot::engine {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;  // CredentialCache's clock
 
 constexpr std::size_t kIdBytes = 32;
-constexpr auto kCacheFor = std::chrono::seconds(5);
 constexpr EpochMillis kTouchEveryMillis = 60'000;
-constexpr std::size_t kMaxCached = 10'000;
 constexpr std::size_t kMaxUserAgent = 300;
 
 bool well_formed(std::string_view id) {
@@ -31,19 +27,13 @@ void commit(Store& store, WriteBatch batch) {
 
 }  // namespace
 
-struct SessionService::Cache {
-  struct Entry {
-    SessionRecord session;
-    UserRecord user;
-    Clock::time_point fetched;
-    EpochMillis written_seen = 0;  // the last_seen_at the store has
-  };
-  std::mutex mu;
-  std::unordered_map<std::string, Entry> by_hash;
+struct SessionService::Live {
+  SessionRecord session;
+  EpochMillis written_seen = 0;  // the last_seen_at the store has
 };
 
 SessionService::SessionService(Store& store, SessionOptions options)
-    : store_(store), options_(options), cache_(std::make_unique<Cache>()) {}
+    : store_(store), options_(options), cache_(std::make_unique<access_detail::CredentialCache<Live>>()) {}
 SessionService::~SessionService() = default;
 
 OpenedSession SessionService::open(const UserSummary& user, std::string_view address,
@@ -71,25 +61,17 @@ OpenedSession SessionService::open(const UserSummary& user, std::string_view add
 AuthOutcome SessionService::authenticate(std::string_view cookie_value) {
   if (!well_formed(cookie_value)) return std::string("the session cookie is malformed");
   const std::string hash = access_detail::sha256_hex(cookie_value);
-  const auto now = Clock::now();
   const EpochMillis now_ms = now_millis();
-  std::optional<Cache::Entry> entry;
-  {
-    std::lock_guard lock(cache_->mu);
-    if (auto it = cache_->by_hash.find(hash); it != cache_->by_hash.end()) {
-      if (now - it->second.fetched < kCacheFor) entry = it->second;
-      else cache_->by_hash.erase(it);
-    }
-  }
+  auto entry = cache_->get(hash, Clock::now());
   if (!entry) {
     auto session = store_.get_session(hash);
     if (!session) return std::string("the session is unknown or has ended");
     auto user = store_.get_user(session->user_id);
     if (!user) return std::string("the session's user no longer exists");
     const EpochMillis seen = session->last_seen_at;
-    entry = Cache::Entry{std::move(*session), std::move(*user), now, seen};
+    entry.emplace(Live{std::move(*session), seen}, std::move(*user), Clock::now());
   }
-  SessionRecord& s = entry->session;
+  SessionRecord& s = entry->record.session;
   const UserRecord& user = entry->user;
   if (s.revoked_at != 0) return std::string("the session has ended (signed out)");
   if (now_ms >= s.expires_at) return std::string("the session expired; sign in again");
@@ -101,26 +83,16 @@ AuthOutcome SessionService::authenticate(std::string_view cookie_value) {
     return std::string("the session ended when the password changed; sign in again");
   }
   s.last_seen_at = now_ms;
-  const bool write_seen = now_ms - entry->written_seen >= kTouchEveryMillis;
-  if (write_seen) entry->written_seen = now_ms;
-  {
-    std::lock_guard lock(cache_->mu);
-    if (cache_->by_hash.size() >= kMaxCached) cache_->by_hash.clear();
-    cache_->by_hash[hash] = *entry;
-  }
+  const bool write_seen = now_ms - entry->record.written_seen >= kTouchEveryMillis;
+  if (write_seen) entry->record.written_seen = now_ms;
+  cache_->put(hash, *entry);  // keeps the time it was read: the store is read again in 5 s
   if (write_seen) {
     // Not waited for: losing a last-seen time to a crash costs at most a minute of idle time.
     WriteBatch batch;
     batch.add(PutSession{s});
     store_.submit(std::move(batch), [](CommitResult) {});
   }
-  Principal p;
-  p.kind = Principal::Kind::session;
-  p.user_id = user.id;
-  p.email = user.email;
-  p.name = user.name;
-  p.role = user.role;
-  p.permissions = PermissionSet::of_role(user.role);
+  Principal p = access_detail::principal_of(user, Principal::Kind::session);
   p.credential_id = hash.substr(0, 16);
   p.csrf_token = s.csrf_token;
   return p;
@@ -130,10 +102,7 @@ void SessionService::close(std::string_view cookie_value) {
   if (!well_formed(cookie_value)) return;
   const std::string hash = access_detail::sha256_hex(cookie_value);
   auto session = store_.get_session(hash);
-  {
-    std::lock_guard lock(cache_->mu);
-    cache_->by_hash.erase(hash);
-  }
+  cache_->forget(hash);
   if (!session || session->revoked_at != 0) return;
   session->revoked_at = now_millis();
   WriteBatch batch;
@@ -145,8 +114,7 @@ void SessionService::close_all(const std::string& user_id) {
   WriteBatch batch;
   batch.add(RevokeSessions{user_id, now_millis()});
   commit(store_, std::move(batch));
-  std::lock_guard lock(cache_->mu);
-  std::erase_if(cache_->by_hash, [&](const auto& kv) { return kv.second.session.user_id == user_id; });
+  cache_->forget_user(user_id);
 }
 
 }  // namespace flowpilot::engine

@@ -15,6 +15,7 @@
 // Thread-safety: every member function may be called from any thread.
 #pragma once
 
+#include "engine/access/detail/credential_cache.h"
 #include "engine/access/tokens.h"
 #include "engine/access/users.h"
 
@@ -55,10 +56,10 @@ class SessionService {
   const SessionOptions& options() const { return options_; }
 
  private:
-  struct Cache;
+  struct Live;  // a session and the last-seen time the store has
   Store& store_;
   SessionOptions options_;
-  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<access_detail::CredentialCache<Live>> cache_;
 };
 
 }  // namespace flowpilot::engine

@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <mutex>
 #include <unordered_map>
 
 namespace flowpilot::engine {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = access_detail::CredentialCache<TokenRecord>::Clock;
 
 constexpr std::string_view kSecretPrefix = "fpt_";
 constexpr std::size_t kSecretBytes = 24;
@@ -21,8 +20,6 @@ constexpr std::size_t kSecretLength = kSecretPrefix.size() + 2 * kSecretBytes;
 constexpr std::size_t kShownPrefix = 12;
 constexpr std::size_t kMaxName = 100;
 constexpr auto kDefaultLifetime = std::chrono::hours(24 * 90);
-constexpr auto kCacheFor = std::chrono::seconds(5);
-constexpr std::size_t kMaxCached = 10'000;
 
 AccessError invalid(const std::string& message) {
   return AccessError(AccessError::Kind::invalid, message);
@@ -80,17 +77,8 @@ std::chrono::milliseconds parse_token_lifetime(std::string_view text, std::strin
   }
 }
 
-struct TokenService::Cache {
-  struct Entry {
-    TokenRecord token;
-    UserRecord user;
-    Clock::time_point fetched;
-  };
-  std::mutex mu;
-  std::unordered_map<std::string, Entry> by_hash;
-};
-
-TokenService::TokenService(Store& store) : store_(store), cache_(std::make_unique<Cache>()) {}
+TokenService::TokenService(Store& store)
+    : store_(store), cache_(std::make_unique<access_detail::CredentialCache<TokenRecord>>()) {}
 TokenService::~TokenService() = default;
 
 namespace {
@@ -176,55 +164,34 @@ TokenSummary TokenService::revoke(const std::string& token_id) {
     r->revoked_at = now_millis();
     commit(store_, PutToken{*r});
   }
-  {
-    std::lock_guard lock(cache_->mu);
-    cache_->by_hash.erase(r->secret_hash);
-  }
+  cache_->forget(r->secret_hash);
   auto user = store_.get_user(r->user_id);
   return summary_of(*r, user ? user->email : std::string());
 }
 
-void TokenService::forget_user(const std::string& user_id) {
-  std::lock_guard lock(cache_->mu);
-  std::erase_if(cache_->by_hash, [&](const auto& kv) { return kv.second.user.id == user_id; });
-}
+void TokenService::forget_user(const std::string& user_id) { cache_->forget_user(user_id); }
 
 AuthOutcome TokenService::authenticate(std::string_view secret) {
   if (!well_formed(secret)) return std::string("the bearer token is not a Flowpilot API token");
   const std::string hash = access_detail::sha256_hex(secret);
-  const auto now = Clock::now();
-  std::optional<Cache::Entry> entry;
-  {
-    std::lock_guard lock(cache_->mu);
-    if (auto it = cache_->by_hash.find(hash); it != cache_->by_hash.end()) {
-      if (now - it->second.fetched < kCacheFor) entry = it->second;
-      else cache_->by_hash.erase(it);
-    }
-  }
+  auto entry = cache_->get(hash, Clock::now());
   if (!entry) {
     auto token = store_.get_token_by_hash(hash);
     if (!token) return std::string("the bearer token is unknown");
     auto user = store_.get_user(token->user_id);
     if (!user) return std::string("the bearer token's user no longer exists");
-    entry = Cache::Entry{std::move(*token), std::move(*user), now};
-    std::lock_guard lock(cache_->mu);
-    if (cache_->by_hash.size() >= kMaxCached) cache_->by_hash.clear();
-    cache_->by_hash[hash] = *entry;
+    entry.emplace(std::move(*token), std::move(*user), Clock::now());
+    cache_->put(hash, *entry);
   }
-  const TokenRecord& token = entry->token;
+  const TokenRecord& token = entry->record;
   const UserRecord& user = entry->user;
   if (token.revoked_at != 0) return std::string("the bearer token was revoked");
   if (token.expires_at != 0 && now_millis() >= token.expires_at) {
     return std::string("the bearer token expired");
   }
   if (user.disabled) return std::string("the bearer token's user is disabled");
-  Principal p;
-  p.kind = Principal::Kind::token;
-  p.user_id = user.id;
-  p.email = user.email;
-  p.name = user.name;
-  p.role = user.role;
-  p.permissions = PermissionSet::of_role(user.role) & PermissionSet::of_scopes(token.scopes);
+  Principal p = access_detail::principal_of(user, Principal::Kind::token);
+  p.permissions = p.permissions & PermissionSet::of_scopes(token.scopes);
   p.credential_id = token.id;
   return p;
 }

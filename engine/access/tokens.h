@@ -14,6 +14,7 @@
 // any thread.
 #pragma once
 
+#include "engine/access/detail/credential_cache.h"
 #include "engine/access/principal.h"
 #include "engine/store/store.h"
 
@@ -83,9 +84,8 @@ class TokenService {
   void forget_user(const std::string& user_id);
 
  private:
-  struct Cache;
   Store& store_;
-  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<access_detail::CredentialCache<TokenRecord>> cache_;
 };
 
 }  // namespace flowpilot::engine
