@@ -34,6 +34,24 @@ constexpr const char* kInput = R"({
                     "description": "Also output HubSpot's records as received, under `raw`."}
   }})";
 
+// Contacts are personal data: the fields marked "x-pii" are masked for callers without pii:read
+// and erased by `flowpilot pii erase` (engine/access/pii.h).
+constexpr const char* kContactsOutput = R"({
+  "type": "object", "required": ["count", "contacts"],
+  "properties": {
+    "count": {"type": "integer"},
+    "contacts": {"type": "array", "items": {"type": "object", "properties": {
+      "email": {"x-pii": true}, "firstname": {"x-pii": true}, "lastname": {"x-pii": true},
+      "phone": {"x-pii": true},
+      "properties": {"type": "object", "properties": {
+        "email": {"x-pii": true}, "firstname": {"x-pii": true}, "lastname": {"x-pii": true},
+        "phone": {"x-pii": true}, "mobilephone": {"x-pii": true}}}}}},
+    "raw": {"type": "array", "items": {"type": "object", "properties": {
+      "properties": {"type": "object", "properties": {
+        "email": {"x-pii": true}, "firstname": {"x-pii": true}, "lastname": {"x-pii": true},
+        "phone": {"x-pii": true}, "mobilephone": {"x-pii": true}}}}}}
+  }})";
+
 struct Listing {
   bool search = false;
   std::string type;  // deals | contacts
@@ -82,8 +100,6 @@ void finish(sdk::Call& c, const Listing& listing, json::array items) {
       rows.push_back(std::move(row));
     }
     out["contacts"] = std::move(rows);
-    // Personal data, for masking where the caller may not see it.
-    out["pii_fields"] = json::array{"email", "firstname", "lastname", "phone"};
   }
   c.complete(out);
 }
@@ -176,6 +192,7 @@ FLOWPILOT_PLUGIN("hubspot", "1.0.0",
                      }),
                  sdk::Step("contacts", "Reads HubSpot contacts (personal data: email, name, phone), optionally filtered.")
                      .input_schema(kInput)
+                     .output_schema(kContactsOutput)
                      .start([](sdk::Call& call) {
                        list_objects(call, "contacts",
                                     json::array{"email", "firstname", "lastname", "phone", "lifecyclestage",
