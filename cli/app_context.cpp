@@ -71,6 +71,10 @@ class LazyWarehouse final : public engine::Warehouse {
   }
   std::vector<engine::FactRow> facts(const engine::FactQuery& query) override { return get().facts(query); }
   std::vector<engine::DealRow> deals(const engine::DealQuery& query) override { return get().deals(query); }
+  std::int64_t erase_mentions(const std::vector<std::string>& values,
+                              std::string_view replacement, bool count_only) override {
+    return get().erase_mentions(values, replacement, count_only);
+  }
 
  private:
   engine::Warehouse& get() {

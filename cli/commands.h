@@ -27,5 +27,6 @@ void add_secrets_command(CLI::App& app, int& exit_code);
 void add_users_command(CLI::App& app, int& exit_code);
 void add_tokens_command(CLI::App& app, int& exit_code);
 void add_audit_command(CLI::App& app, int& exit_code);
+void add_pii_command(CLI::App& app, int& exit_code);
 
 }  // namespace flowpilot::cli

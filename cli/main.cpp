@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   flowpilot::cli::add_users_command(app, exit_code);
   flowpilot::cli::add_tokens_command(app, exit_code);
   flowpilot::cli::add_audit_command(app, exit_code);
+  flowpilot::cli::add_pii_command(app, exit_code);
   spdlog::set_level(spdlog::level::warn);
   try {
     app.parse(argc, argv);

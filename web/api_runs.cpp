@@ -1,6 +1,7 @@
 // /api/v1/runs, /api/v1/approvals, /api/v1/events: runs and what can be done with them.
 #include "web/api.h"
 #include "web/detail/api_support.h"
+#include "web/detail/personal_data.h"
 
 #include "engine/schedule/cron.h"
 
@@ -70,7 +71,7 @@ Response list_runs(const ApiServices& api, const Request& request) {
   return json_response(200, body);
 }
 
-Response run_detail(const ApiServices& api, const Request& request) {
+Response run_detail(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
   const auto steps = api.store.get_steps(run->id);
@@ -107,10 +108,10 @@ Response run_detail(const ApiServices& api, const Request& request) {
   body["trigger"] = run->trigger;
   body["steps"] = std::move(step_items);
   body["approvals"] = std::move(approvals);
-  return json_response(200, body);
+  return personal.answer(request, personal.of_run(*run, steps), body, run->id);
 }
 
-Response step_items(const ApiServices& api, const Request& request) {
+Response step_items(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
   auto offset = query_integer(request, "offset", 0, 1LL << 40);
@@ -123,7 +124,8 @@ Response step_items(const ApiServices& api, const Request& request) {
   json::array items;
   long long total = 0;
   bool known = false;
-  for (const auto& s : api.store.get_steps(run->id)) {
+  const auto steps = api.store.get_steps(run->id);
+  for (const auto& s : steps) {
     if (s.step_id != step_id) continue;
     known = true;
     if (s.index < 0) continue;
@@ -135,10 +137,10 @@ Response step_items(const ApiServices& api, const Request& request) {
                    "run `" + run->id + "` has no recorded step `" + step_id + "`");
   }
   json::object body{{"items", std::move(items)}, {"total", total}, {"offset", first}};
-  return json_response(200, body);
+  return personal.answer(request, personal.of_run(*run, steps), body, run->id);
 }
 
-Response run_logs(const ApiServices& api, const Request& request) {
+Response run_logs(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
   auto offset = query_integer(request, "offset", 0, 1LL << 40);
@@ -155,8 +157,9 @@ Response run_logs(const ApiServices& api, const Request& request) {
     if (total >= first && total < first + count) items.push_back(log_json(log));
     ++total;
   }
-  return json_response(200, json::object{{"items", std::move(items)}, {"total", total},
-                                         {"offset", first}});
+  return personal.answer(request, personal.of_run(*run, api.store.get_steps(run->id)),
+                         json::object{{"items", std::move(items)}, {"total", total}, {"offset", first}},
+                         run->id);
 }
 
 Response cancel_run(const ApiServices& api, const Request& request) {
@@ -259,7 +262,8 @@ Response rerun(const ApiServices& api, const Request& request) {
   }
 }
 
-Response decide(const ApiServices& api, const Request& request, bool approve) {
+Response decide(const ApiServices& api, const PersonalData& personal, const Request& request,
+                bool approve) {
   const std::string& run_id = request.params.at("run_id");
   const std::string& step_id = request.params.at("step_id");
   auto approval = api.store.get_approval(run_id, step_id);
@@ -300,22 +304,28 @@ Response decide(const ApiServices& api, const Request& request, bool approve) {
   }
   auto after = api.store.get_approval(run_id, step_id);
   auto run = api.store.get_run(run_id);
-  return json_response(200, approval_json(after ? *after : *approval,
-                                          run ? run->workflow_id : std::string()));
+  json::value answer = approval_json(after ? *after : *approval, run ? run->workflow_id : std::string());
+  // The decision is audited as such; a caller without pii:read gets the message masked.
+  if (run && !(request.principal && request.principal->can(engine::Permission::pii_read))) {
+    answer = personal.of_run(*run, api.store.get_steps(run_id)).mask(answer);
+  }
+  return json_response(200, answer);
 }
 
 }  // namespace
 
 void add_run_routes(Router& router, const ApiServices& api) {
+  auto personal = std::make_shared<const PersonalData>(api.store, api.catalog, api.steps);
+  const auto reads_runs = Access::needs(engine::Permission::runs_read).reading_personal_data();
   router.add(Method::kGet, "/api/v1/runs", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return list_runs(api, r); });
-  router.add(Method::kGet, "/api/v1/runs/{id}", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return run_detail(api, r); });
-  router.add(Method::kGet, "/api/v1/runs/{id}/steps/{step_id}/items", Access::needs(engine::Permission::runs_read),
-             [&api](const Request& r) { return step_items(api, r); });
-  router.add(Method::kGet, "/api/v1/runs/{id}/logs", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return run_logs(api, r); });
+  router.add(Method::kGet, "/api/v1/runs/{id}", reads_runs, [&api, personal](const Request& r) { return run_detail(api, *personal, r); });
+  router.add(Method::kGet, "/api/v1/runs/{id}/steps/{step_id}/items", reads_runs,
+             [&api, personal](const Request& r) { return step_items(api, *personal, r); });
+  router.add(Method::kGet, "/api/v1/runs/{id}/logs", reads_runs, [&api, personal](const Request& r) { return run_logs(api, *personal, r); });
   router.add(Method::kPost, "/api/v1/runs/{id}/cancel", Access::needs(engine::Permission::runs_write, "run.cancel"), [&api](const Request& r) { return cancel_run(api, r); });
   router.add(Method::kPost, "/api/v1/runs/{id}/retry", Access::needs(engine::Permission::runs_write, "run.retry"), [&api](const Request& r) { return retry_run(api, r); });
   router.add(Method::kPost, "/api/v1/runs/{id}/rerun", Access::needs(engine::Permission::runs_write, "run.rerun"), [&api](const Request& r) { return rerun(api, r); });
-  router.add(Method::kGet, "/api/v1/approvals", Access::needs(engine::Permission::runs_read), [&api](const Request& request) {
+  router.add(Method::kGet, "/api/v1/approvals", reads_runs, [&api, personal](const Request& request) {
     std::optional<engine::ApprovalStatus> status = engine::ApprovalStatus::pending;
     if (auto s = request.query_value("status"); s && !s->empty()) {
       if (*s == "all") {
@@ -330,28 +340,59 @@ void add_run_routes(Router& router, const ApiServices& api) {
       }
     }
     json::array items;
-    std::map<std::string, std::string> workflow_of;
+    struct RunOf {
+      std::string workflow_id;
+      engine::PiiValues personal;
+    };
+    std::map<std::string, RunOf> runs;
+    const bool may_read = request.principal && request.principal->can(engine::Permission::pii_read);
+    json::array read_runs;
+    std::size_t read_values = 0;
     for (const auto& a : api.store.list_approvals(status)) {
-      auto it = workflow_of.find(a.run_id);
-      if (it == workflow_of.end()) {
-        auto run = api.store.get_run(a.run_id);
-        it = workflow_of.emplace(a.run_id, run ? run->workflow_id : std::string()).first;
+      auto it = runs.find(a.run_id);
+      if (it == runs.end()) {
+        RunOf of;
+        if (auto run = api.store.get_run(a.run_id)) {
+          of.workflow_id = run->workflow_id;
+          of.personal = personal->of_run(*run, api.store.get_steps(run->id));
+        }
+        it = runs.emplace(a.run_id, std::move(of)).first;
       }
-      items.push_back(approval_json(a, it->second));
+      json::value item = approval_json(a, it->second.workflow_id);
+      std::size_t count = 0;
+      json::value masked = it->second.personal.mask(item, &count);
+      if (count > 0 && may_read) {
+        read_runs.push_back(json::value(a.run_id));
+        read_values += count;
+      }
+      items.push_back(may_read ? std::move(item) : std::move(masked));
     }
-    return json_response(200, json::object{{"items", std::move(items)}});
+    Response response = json_response(200, json::object{{"items", std::move(items)}});
+    if (read_values > 0) {
+      response.audit = json::object{{"action", "pii.read"}, {"target", "approvals"},
+                                    {"route", "GET /api/v1/approvals"}, {"runs", std::move(read_runs)},
+                                    {"values", read_values}};
+    }
+    return response;
   });
   router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/approve", Access::needs(engine::Permission::approvals, "approval.approve"),
-             [&api](const Request& r) { return decide(api, r, true); });
+             [&api, personal](const Request& r) { return decide(api, *personal, r, true); });
   router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/reject", Access::needs(engine::Permission::approvals, "approval.reject"),
-             [&api](const Request& r) { return decide(api, r, false); });
+             [&api, personal](const Request& r) { return decide(api, *personal, r, false); });
   if (api.events != nullptr) {
-    router.add(Method::kGet, "/api/v1/runs/{id}/events", Access::needs(engine::Permission::runs_read), [&api](const Request& request) {
-      return api.events->open(api.store, request.params.at("id"), "", request.path);
+    // Events carry no outputs, only errors; those are masked for a caller without pii:read.
+    auto masking = [personal](const Request& request) -> LiveEvents::ErrorMask {
+      if (request.principal && request.principal->can(engine::Permission::pii_read)) return {};
+      return [personal](const std::string& run_id, const std::string& error) {
+        return personal->mask_error(run_id, error);
+      };
+    };
+    router.add(Method::kGet, "/api/v1/runs/{id}/events", Access::needs(engine::Permission::runs_read), [&api, masking](const Request& request) {
+      return api.events->open(api.store, request.params.at("id"), "", request.path, masking(request));
     });
-    router.add(Method::kGet, "/api/v1/events", Access::needs(engine::Permission::runs_read), [&api](const Request& request) {
+    router.add(Method::kGet, "/api/v1/events", Access::needs(engine::Permission::runs_read), [&api, masking](const Request& request) {
       return api.events->open(api.store, "", request.query_value("workflow").value_or(""),
-                              request.path);
+                              request.path, masking(request));
     });
   }
 }

@@ -54,6 +54,7 @@ struct LiveEvents::Subscriber {
   std::shared_ptr<StreamSink> sink;
   std::string run_id;       // empty: every run
   std::string workflow_id;  // empty: every workflow
+  LiveEvents::ErrorMask mask_error;
   std::mutex mu;
   bool ready = false;                // the snapshot has been written
   std::vector<std::string> backlog;  // events that came while the snapshot was being written
@@ -113,17 +114,27 @@ void LiveEvents::publish(const engine::RunEvent& event) {
     }
   }
   if (targets.empty()) return;
-  const std::string bytes =
-      frame(++sequence_, event.kind == engine::RunEvent::Kind::run ? "run" : "step",
-            event_json(event));
+  const std::uint64_t id = ++sequence_;
+  const std::string_view kind = event.kind == engine::RunEvent::Kind::run ? "run" : "step";
+  const std::string bytes = frame(id, kind, event_json(event));
+  std::string masked;  // the same event with its error masked, made once if a stream needs it
   const bool finished = run_finished(event);
   bool any_done = false;
-  for (const auto& s : targets) any_done = s->deliver(bytes, finished && !s->run_id.empty()) || any_done;
+  for (const auto& s : targets) {
+    const bool mask = s->mask_error && !event.error.empty();
+    if (mask && masked.empty()) {
+      engine::RunEvent copy = event;
+      copy.error = s->mask_error(event.run_id, event.error);
+      masked = frame(id, kind, event_json(copy));
+    }
+    any_done = s->deliver(mask ? masked : bytes, finished && !s->run_id.empty()) || any_done;
+  }
   if (any_done) drop_closed();
 }
 
 Response LiveEvents::open(engine::Store& store, const std::string& run_id,
-                          const std::string& workflow_id, const std::string& instance) {
+                          const std::string& workflow_id, const std::string& instance,
+                          ErrorMask mask_error) {
   if (!run_id.empty() && !store.get_run(run_id)) {
     return problem_json(404, "Not found", "no run `" + run_id + "`",
                         json::object{{"instance", instance}});
@@ -139,11 +150,17 @@ Response LiveEvents::open(engine::Store& store, const std::string& run_id,
   Response response;
   response.status = 200;
   response.headers.set("Content-Type", "text/event-stream; charset=utf-8");
-  response.stream = [this, &store, run_id, workflow_id](std::shared_ptr<StreamSink> sink) {
+  response.stream = [this, &store, run_id, workflow_id,
+                     mask_error = std::move(mask_error)](std::shared_ptr<StreamSink> sink) {
     auto sub = std::make_shared<Subscriber>();
     sub->sink = std::move(sink);
     sub->run_id = run_id;
     sub->workflow_id = workflow_id;
+    sub->mask_error = mask_error;
+    auto shown = [&](engine::RunEvent e) {
+      if (mask_error && !e.error.empty()) e.error = mask_error(e.run_id, e.error);
+      return event_json(e);
+    };
     {
       std::lock_guard lock(mu_);
       subscribers_.push_back(sub);
@@ -156,12 +173,12 @@ Response LiveEvents::open(engine::Store& store, const std::string& run_id,
     if (!run_id.empty()) {
       try {
         if (auto run = store.get_run(run_id)) {
-          snapshot.push_back(frame(++sequence_, "run", event_json(engine::run_event(*run))));
+          snapshot.push_back(frame(++sequence_, "run", shown(engine::run_event(*run))));
           finished = engine::is_terminal(run->status);
           for (const engine::StepRecord& step : store.get_steps(run_id)) {
             if (step.index >= 0) continue;
             snapshot.push_back(
-                frame(++sequence_, "step", event_json(engine::step_event(step, run->workflow_id))));
+                frame(++sequence_, "step", shown(engine::step_event(step, run->workflow_id))));
           }
         }
       } catch (const std::exception&) {

@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,12 +46,15 @@ class LiveEvents {
 
   void publish(const engine::RunEvent& event);
 
+  // What a stream shows of an event's error (personal data masked); empty: the error as it is.
+  using ErrorMask = std::function<std::string(const std::string& run_id, const std::string& error)>;
+
   // A streamed response of the events of run `run_id` (its current state from `store` first), or
   // of every run when `run_id` is empty (only those of `workflow_id` when that is not empty).
   // Past `max_streams` open streams: 503 problem with Retry-After.
   // `instance` is the request's path, for problems.
   Response open(engine::Store& store, const std::string& run_id, const std::string& workflow_id,
-                const std::string& instance);
+                const std::string& instance, ErrorMask mask_error = {});
 
   std::size_t open_streams() const;
   // Closes every stream (the server's graceful stop).

@@ -175,6 +175,14 @@ class PendingReply {
     }
     if (auditor_ && *auditor_ && response.status >= 200 && response.status < 400) {
       AuditEvent event = std::move(audit_);
+      if (auto* action = response.audit.if_contains("action"); action && action->is_string()) {
+        if (event.action.empty()) event.action = std::string(action->get_string());
+        response.audit.erase("action");
+      }
+      if (event.action.empty()) {
+        response.audit = {};
+        return downstream_(std::move(response));
+      }
       if (auto* target = response.audit.if_contains("target"); target && target->is_string()) {
         event.target = std::string(target->get_string());
         response.audit.erase("target");
@@ -386,7 +394,7 @@ void Router::dispatch(Request request, Reply reply) const {
     }
     request.principal = std::move(auth.principal);
   }
-  if (!access.audit_action.empty() && auditor_) {
+  if ((!access.audit_action.empty() || access.personal_data) && auditor_) {
     AuditEvent event;
     event.action = std::string(access.audit_action);
     event.principal = request.principal;

@@ -54,7 +54,9 @@
 // success (2xx or 3xx) is reported to the auditor (set_auditor) before the answer goes out; the
 // answer waits until the auditor says the entry is durable, so a change the client saw succeed is
 // in the log. The entry's target is the route's parameters joined by '/', or the handler's
-// Response::audit["target"]; its details are the rest of Response::audit.
+// Response::audit["target"]; its details are the rest of Response::audit. A read that shows
+// personal data is recorded the same way when its route is declared reading_personal_data() and
+// the handler names the action in Response::audit["action"] ("pii.read").
 //
 // Thread-safety: add(), add_async() and the set_*() functions are for setup, before the server
 // starts; dispatch() and handle() are const and may run on many threads at once. Handlers are
@@ -84,14 +86,20 @@ struct Access {
   enum class Kind { open, signed_in, permission };
   Kind kind = Kind::permission;
   engine::Permission permission = engine::Permission::admin;
-  std::string_view audit_action;  // empty: not audited
+  std::string_view audit_action;  // empty: not audited, unless the handler names an action
+  bool personal_data = false;     // the handler may name an action (pii.read) in Response::audit
 
-  static constexpr Access open() { return {Kind::open, engine::Permission::admin, {}}; }
+  static constexpr Access open() { return {Kind::open, engine::Permission::admin, {}, false}; }
   static constexpr Access signed_in(std::string_view audit_action = {}) {
-    return {Kind::signed_in, engine::Permission::admin, audit_action};
+    return {Kind::signed_in, engine::Permission::admin, audit_action, false};
   }
   static constexpr Access needs(engine::Permission p, std::string_view audit_action = {}) {
-    return {Kind::permission, p, audit_action};
+    return {Kind::permission, p, audit_action, false};
+  }
+  constexpr Access reading_personal_data() const {
+    Access a = *this;
+    a.personal_data = true;
+    return a;
   }
   // "open", "signed-in" or the permission's name (what the OpenAPI document's x-permission says).
   std::string describe() const;

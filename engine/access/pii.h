@@ -69,7 +69,8 @@ class PiiValues {
  public:
   static constexpr std::string_view kMask = "[pii]";
 
-  explicit PiiValues(std::string replacement = std::string(kMask));
+  PiiValues() : PiiValues(std::string(kMask)) {}
+  explicit PiiValues(std::string replacement);
 
   // Adds the strings (and numbers, as text) found at `paths` of `output`.
   void collect(const std::vector<PiiPath>& paths, const boost::json::value& output);

@@ -92,6 +92,7 @@ enum WriterStmt : std::size_t {
   kRevokeSessions,
   kPruneSessions,
   kAppendAudit,
+  kDeleteRunLogs,
   kWriterStmtCount,
 };
 
@@ -178,6 +179,7 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "DELETE FROM sessions WHERE expires_at < ?1 OR (revoked_at > 0 AND revoked_at < ?1)",
     "INSERT INTO audit_log(at, actor_id, actor_email, actor_kind, address, action, target, "
     "details, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "DELETE FROM logs WHERE run_id = ?1",
 };
 
 #undef FP_RUN_INSERT
@@ -988,6 +990,11 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       bind_json(s, 8, r.details, 0);
       bind_text(s, 9, r.request_id);
       step(s);
+    } else if (const auto* o = std::get_if<DeleteRunLogs>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kDeleteRunLogs].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->run_id);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
@@ -996,7 +1003,8 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         "PutAttempt",         "AppendLog", "PutApproval", "PutWorkflow",
         "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns",
         "PutConnection",      "DeleteConnection", "PutUser",  "PutToken",
-        "PutSession",         "RevokeSessions",   "PruneSessions", "AppendAudit"};
+        "PutSession",         "RevokeSessions",   "PruneSessions", "AppendAudit",
+        "DeleteRunLogs"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }

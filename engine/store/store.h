@@ -265,12 +265,14 @@ struct RevokeSessions { std::string user_id; EpochMillis at = 0; };
 // Deletes sessions that expired or were revoked before `before` (they can never be used again).
 struct PruneSessions { EpochMillis before = 0; };
 struct AppendAudit { AuditRecord record; };  // the id is assigned
+// Deletes a run's logs (erasure writes them again, rewritten, with AppendLog in the same batch).
+struct DeleteRunLogs { std::string run_id; };
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
                              PutScheduleFired, PruneRuns, PutConnection, DeleteConnection,
                              PutUser, PutToken, PutSession, RevokeSessions, PruneSessions,
-                             AppendAudit>;
+                             AppendAudit, DeleteRunLogs>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

@@ -217,6 +217,34 @@ class SqliteWarehouse final : public Warehouse {
         });
   }
 
+  std::int64_t erase_mentions(const std::vector<std::string>& values, std::string_view replacement,
+                              bool count_only) override {
+    std::lock_guard lock(mu_);
+    // One statement per table: a name that mentions two identifiers is one row, counted once.
+    std::string match;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      match += fmt::format("{}instr(lower({{0}}), lower(?{})) > 0", i == 0 ? "" : " OR ", i + 2);
+    }
+    if (match.empty()) return 0;
+    std::int64_t changed = 0;
+    in_transaction(db_.get(), [&] {
+      for (const auto& [table, column] : {std::pair{"crm_deals", "name"}, std::pair{"daily_facts", "campaign_name"}}) {
+        const std::string where = fmt::format("{0} <> ?1 AND (", column) + fmt::format(fmt::runtime(match), column) + ")";
+        const std::string sql = count_only ? fmt::format("SELECT COUNT(*) FROM {} WHERE {}", table, where)
+                                           : fmt::format("UPDATE {} SET {} = ?1 WHERE {}", table, column, where);
+        Stmt statement = prepare(db_.get(), sql.c_str());
+        bind_text(statement.get(), 1, replacement);
+        for (std::size_t i = 0; i < values.size(); ++i) bind_text(statement.get(), static_cast<int>(i) + 2, values[i]);
+        if (step(statement.get()) && count_only) {
+          changed += column_int(statement.get(), 0);
+        } else if (!count_only) {
+          changed += sqlite3_changes(db_.get());
+        }
+      }
+    });
+    return changed;
+  }
+
   std::vector<FactRow> facts(const FactQuery& query) override {
     for (const auto& g : query.group_by) {
       if (!is_fact_group_field(g)) {

@@ -88,6 +88,13 @@ class Warehouse {
   // Facts ordered by date, platform, account, campaign (or by the grouped fields).
   virtual std::vector<FactRow> facts(const FactQuery& query) = 0;
   virtual std::vector<DealRow> deals(const DealQuery& query) = 0;
+
+  // Erasure (GDPR): the warehouse keeps no rows about people, but a deal or a campaign can be
+  // named after one. Every deal name and campaign name that contains one of `values` (ignoring
+  // case) becomes `replacement`; the figures stay. Returns the rows changed (with `count_only`,
+  // the rows that would change; nothing is written).
+  virtual std::int64_t erase_mentions(const std::vector<std::string>& values,
+                                      std::string_view replacement, bool count_only) = 0;
 };
 
 struct SqliteWarehouseOptions {
