@@ -57,6 +57,7 @@ class ServerFixture : public ::testing::Test {
     for (const auto& refusal : plugins_->load_directories({engine::builtin_plugin_dir()}, registry_)) {
       ADD_FAILURE() << refusal.to_string();
     }
+    add_steps(registry_);
     store_ = engine::open_sqlite_store({dir_ / "flowpilot.db"});
     catalog_ = std::make_unique<engine::WorkflowCatalog>(
         *store_, load_context(), std::vector<std::filesystem::path>{dir_ / "flows"});
@@ -116,6 +117,9 @@ class ServerFixture : public ::testing::Test {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+
+  // Step kinds a test adds beside the built-in ones, before the API reads their descriptors.
+  virtual void add_steps(engine::StepRegistry& /*registry*/) {}
 
   // Files the watched workflow directory holds before the catalog first loads it.
   virtual void add_workflow_files(const std::filesystem::path& /*dir*/) {}
