@@ -426,4 +426,32 @@ TEST_F(ConnectionsCliTest, TokensCreateListRevokeAndAuditExport) {
   EXPECT_EQ(run("audit export --since yesterday").code, 2);
 }
 
+TEST_F(ConnectionsCliTest, PiiEraseReportsAndIsAuditedWithoutTheEmail) {
+  auto bad = run("pii erase --email not-an-email");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("--email: `not-an-email` is not an email address"), std::string::npos)
+      << bad.output;
+  EXPECT_EQ(run("pii erase").code, 2);  // --email is required
+
+  auto dry = run("pii erase --email Jane.Doe@example.com --dry-run");
+  ASSERT_EQ(dry.code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("Would erase the data of jane.doe@example.com"), std::string::npos)
+      << dry.output;
+  EXPECT_NE(dry.output.find("Nothing stored mentions this person."), std::string::npos);
+
+  auto erased = run("pii erase --email Jane.Doe@example.com --json");
+  ASSERT_EQ(erased.code, 0) << erased.output;
+  const auto report = boost::json::parse(erased.output);
+  EXPECT_EQ(report.at("dry_run"), false);
+  EXPECT_EQ(report.at("runs_changed"), 0);
+
+  // The erasure is in the audit log under the email's hash, and the email is not.
+  auto exported = run("audit export --action pii.");
+  ASSERT_EQ(exported.code, 0) << exported.output;
+  EXPECT_EQ(exported.output.find("jane.doe"), std::string::npos) << exported.output;
+  const auto entry = boost::json::parse(exported.output);
+  EXPECT_EQ(entry.at("action"), "pii.erase");
+  EXPECT_EQ(std::string(entry.at("target").as_string()).substr(0, 7), "sha256:");
+}
+
 }  // namespace
