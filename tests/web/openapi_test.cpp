@@ -1325,6 +1325,11 @@ TEST_F(OpenApiTest, EveryRouteDeclaresTheAccessTheDocumentStates) {
     EXPECT_EQ(std::string(route.access.audit_action),
               audit == nullptr ? std::string() : std::string(audit->as_string()))
         << key;
+    // A route that may record pii.read says so in the document.
+    if (route.access.personal_data) {
+      const auto* personal = op->as_object().if_contains("x-personal-data");
+      EXPECT_TRUE(personal != nullptr && personal->is_bool() && personal->get_bool()) << key;
+    }
   }
   for (const auto& op : document_->operations()) {
     EXPECT_TRUE(routed.count(op) != 0) << op << " is documented but not routed";
