@@ -23,6 +23,7 @@ struct TokensArgs {
   std::string user;
   std::string name;
   std::vector<std::string> scopes;
+  std::vector<std::string> workflows;
   std::string expires;
   std::string id;
   bool json_output = false;
@@ -43,7 +44,30 @@ void audit(engine::Store& store, std::string action, const engine::TokenSummary&
   json::array scopes;
   for (const auto& s : t.scopes) scopes.push_back(json::value(s));
   entry.details = json::object{{"user", t.user_email}, {"name", t.name}, {"scopes", std::move(scopes)}};
+  if (!t.workflows.empty()) {
+    entry.details["workflows"] = json::array(t.workflows.begin(), t.workflows.end());
+  }
   engine::AuditLog(store).record_now(std::move(entry));
+}
+
+std::string comma_joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::vector<std::string> comma_separated(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::string_view rest = item;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      if (comma != 0) out.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
 }
 
 template <class F>
@@ -60,16 +84,9 @@ int create(const TokensArgs& args) {
     auto store = open_data_dir_store(args.data);
     engine::TokenService tokens(*store);
     engine::NewToken input{args.user, args.name, {}, std::nullopt};
-    // "--scopes runs:read,runs:write" and repeated --scopes both work.
-    for (const auto& item : args.scopes) {
-      std::string_view rest = item;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        if (comma != 0) input.scopes.emplace_back(rest.substr(0, comma));
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
-    }
+    // "--scopes runs:read,runs:write" and repeated --scopes both work; --workflow likewise.
+    input.scopes = comma_separated(args.scopes);
+    input.workflows = comma_separated(args.workflows);
     if (!args.expires.empty()) input.lifetime = engine::parse_token_lifetime(args.expires, "--expires");
     const auto created = tokens.create(input);
     audit(*store, "token.create", created.token);
@@ -80,7 +97,10 @@ int create(const TokensArgs& args) {
       return kExitOk;
     }
     std::cout << "token " << created.token.id << " for " << created.token.user_email
-              << " (expires " << when(created.token.expires_at, "never") << ")\n"
+              << " (expires " << when(created.token.expires_at, "never") << ")"
+              << (created.token.workflows.empty() ? "" : ", limited to workflows " +
+                                                             comma_joined(created.token.workflows))
+              << "\n"
               << created.secret << "\n"
               << "(shown once: it is stored only as a hash; send it as `Authorization: Bearer "
                  "<token>`)\n";
@@ -141,6 +161,9 @@ void add_tokens_command(CLI::App& app, int& exit_code) {
                    "connections:read, connections:write, pii:read, admin (comma-separated or "
                    "repeated); within what the owner's role grants")
       ->required();
+  make->add_option("--workflow", args->workflows,
+                   "Limit the token to these workflows (ids, comma-separated or repeated): it "
+                   "reaches only them, their runs and approvals");
   make->add_option("--name", args->name, "A name to recognise it by");
   make->add_option("--expires", args->expires, "Lifetime: 30d, 12h, 90m or never (default 90d)");
   make->add_flag("--json", args->json_output, "Print JSON");

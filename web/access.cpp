@@ -353,7 +353,8 @@ struct AccessApi::Impl {
     auto body = object_body(request, {{"name", json::kind::string},
                                       {"scopes", json::kind::array, true},
                                       {"expires", json::kind::string},
-                                      {"user", json::kind::string}});
+                                      {"user", json::kind::string},
+                                      {"workflows", json::kind::array}});
     if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
     const auto& o = std::get<json::object>(body);
     const engine::Principal& p = *request.principal;
@@ -368,6 +369,17 @@ struct AccessApi::Impl {
                                       {"message", "must be a string"}});
       } else {
         input.scopes.emplace_back(scopes[i].get_string());
+      }
+    }
+    if (const auto* workflows = o.if_contains("workflows")) {
+      for (std::size_t i = 0; i < workflows->get_array().size(); ++i) {
+        const auto& w = workflows->get_array()[i];
+        if (!w.is_string()) {
+          errors.push_back(json::object{{"path", "workflows[" + std::to_string(i) + "]"},
+                                        {"message", "must be a string"}});
+        } else {
+          input.workflows.emplace_back(w.get_string());
+        }
       }
     }
     if (!errors.empty()) {
@@ -400,7 +412,8 @@ struct AccessApi::Impl {
                              {"user", created.token.user_email},
                              {"name", created.token.name},
                              {"scopes", names_json(created.token.scopes)},
-                             {"expires_at", created.token.expires_at}};
+                             {"expires_at", created.token.expires_at},
+                             {"workflows", names_json(created.token.workflows)}};
       return r;
     } catch (const engine::AccessError& e) {
       return access_problem(request, e);
@@ -567,9 +580,9 @@ void AccessApi::install(Router& router) {
   });
   router.add_async(Method::kPost, "/api/v1/auth/login", Access::open(),
                    [impl](Request r, Reply reply) { impl->login(std::move(r), std::move(reply)); });
-  router.add(Method::kPost, "/api/v1/auth/logout", Access::signed_in("session.logout"),
+  router.add(Method::kPost, "/api/v1/auth/logout", Access::signed_in("session.logout").reaching(Access::Reach::anywhere),
              [impl](const Request& r) { return impl->logout(r); });
-  router.add(Method::kGet, "/api/v1/auth/session", Access::signed_in(),
+  router.add(Method::kGet, "/api/v1/auth/session", Access::signed_in().reaching(Access::Reach::anywhere),
              [impl](const Request& r) { return impl->session(r); });
   router.add(Method::kGet, "/api/v1/tokens", Access::signed_in(),
              [impl](const Request& r) { return impl->list_tokens(r); });

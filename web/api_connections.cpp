@@ -109,7 +109,7 @@ std::variant<engine::ConnectionInput, Response> input_of(const Request& request,
 }  // namespace
 
 void add_connection_routes(Router& router, const ApiServices& api) {
-  router.add(Method::kGet, "/api/v1/connection-types", Access::needs(engine::Permission::workflows_read), [](const Request&) {
+  router.add(Method::kGet, "/api/v1/connection-types", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::anywhere), [](const Request&) {
     return json_response(200, json::object{{"items", engine::connection_types_json()}});
   });
   router.add(Method::kGet, "/api/v1/connections", Access::needs(engine::Permission::connections_read), [&api](const Request& request) {

@@ -43,6 +43,12 @@ std::variant<engine::EpochMillis, Response> time_param(const Request& request,
 Response list_runs(const ApiServices& api, const Request& request) {
   engine::RunFilter filter;
   filter.workflow_id = request.query_value("workflow").value_or("");
+  const bool limited = request.principal && request.principal->limited_to_workflows();
+  if (limited && !filter.workflow_id.empty()) {
+    if (auto refused = beyond_reach(request, filter.workflow_id)) return std::move(*refused);
+  } else if (limited && request.principal->workflows.size() == 1) {
+    filter.workflow_id = request.principal->workflows.front();
+  }
   if (auto status = request.query_value("status"); status && !status->empty()) {
     filter.status = engine::parse_run_status(*status);
     if (!filter.status) {
@@ -65,7 +71,11 @@ Response list_runs(const ApiServices& api, const Request& request) {
   filter.before_id = request.query_value("cursor").value_or("");
   const auto runs = api.store.list_runs(filter);
   json::array items;
-  for (const auto& run : runs) items.push_back(run_json(run));
+  for (const auto& run : runs) {
+    // A token limited to several workflows sees only theirs; a page may then hold fewer runs.
+    if (limited && !request.principal->reaches(run.workflow_id)) continue;
+    items.push_back(run_json(run));
+  }
   json::object body{{"items", std::move(items)}};
   if (static_cast<long long>(runs.size()) == filter.limit) body["next_cursor"] = runs.back().id;
   return json_response(200, body);
@@ -74,6 +84,7 @@ Response list_runs(const ApiServices& api, const Request& request) {
 Response run_detail(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
+  if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   const auto steps = api.store.get_steps(run->id);
   const auto attempts = api.store.get_attempts(run->id);
   // Foreach items are summarised per step here and listed by /steps/{step_id}/items, so that a
@@ -114,6 +125,7 @@ Response run_detail(const ApiServices& api, const PersonalData& personal, const 
 Response step_items(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
+  if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   auto offset = query_integer(request, "offset", 0, 1LL << 40);
   if (auto* error = std::get_if<Response>(&offset)) return std::move(*error);
   auto limit = query_integer(request, "limit", 1, kMaxPage);
@@ -143,6 +155,7 @@ Response step_items(const ApiServices& api, const PersonalData& personal, const 
 Response run_logs(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
+  if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   auto offset = query_integer(request, "offset", 0, 1LL << 40);
   if (auto* error = std::get_if<Response>(&offset)) return std::move(*error);
   auto limit = query_integer(request, "limit", 1, 5000);
@@ -165,6 +178,7 @@ Response run_logs(const ApiServices& api, const PersonalData& personal, const Re
 Response cancel_run(const ApiServices& api, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
+  if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   auto parsed = json_body(request);
   if (auto* error = std::get_if<Response>(&parsed)) return std::move(*error);
   const json::value& body = std::get<json::value>(parsed);
@@ -202,7 +216,9 @@ Response restarted(const engine::StartedRun& started) {
 }
 
 Response retry_run(const ApiServices& api, const Request& request) {
-  if (!api.store.get_run(request.params.at("id"))) return no_run(request);
+  auto run = api.store.get_run(request.params.at("id"));
+  if (!run) return no_run(request);
+  if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   try {
     return restarted(api.executor.restart(request.params.at("id"), ""));
   } catch (const std::invalid_argument& e) {
@@ -215,6 +231,7 @@ Response retry_run(const ApiServices& api, const Request& request) {
 Response rerun(const ApiServices& api, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
+  if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   auto parsed = json_body(request);
   if (auto* error = std::get_if<Response>(&parsed)) return std::move(*error);
   const json::value& body = std::get<json::value>(parsed);
@@ -266,6 +283,9 @@ Response decide(const ApiServices& api, const PersonalData& personal, const Requ
                 bool approve) {
   const std::string& run_id = request.params.at("run_id");
   const std::string& step_id = request.params.at("step_id");
+  if (auto run = api.store.get_run(run_id)) {
+    if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
+  }
   auto approval = api.store.get_approval(run_id, step_id);
   if (!approval) {
     return problem(request, 404, "Not found",
@@ -316,15 +336,20 @@ Response decide(const ApiServices& api, const PersonalData& personal, const Requ
 
 void add_run_routes(Router& router, const ApiServices& api) {
   auto personal = std::make_shared<const PersonalData>(api.store, api.catalog, api.steps);
-  const auto reads_runs = Access::needs(engine::Permission::runs_read).reading_personal_data();
-  router.add(Method::kGet, "/api/v1/runs", Access::needs(engine::Permission::runs_read), [&api](const Request& r) { return list_runs(api, r); });
+  const auto reads_runs =
+      Access::needs(engine::Permission::runs_read).reading_personal_data().reaching(Access::Reach::by_handler);
+  // Runs and approvals belong to workflows: the handlers check a limited token's reach.
+  const auto runs = [](engine::Permission p, std::string_view audit = {}) {
+    return Access::needs(p, audit).reaching(Access::Reach::by_handler);
+  };
+  router.add(Method::kGet, "/api/v1/runs", runs(engine::Permission::runs_read), [&api](const Request& r) { return list_runs(api, r); });
   router.add(Method::kGet, "/api/v1/runs/{id}", reads_runs, [&api, personal](const Request& r) { return run_detail(api, *personal, r); });
   router.add(Method::kGet, "/api/v1/runs/{id}/steps/{step_id}/items", reads_runs,
              [&api, personal](const Request& r) { return step_items(api, *personal, r); });
   router.add(Method::kGet, "/api/v1/runs/{id}/logs", reads_runs, [&api, personal](const Request& r) { return run_logs(api, *personal, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/cancel", Access::needs(engine::Permission::runs_write, "run.cancel"), [&api](const Request& r) { return cancel_run(api, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/retry", Access::needs(engine::Permission::runs_write, "run.retry"), [&api](const Request& r) { return retry_run(api, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/rerun", Access::needs(engine::Permission::runs_write, "run.rerun"), [&api](const Request& r) { return rerun(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/cancel", runs(engine::Permission::runs_write, "run.cancel"), [&api](const Request& r) { return cancel_run(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/retry", runs(engine::Permission::runs_write, "run.retry"), [&api](const Request& r) { return retry_run(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/rerun", runs(engine::Permission::runs_write, "run.rerun"), [&api](const Request& r) { return rerun(api, r); });
   router.add(Method::kGet, "/api/v1/approvals", reads_runs, [&api, personal](const Request& request) {
     std::optional<engine::ApprovalStatus> status = engine::ApprovalStatus::pending;
     if (auto s = request.query_value("status"); s && !s->empty()) {
@@ -358,6 +383,7 @@ void add_run_routes(Router& router, const ApiServices& api) {
         }
         it = runs.emplace(a.run_id, std::move(of)).first;
       }
+      if (request.principal && !request.principal->reaches(it->second.workflow_id)) continue;
       json::value item = approval_json(a, it->second.workflow_id);
       std::size_t count = 0;
       json::value masked = it->second.personal.mask(item, &count);
@@ -375,9 +401,9 @@ void add_run_routes(Router& router, const ApiServices& api) {
     }
     return response;
   });
-  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/approve", Access::needs(engine::Permission::approvals, "approval.approve"),
+  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/approve", runs(engine::Permission::approvals, "approval.approve"),
              [&api, personal](const Request& r) { return decide(api, *personal, r, true); });
-  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/reject", Access::needs(engine::Permission::approvals, "approval.reject"),
+  router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/reject", runs(engine::Permission::approvals, "approval.reject"),
              [&api, personal](const Request& r) { return decide(api, *personal, r, false); });
   if (api.events != nullptr) {
     // Events carry no outputs, only errors; those are masked for a caller without pii:read.
@@ -387,12 +413,23 @@ void add_run_routes(Router& router, const ApiServices& api) {
         return personal->mask_error(run_id, error);
       };
     };
-    router.add(Method::kGet, "/api/v1/runs/{id}/events", Access::needs(engine::Permission::runs_read), [&api, masking](const Request& request) {
+    router.add(Method::kGet, "/api/v1/runs/{id}/events", runs(engine::Permission::runs_read), [&api, masking](const Request& request) {
+      if (auto run = api.store.get_run(request.params.at("id"))) {
+        if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
+      }
       return api.events->open(api.store, request.params.at("id"), "", request.path, masking(request));
     });
-    router.add(Method::kGet, "/api/v1/events", Access::needs(engine::Permission::runs_read), [&api, masking](const Request& request) {
-      return api.events->open(api.store, "", request.query_value("workflow").value_or(""),
-                              request.path, masking(request));
+    router.add(Method::kGet, "/api/v1/events", runs(engine::Permission::runs_read), [&api, masking](const Request& request) {
+      const std::string workflow = request.query_value("workflow").value_or("");
+      if (request.principal && request.principal->limited_to_workflows()) {
+        if (workflow.empty()) {
+          return problem(request, 403, "Forbidden",
+                         "this token sees only some workflows (" + limited_to_text(*request.principal) +
+                             "); name one with `?workflow=`");
+        }
+        if (auto refused = beyond_reach(request, workflow)) return std::move(*refused);
+      }
+      return api.events->open(api.store, "", workflow, request.path, masking(request));
     });
   }
 }

@@ -109,9 +109,12 @@ Response start_run(const ApiServices& api, const Request& request) {
 }  // namespace
 
 void add_workflow_routes(Router& router, const ApiServices& api) {
-  router.add(Method::kGet, "/api/v1/workflows", Access::needs(engine::Permission::workflows_read), [&api](const Request&) {
+  router.add(Method::kGet, "/api/v1/workflows", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::by_handler), [&api](const Request& request) {
     json::array items;
-    for (const auto& entry : api.catalog.list()) items.push_back(workflow_summary_json(entry));
+    for (const auto& entry : api.catalog.list()) {
+      if (request.principal && !request.principal->reaches(entry.record.id)) continue;
+      items.push_back(workflow_summary_json(entry));
+    }
     json::array problems;
     for (const auto& p : api.catalog.problems()) {
       problems.push_back(json::object{{"file", p.file}, {"errors", diagnostics_json(p.diagnostics)}});
@@ -122,22 +125,22 @@ void add_workflow_routes(Router& router, const ApiServices& api) {
   router.add(Method::kPost, "/api/v1/workflows", Access::needs(engine::Permission::workflows_write, "workflow.create"), [&api](const Request& request) {
     return save(api, request, "", true);
   });
-  router.add(Method::kGet, "/api/v1/workflows/{id}", Access::needs(engine::Permission::workflows_read), [&api](const Request& request) {
+  router.add(Method::kGet, "/api/v1/workflows/{id}", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::workflow), [&api](const Request& request) {
     auto entry = api.catalog.get(request.params.at("id"));
     if (!entry) return problem(request, 404, "Not found", "no workflow `" + request.params.at("id") + "`");
     return entry_response(200, *entry);
   });
-  router.add(Method::kPut, "/api/v1/workflows/{id}", Access::needs(engine::Permission::workflows_write, "workflow.update"), [&api](const Request& request) {
+  router.add(Method::kPut, "/api/v1/workflows/{id}", Access::needs(engine::Permission::workflows_write, "workflow.update").reaching(Access::Reach::workflow), [&api](const Request& request) {
     return save(api, request, request.params.at("id"), false);
   });
-  router.add(Method::kDelete, "/api/v1/workflows/{id}", Access::needs(engine::Permission::workflows_write, "workflow.delete"), [&api](const Request& request) {
+  router.add(Method::kDelete, "/api/v1/workflows/{id}", Access::needs(engine::Permission::workflows_write, "workflow.delete").reaching(Access::Reach::workflow), [&api](const Request& request) {
     auto result = api.catalog.remove(request.params.at("id"));
     if (!result.ok()) return catalog_problem(request, result);
     Response r;
     r.status = 204;
     return r;
   });
-  router.add(Method::kGet, "/api/v1/workflows/{id}/versions", Access::needs(engine::Permission::workflows_read), [&api](const Request& request) {
+  router.add(Method::kGet, "/api/v1/workflows/{id}/versions", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::workflow), [&api](const Request& request) {
     auto entry = api.catalog.get(request.params.at("id"));
     if (!entry) return problem(request, 404, "Not found", "no workflow `" + request.params.at("id") + "`");
     json::array items;
@@ -150,7 +153,7 @@ void add_workflow_routes(Router& router, const ApiServices& api) {
     }
     return json_response(200, json::object{{"items", std::move(items)}});
   });
-  router.add(Method::kGet, "/api/v1/workflows/{id}/versions/{revision}", Access::needs(engine::Permission::workflows_read),
+  router.add(Method::kGet, "/api/v1/workflows/{id}/versions/{revision}", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::workflow),
              [&api](const Request& request) {
                const std::string& id = request.params.at("id");
                const std::string& wanted = request.params.at("revision");
@@ -168,7 +171,7 @@ void add_workflow_routes(Router& router, const ApiServices& api) {
                return problem(request, 404, "Not found",
                               "workflow `" + id + "` has no revision `" + wanted + "`");
              });
-  router.add(Method::kPost, "/api/v1/workflows/{id}/rollback", Access::needs(engine::Permission::workflows_write, "workflow.rollback"), [&api](const Request& request) {
+  router.add(Method::kPost, "/api/v1/workflows/{id}/rollback", Access::needs(engine::Permission::workflows_write, "workflow.rollback").reaching(Access::Reach::workflow), [&api](const Request& request) {
     auto parsed = json_body(request, false);
     if (auto* error = std::get_if<Response>(&parsed)) return std::move(*error);
     const json::value& body = std::get<json::value>(parsed);
@@ -191,17 +194,17 @@ void add_workflow_routes(Router& router, const ApiServices& api) {
   for (const bool enable : {true, false}) {
     router.add(Method::kPost, enable ? "/api/v1/workflows/{id}/enable" : "/api/v1/workflows/{id}/disable",
                Access::needs(engine::Permission::workflows_write,
-                             enable ? "workflow.enable" : "workflow.disable"),
+                             enable ? "workflow.enable" : "workflow.disable").reaching(Access::Reach::workflow),
                [&api, enable](const Request& request) {
                  auto result = api.catalog.set_enabled(request.params.at("id"), enable);
                  if (!result.ok()) return catalog_problem(request, result);
                  return json_response(200, workflow_summary_json(*result.entry));
                });
   }
-  router.add(Method::kPost, "/api/v1/workflows/{id}/runs", Access::needs(engine::Permission::runs_write, "run.start"), [&api](const Request& request) {
+  router.add(Method::kPost, "/api/v1/workflows/{id}/runs", Access::needs(engine::Permission::runs_write, "run.start").reaching(Access::Reach::workflow), [&api](const Request& request) {
     return start_run(api, request);
   });
-  router.add(Method::kPost, "/api/v1/validate", Access::needs(engine::Permission::workflows_read), [&api](const Request& request) {
+  router.add(Method::kPost, "/api/v1/validate", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::anywhere), [&api](const Request& request) {
     auto body = definition_body(request);
     if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
     const auto& definition = std::get<DefinitionText>(body);

@@ -211,6 +211,15 @@ class PendingReply {
 
 }  // namespace
 
+std::string limited_to_text(const engine::Principal& principal) {
+  std::string out = "it is limited to the workflow";
+  out += principal.workflows.size() == 1 ? " " : "s ";
+  for (std::size_t i = 0; i < principal.workflows.size(); ++i) {
+    out += (i == 0 ? "`" : ", `") + principal.workflows[i] + "`";
+  }
+  return out;
+}
+
 std::string Access::describe() const {
   switch (kind) {
     case Kind::open: return "open";
@@ -391,6 +400,18 @@ void Router::dispatch(Request request, Reply reply) const {
               (auth.principal->kind == engine::Principal::Kind::token ? "this token" : "role " + auth.principal->role) +
               ") does not have",
           extra));
+    }
+    if (auth.principal->limited_to_workflows() && access.reach != Access::Reach::anywhere &&
+        access.reach != Access::Reach::by_handler) {
+      const bool reaches = access.reach == Access::Reach::workflow &&
+                           auth.principal->reaches(request.params["id"]);
+      if (!reaches) {
+        return pending->complete(problem_json(
+            403, "Forbidden",
+            request.method_text + " " + request.path + " is outside what this token may reach: " +
+                limited_to_text(*auth.principal),
+            instance));
+      }
     }
     request.principal = std::move(auth.principal);
   }

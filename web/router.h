@@ -88,22 +88,37 @@ struct Access {
   engine::Permission permission = engine::Permission::admin;
   std::string_view audit_action;  // empty: not audited, unless the handler names an action
   bool personal_data = false;     // the handler may name an action (pii.read) in Response::audit
+  // What a token limited to some workflows (Principal::workflows) may do here:
+  //   global     - nothing: the route is not about one workflow (connections, users, files...);
+  //   workflow   - the route's {id} is a workflow id, which the router checks;
+  //   by_handler - the handler checks the workflow of what it touches and filters lists;
+  //   anywhere   - not tied to workflows and harmless (plugins, validation, the session).
+  enum class Reach { global, workflow, by_handler, anywhere };
+  Reach reach = Reach::global;
 
-  static constexpr Access open() { return {Kind::open, engine::Permission::admin, {}, false}; }
+  static constexpr Access open() { return {Kind::open, engine::Permission::admin, {}, false, Reach::anywhere}; }
   static constexpr Access signed_in(std::string_view audit_action = {}) {
-    return {Kind::signed_in, engine::Permission::admin, audit_action, false};
+    return {Kind::signed_in, engine::Permission::admin, audit_action, false, Reach::global};
   }
   static constexpr Access needs(engine::Permission p, std::string_view audit_action = {}) {
-    return {Kind::permission, p, audit_action, false};
+    return {Kind::permission, p, audit_action, false, Reach::global};
   }
   constexpr Access reading_personal_data() const {
     Access a = *this;
     a.personal_data = true;
     return a;
   }
+  constexpr Access reaching(Reach r) const {
+    Access a = *this;
+    a.reach = r;
+    return a;
+  }
   // "open", "signed-in" or the permission's name (what the OpenAPI document's x-permission says).
   std::string describe() const;
 };
+
+// "it is limited to the workflows `a`, `b`": for 403 problems about a workflow-limited token.
+std::string limited_to_text(const engine::Principal& principal);
 
 // The authenticator's answer: a principal, or the refusal to send instead of running the route.
 struct Authentication {

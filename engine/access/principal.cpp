@@ -1,5 +1,7 @@
 #include "engine/access/principal.h"
 
+#include <algorithm>
+
 #include <array>
 
 namespace flowpilot::engine {
@@ -83,6 +85,11 @@ std::string_view principal_kind_name(Principal::Kind kind) {
     case Principal::Kind::cli: return "cli";
   }
   return "session";
+}
+
+bool Principal::reaches(std::string_view workflow_id) const {
+  return workflows.empty() ||
+         std::find(workflows.begin(), workflows.end(), workflow_id) != workflows.end();
 }
 
 }  // namespace flowpilot::engine

@@ -77,8 +77,13 @@ struct Principal {
   PermissionSet permissions;
   std::string credential_id;  // the token's id, or the session's id hash
   std::string csrf_token;     // sessions only: what state-changing requests must echo
+  // A token limited to some workflows reaches only those, their runs and their approvals;
+  // empty: every workflow.
+  std::vector<std::string> workflows;
 
   bool can(Permission p) const { return permissions.has(p); }
+  bool reaches(std::string_view workflow_id) const;
+  bool limited_to_workflows() const { return !workflows.empty(); }
 };
 
 std::string_view principal_kind_name(Principal::Kind kind);  // "session", "token", "cli"

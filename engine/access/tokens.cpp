@@ -54,7 +54,10 @@ boost::json::object token_json(const TokenSummary& t) {
           {"scopes", std::move(scopes)},
           {"created_at", t.created_at},
           {"expires_at", time_or_null(t.expires_at)},
-          {"revoked_at", time_or_null(t.revoked_at)}};
+          {"revoked_at", time_or_null(t.revoked_at)},
+          {"workflows", t.workflows.empty() ? boost::json::value(nullptr)
+                                            : boost::json::value(boost::json::array(
+                                                  t.workflows.begin(), t.workflows.end()))}};
 }
 
 std::chrono::milliseconds parse_token_lifetime(std::string_view text, std::string_view field) {
@@ -83,9 +86,16 @@ TokenService::~TokenService() = default;
 
 namespace {
 
+// What workflow ids look like (engine/model): never empty, at most 100 characters.
+bool is_workflow_id(std::string_view id) {
+  return !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
 TokenSummary summary_of(const TokenRecord& r, const std::string& email) {
   return {r.id, r.user_id, email, r.name, r.prefix, r.scopes, r.created_at, r.expires_at,
-          r.revoked_at};
+          r.revoked_at, r.workflows};
 }
 
 }  // namespace
@@ -116,6 +126,15 @@ CreatedToken TokenService::create(const NewToken& input) {
   std::vector<std::string> scopes = input.scopes;
   std::sort(scopes.begin(), scopes.end());
   scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
+  std::vector<std::string> workflows = input.workflows;
+  for (std::size_t i = 0; i < workflows.size(); ++i) {
+    if (!is_workflow_id(workflows[i])) {
+      throw invalid("workflows[" + std::to_string(i) + "]: `" + workflows[i] +
+                    "` is not a workflow id (lower-case letters, digits, '-' and '_')");
+    }
+  }
+  std::sort(workflows.begin(), workflows.end());
+  workflows.erase(std::unique(workflows.begin(), workflows.end()), workflows.end());
 
   CreatedToken created;
   created.secret = std::string(kSecretPrefix) + access_detail::random_hex(kSecretBytes);
@@ -126,6 +145,7 @@ CreatedToken TokenService::create(const NewToken& input) {
   r.secret_hash = access_detail::sha256_hex(created.secret);
   r.prefix = created.secret.substr(0, kShownPrefix);
   r.scopes = std::move(scopes);
+  r.workflows = std::move(workflows);
   r.created_at = now_millis();
   const auto lifetime = input.lifetime.value_or(
       std::chrono::duration_cast<std::chrono::milliseconds>(kDefaultLifetime));
@@ -193,6 +213,7 @@ AuthOutcome TokenService::authenticate(std::string_view secret) {
   Principal p = access_detail::principal_of(user, Principal::Kind::token);
   p.permissions = p.permissions & PermissionSet::of_scopes(token.scopes);
   p.credential_id = token.id;
+  p.workflows = token.workflows;
   return p;
 }
 

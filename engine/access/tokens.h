@@ -3,7 +3,10 @@
 // A token is "fpt_" and 48 hex digits (192 random bits). It is shown once, when created; the
 // store keeps its SHA-256 and its first 12 characters (the prefix, to recognise it in a list).
 // It belongs to a user, carries scopes (principal.h) and expires: by default after 90 days,
-// or never when asked explicitly. Its scopes must be within what its user's role grants, and it
+// or never when asked explicitly. It may be limited to some workflows: then it reaches only those,
+// their runs and approvals (other workflows are 403, lists leave them out), and nothing that is
+// not tied to a workflow except reading plugins and connection types and validating.
+// Its scopes must be within what its user's role grants, and it
 // acts with the intersection of the two at every request, so a user whose role is lowered or who
 // is disabled cannot go on using an older token to do more.
 //
@@ -40,6 +43,7 @@ struct TokenSummary {
   EpochMillis created_at = 0;
   EpochMillis expires_at = 0;  // 0: never
   EpochMillis revoked_at = 0;  // 0: live
+  std::vector<std::string> workflows = {};  // empty: every workflow
 };
 
 struct NewToken {
@@ -48,6 +52,8 @@ struct NewToken {
   std::vector<std::string> scopes;
   // nullopt: the default, 90 days; zero: never expires.
   std::optional<std::chrono::milliseconds> lifetime;
+  // The only workflows the token reaches (ids; they need not exist yet); empty: every one.
+  std::vector<std::string> workflows = {};
 };
 
 struct CreatedToken {

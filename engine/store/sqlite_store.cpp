@@ -168,9 +168,10 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "password_hash = excluded.password_hash, disabled = excluded.disabled, "
     "updated_at = excluded.updated_at, password_changed_at = excluded.password_changed_at",
     "INSERT INTO api_tokens(id, user_id, name, secret_hash, prefix, scopes, created_at, "
-    "expires_at, revoked_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE "
-    "SET name = excluded.name, scopes = excluded.scopes, expires_at = excluded.expires_at, "
-    "revoked_at = excluded.revoked_at",
+    "expires_at, revoked_at, workflows) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, "
+    "expires_at = excluded.expires_at, revoked_at = excluded.revoked_at, "
+    "workflows = excluded.workflows",
     "INSERT INTO sessions(id_hash, user_id, csrf_token, address, user_agent, created_at, "
     "last_seen_at, expires_at, revoked_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT(id_hash) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at), "
@@ -939,6 +940,7 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
     } else if (const auto* o = std::get_if<PutToken>(&op)) {
       const TokenRecord& r = o->record;
       const std::string scopes = join_words(r.scopes);  // bound without a copy: must outlive step
+      const std::string workflows = join_words(r.workflows);
       sqlite3_stmt* s = writer_stmts_[kPutToken].get();
       StmtReset reset(s);
       bind_text(s, 1, r.id);
@@ -950,6 +952,7 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       bind_int(s, 7, r.created_at);
       bind_int(s, 8, r.expires_at);
       bind_int(s, 9, r.revoked_at);
+      bind_text(s, 10, workflows);
       step(s);
     } else if (const auto* o = std::get_if<PutSession>(&op)) {
       const SessionRecord& r = o->record;
@@ -1321,7 +1324,7 @@ std::optional<UserRecord> SqliteStore::get_user(const std::string& user_id) {
 }
 
 constexpr std::string_view kTokenColumns =
-    "id, user_id, name, secret_hash, prefix, scopes, created_at, expires_at, revoked_at";
+    "id, user_id, name, secret_hash, prefix, scopes, created_at, expires_at, revoked_at, workflows";
 
 TokenRecord read_token(sqlite3_stmt* s) {
   TokenRecord r;
@@ -1334,6 +1337,7 @@ TokenRecord read_token(sqlite3_stmt* s) {
   r.created_at = column_int(s, 6);
   r.expires_at = column_int(s, 7);
   r.revoked_at = column_int(s, 8);
+  r.workflows = split_words(column_text(s, 9));
   return r;
 }
 

@@ -191,6 +191,7 @@ struct TokenRecord {
   EpochMillis created_at = 0;
   EpochMillis expires_at = 0;  // 0: never
   EpochMillis revoked_at = 0;  // 0: not revoked
+  std::vector<std::string> workflows = {};  // the only workflows it may reach; empty: every one
 };
 
 // A signed-in browser (engine/access/sessions.h), keyed by the SHA-256 of the cookie's value so

@@ -1,4 +1,5 @@
 #include "web/detail/api_support.h"
+#include "web/router.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -271,6 +272,13 @@ json::object run_json(const engine::RunRecord& run) {
                       {"created_at", run.created_at},
                       {"started_at", time_or_null(run.started_at)},
                       {"finished_at", time_or_null(run.finished_at)}};
+}
+
+std::optional<Response> beyond_reach(const Request& request, std::string_view workflow_id) {
+  if (!request.principal || request.principal->reaches(workflow_id)) return std::nullopt;
+  return problem(request, 403, "Forbidden",
+                 "workflow `" + std::string(workflow_id) + "` is outside what this token may reach: " +
+                     limited_to_text(*request.principal));
 }
 
 json::object step_json(const engine::StepRecord& step) {

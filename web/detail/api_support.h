@@ -29,6 +29,10 @@ bool is_json_type(std::string_view type);
 // The 1-based line and column of byte `offset` in `text` (where a parser stopped).
 std::pair<int, int> line_column(std::string_view text, std::size_t offset);
 
+// For a token limited to some workflows (Principal::workflows): a 403 problem when `workflow_id`
+// is not one of them; nullopt when the caller may reach it.
+std::optional<Response> beyond_reach(const Request& request, std::string_view workflow_id);
+
 // A problem with `instance` set to the request's path as sent and, when given, `errors`.
 Response problem(const Request& request, int status, std::string_view title,
                  std::string_view detail, boost::json::array errors = {});

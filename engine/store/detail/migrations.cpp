@@ -196,12 +196,18 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// A token may be limited to some workflows (their ids, space-separated; empty: every workflow).
+constexpr const char* kV6 = R"sql(
+ALTER TABLE api_tokens ADD COLUMN workflows TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
     {5, kV5},
+    {6, kV6},
 }};
 
 int current_version(sqlite3* db) {
