@@ -54,6 +54,14 @@ struct EventFanout {
   std::atomic<web::LiveEvents*> live{nullptr};
   std::atomic<web::WebhookReceiver*> webhooks{nullptr};
   std::atomic<web::ServerMetrics*> metrics{nullptr};
+  // Errors can quote personal data; the log masks it as the API does for callers without pii:read.
+  std::atomic<std::shared_ptr<const web::LiveEvents::ErrorMask>> mask_error;
+
+  std::string shown(const engine::RunEvent& e) const {
+    if (e.error.empty()) return e.error;
+    const auto mask = mask_error.load();
+    return mask ? (*mask)(e.run_id, e.error) : e.error;
+  }
 
   void operator()(const engine::RunEvent& e) const {
     if (auto* m = metrics.load()) m->observe_event(e);
@@ -67,7 +75,7 @@ struct EventFanout {
       if (!log_enabled(level)) return;
       log_fields(level, "run " + e.status,
                  {{"run_id", e.run_id}, {"workflow_id", e.workflow_id}, {"status", e.status},
-                  {"error", e.error}});
+                  {"error", shown(e)}});
     } else if (log_enabled(spdlog::level::debug)) {
       log_fields(spdlog::level::debug, "step " + e.status,
                  {{"run_id", e.run_id},
@@ -76,7 +84,7 @@ struct EventFanout {
                                            : e.step_id},
                   {"status", e.status},
                   {"attempt", std::to_string(e.attempt)},
-                  {"error", e.error}});
+                  {"error", shown(e)}});
     }
   }
 };
@@ -319,6 +327,12 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   api.files_root = (db_folder.empty() ? fs::path(".") : db_folder) / "files";
   api.max_file_download_bytes = config.max_upload_bytes;
   web::add_api_routes(router, api);
+  fanout.mask_error = std::make_shared<const web::LiveEvents::ErrorMask>(web::personal_data_masker(api));
+  // The executor outlives this scope's later locals on every way out, even a failed start.
+  struct ForgetMask {
+    EventFanout& fanout;
+    ~ForgetMask() { fanout.mask_error.store(nullptr); }
+  } forget_mask{fanout};
   webhooks.add_routes(router);
   router.set_observer([&server_metrics](const web::RequestSummary& r) {
     server_metrics.observe_request(r);

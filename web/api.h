@@ -56,6 +56,9 @@ struct ApiServices {
 // Registers every /api/v1 route. `services` must outlive the router.
 void add_api_routes(Router& router, const ApiServices& services);
 
+// A run's error as the server's own log may show it: personal data masked (docs/access.md).
+LiveEvents::ErrorMask personal_data_masker(const ApiServices& services);
+
 // The OpenAPI 3.1 document served at /api/v1/openapi.json (web/openapi.json, built in).
 std::string_view openapi_document();
 

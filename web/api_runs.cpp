@@ -334,6 +334,13 @@ Response decide(const ApiServices& api, const PersonalData& personal, const Requ
 
 }  // namespace
 
+LiveEvents::ErrorMask personal_data_masker(const ApiServices& api) {
+  auto personal = std::make_shared<const PersonalData>(api.store, api.catalog, api.steps);
+  return [personal](const std::string& run_id, const std::string& error) {
+    return personal->mask_error(run_id, error);
+  };
+}
+
 void add_run_routes(Router& router, const ApiServices& api) {
   auto personal = std::make_shared<const PersonalData>(api.store, api.catalog, api.steps);
   const auto reads_runs =

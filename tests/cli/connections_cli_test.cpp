@@ -400,6 +400,11 @@ TEST_F(ConnectionsCliTest, TokensCreateListRevokeAndAuditExport) {
       << bad_expiry.output;
   EXPECT_EQ(run("tokens create --user ghost@example.com --scopes runs:read").code, 2);
 
+  auto bad_workflow = run("tokens create --user ed@example.com --scopes runs:read --workflow ../x");
+  EXPECT_EQ(bad_workflow.code, 2);
+  EXPECT_NE(bad_workflow.output.find("workflows[0]: `../x` is not a workflow id"), std::string::npos)
+      << bad_workflow.output;
+
   auto listed = run("tokens list --json");
   ASSERT_EQ(listed.code, 0) << listed.output;
   EXPECT_EQ(listed.output.find(secret), std::string::npos);
@@ -413,6 +418,12 @@ TEST_F(ConnectionsCliTest, TokensCreateListRevokeAndAuditExport) {
   EXPECT_TRUE(after[0].at("revoked_at").is_int64()) << after;
   EXPECT_NE(run("tokens list").output.find(" ci "), std::string::npos);
 
+  auto limited = run("tokens create --user ed@example.com --scopes runs:read --workflow alpha,beta "
+                     "--workflow alpha --json");
+  ASSERT_EQ(limited.code, 0) << limited.output;
+  EXPECT_EQ(boost::json::parse(limited.output).at("workflows"), (boost::json::array{"alpha", "beta"}));
+  ASSERT_EQ(run("tokens revoke " + std::string(boost::json::parse(limited.output).at("id").as_string())).code, 0);
+
   auto exported = run("audit export");
   ASSERT_EQ(exported.code, 0) << exported.output;
   EXPECT_EQ(exported.output.find(secret), std::string::npos);
@@ -421,7 +432,8 @@ TEST_F(ConnectionsCliTest, TokensCreateListRevokeAndAuditExport) {
   for (std::string line; std::getline(lines, line);) {
     actions.emplace_back(boost::json::parse(line).at("action").as_string());
   }
-  EXPECT_EQ(actions, (std::vector<std::string>{"user.create", "token.create", "token.revoke"}));
+  EXPECT_EQ(actions, (std::vector<std::string>{"user.create", "token.create", "token.revoke",
+                                               "token.create", "token.revoke"}));
   EXPECT_EQ(run("audit export --action token.").output.find("user.create"), std::string::npos);
   EXPECT_EQ(run("audit export --since yesterday").code, 2);
 }
