@@ -158,6 +158,23 @@ Response access_problem(const Request& request, const engine::AccessError& e) {
 
 }  // namespace
 
+// A proxy in front says the browser spoke HTTPS (X-Forwarded-Proto: https, or Forwarded with
+// proto=https). Trusting it needs no configuration: a forged header only makes the cookie Secure,
+// which costs the forger their own session over plain HTTP and nobody else anything.
+bool forwarded_https(const Request& request) {
+  if (auto proto = request.headers.get("X-Forwarded-Proto")) {
+    std::string first = ascii_lowercase(proto->substr(0, proto->find(',')));
+    first.erase(0, first.find_first_not_of(" \t"));
+    first.erase(first.find_last_not_of(" \t") + 1);
+    if (first == "https") return true;
+  }
+  if (auto forwarded = request.headers.get("Forwarded")) {
+    const std::string text = ascii_lowercase(forwarded->substr(0, forwarded->find(',')));
+    if (text.find("proto=https") != std::string::npos) return true;
+  }
+  return false;
+}
+
 struct AccessApi::Impl {
   AccessServices services;
   AccessOptions options;
@@ -165,11 +182,12 @@ struct AccessApi::Impl {
 
   Impl(AccessServices s, AccessOptions o) : services(s), options(o) {}
 
-  std::string session_cookie(std::string_view value, long long max_age_seconds) const {
+  std::string session_cookie(const Request& request, std::string_view value,
+                             long long max_age_seconds) const {
     std::string cookie = std::string(kSessionCookie) + "=" + std::string(value) +
                          "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
                          std::to_string(max_age_seconds);
-    if (options.secure_cookies) cookie += "; Secure";
+    if (options.secure_cookies || forwarded_https(request)) cookie += "; Secure";
     return cookie;
   }
 
@@ -204,7 +222,7 @@ struct AccessApi::Impl {
     auto outcome = services.sessions.authenticate(cookie);
     if (auto* why = std::get_if<std::string>(&outcome)) {
       Response r = unauthorized(request, *why);
-      r.headers.add("Set-Cookie", session_cookie("", 0));  // the browser may forget it
+      r.headers.add("Set-Cookie", session_cookie(request, "", 0));  // the browser may forget it
       out.refusal = std::move(r);
       return out;
     }
@@ -287,7 +305,7 @@ struct AccessApi::Impl {
             {"permissions", names_json(engine::PermissionSet::of_role(user->role).names())}};
         Response r = no_store(json_response(200, answer));
         r.headers.add("Set-Cookie",
-                      session_cookie(opened.cookie_value,
+                      session_cookie(request, opened.cookie_value,
                                      services.sessions.options().absolute_timeout.count() / 1000));
         engine::AuditEntry entry;
         entry.actor_id = user->id;
@@ -313,7 +331,7 @@ struct AccessApi::Impl {
     }
     Response r;
     r.status = 204;
-    r.headers.add("Set-Cookie", session_cookie("", 0));
+    r.headers.add("Set-Cookie", session_cookie(request, "", 0));
     r.audit = json::object{{"target", request.principal->user_id}};
     return r;
   }

@@ -7,7 +7,8 @@
 //      client that sent one meant to use it.
 //   2. The session cookie `flowpilot_session` set by POST /api/v1/auth/login: HttpOnly,
 //      SameSite=Lax, Path=/, Secure when the server is told it is behind HTTPS
-//      (AccessOptions::secure_cookies). A request that changes something (any method but GET,
+//      (AccessOptions::secure_cookies) or a proxy says the request came over HTTPS
+//      (X-Forwarded-Proto or Forwarded). A request that changes something (any method but GET,
 //      HEAD and OPTIONS) made with the cookie must carry the session's CSRF token in
 //      `X-CSRF-Token` (the login answer and GET /api/v1/auth/session give it), and must not come
 //      from another site: an Origin header, when sent, must name the Host the request was sent

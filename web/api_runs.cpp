@@ -170,7 +170,7 @@ Response run_logs(const ApiServices& api, const PersonalData& personal, const Re
     if (total >= first && total < first + count) items.push_back(log_json(log));
     ++total;
   }
-  return personal.answer(request, personal.of_run(*run, api.store.get_steps(run->id)),
+  return personal.answer(request, personal.of_run(*run),
                          json::object{{"items", std::move(items)}, {"total", total}, {"offset", first}},
                          run->id);
 }
@@ -327,7 +327,7 @@ Response decide(const ApiServices& api, const PersonalData& personal, const Requ
   json::value answer = approval_json(after ? *after : *approval, run ? run->workflow_id : std::string());
   // The decision is audited as such; a caller without pii:read gets the message masked.
   if (run && !(request.principal && request.principal->can(engine::Permission::pii_read))) {
-    answer = personal.of_run(*run, api.store.get_steps(run_id)).mask(answer);
+    answer = personal.of_run(*run).mask(answer);
   }
   return json_response(200, answer);
 }
@@ -386,7 +386,7 @@ void add_run_routes(Router& router, const ApiServices& api) {
         RunOf of;
         if (auto run = api.store.get_run(a.run_id)) {
           of.workflow_id = run->workflow_id;
-          of.personal = personal->of_run(*run, api.store.get_steps(run->id));
+          of.personal = personal->of_run(*run);
         }
         it = runs.emplace(a.run_id, std::move(of)).first;
       }

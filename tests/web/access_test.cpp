@@ -302,5 +302,23 @@ TEST_F(AccessTest, SecureCookiesWhenConfigured) {
             std::string::npos);
 }
 
+TEST_F(AccessTest, SecureCookiesWhenAProxySaysHttps) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Proto", " HTTPS , http"},
+           {"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}}) {
+    SCOPED_TRACE(name + ": " + value);
+    Headers h;
+    h.set(name, value);
+    auto s = sign_in(h);
+    EXPECT_NE(std::string(s.answer.headers.get("Set-Cookie").value_or("")).find("; Secure"),
+              std::string::npos);
+  }
+  Headers plain;
+  plain.set("X-Forwarded-Proto", "http");
+  auto s = sign_in(plain);
+  EXPECT_EQ(std::string(s.answer.headers.get("Set-Cookie").value_or("")).find("; Secure"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace flowpilot::web

@@ -95,7 +95,8 @@ TEST_F(TokenReachTest, ListsLeaveOtherWorkflowsOut) {
   auto workflows = body_of(limited("GET", "/api/v1/workflows")).at("items").as_array();
   ASSERT_EQ(workflows.size(), 1u);
   EXPECT_EQ(workflows[0].at("id"), "alpha");
-  for (const auto& run : body_of(limited("GET", "/api/v1/runs")).at("items").as_array()) {
+  const auto runs = body_of(limited("GET", "/api/v1/runs"));
+  for (const auto& run : runs.at("items").as_array()) {
     EXPECT_EQ(run.at("workflow_id"), "alpha");
   }
   EXPECT_TRUE(body_of(limited("GET", "/api/v1/approvals")).at("items").as_array().empty());

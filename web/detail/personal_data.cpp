@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace flowpilot::web::api_detail {
 
 namespace json = boost::json;
@@ -33,11 +35,23 @@ engine::PiiValues PersonalData::of_run(const engine::RunRecord& run,
   return engine::run_pii_values(marks_, *workflow, steps);
 }
 
+engine::PiiValues PersonalData::of_run(const engine::RunRecord& run) const {
+  if (marks_.empty()) return {};
+  auto workflow = workflow_of(run);
+  if (!workflow) return {};
+  auto marks = [this](const engine::StepSpec& s) { return !marks_.paths_of(s.uses).empty(); };
+  if (std::none_of(workflow->steps.begin(), workflow->steps.end(), marks) &&
+      std::none_of(workflow->on_failure.begin(), workflow->on_failure.end(), marks)) {
+    return {};
+  }
+  return engine::run_pii_values(marks_, *workflow, store_.get_steps(run.id));
+}
+
 engine::PiiValues PersonalData::of_run(const std::string& run_id) const {
   if (marks_.empty()) return {};
   auto run = store_.get_run(run_id);
   if (!run) return {};
-  return of_run(*run, store_.get_steps(run_id));
+  return of_run(*run);
 }
 
 Response PersonalData::answer(const Request& request, const engine::PiiValues& values,

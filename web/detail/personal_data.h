@@ -28,6 +28,8 @@ class PersonalData {
   // The run's personal values (empty when its workflow reads none).
   engine::PiiValues of_run(const engine::RunRecord& run,
                            const std::vector<engine::StepRecord>& steps) const;
+  // The same, reading the steps only when the run's workflow uses a kind that marks fields.
+  engine::PiiValues of_run(const engine::RunRecord& run) const;
   engine::PiiValues of_run(const std::string& run_id) const;
 
   // The JSON answer of `body`: masked when the caller may not read personal data; otherwise, when
