@@ -51,6 +51,17 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Runs `body`, turning an `Error` (a layer's own error for bad input, e.g. engine::AccessError)
+// into a UsageError with the same message.
+template <class Error, class F>
+auto usage_errors_from(F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
 class AppContext {
  public:
   explicit AppContext(const CommonOptions& options);

@@ -62,13 +62,9 @@ int erase(const EraseArgs& args) {
   if (std::filesystem::exists(warehouse_file)) {
     warehouse = engine::open_sqlite_warehouse({warehouse_file, false});
   }
-  engine::ErasureReport report;
-  try {
-    report = engine::erase_person(context.store(), warehouse.get(), marks,
-                                  {args.email, args.dry_run});
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
+  const engine::ErasureReport report = usage_errors_from<std::invalid_argument>([&] {
+    return engine::erase_person(context.store(), warehouse.get(), marks, {args.email, args.dry_run});
+  });
   if (!args.dry_run) {
     engine::AuditEntry entry;
     engine::set_cli_actor(entry);

@@ -1,5 +1,6 @@
 // `flowpilot tokens create|list|revoke`: API tokens (docs/access.md), on the same data directory
 // and store as `flowpilot serve`. The secret is printed once, by `create`.
+#include "cli/app_context.h"
 #include "cli/commands.h"
 #include "cli/json_print.h"
 #include "cli/master_keys.h"
@@ -70,17 +71,8 @@ std::vector<std::string> comma_separated(const std::vector<std::string>& items) 
   return out;
 }
 
-template <class F>
-int guarded(F&& body) {
-  try {
-    return body();
-  } catch (const engine::AccessError& e) {
-    throw UsageError(e.what());
-  }
-}
-
 int create(const TokensArgs& args) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     auto store = open_data_dir_store(args.data);
     engine::TokenService tokens(*store);
     engine::NewToken input{args.user, args.name, {}, std::nullopt};
@@ -109,7 +101,7 @@ int create(const TokensArgs& args) {
 }
 
 int list(const TokensArgs& args) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     auto store = open_data_dir_store(args.data);
     engine::TokenService tokens(*store);
     const auto all = tokens.list(args.user);
@@ -137,7 +129,7 @@ int list(const TokensArgs& args) {
 }
 
 int revoke(const TokensArgs& args) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     auto store = open_data_dir_store(args.data);
     engine::TokenService tokens(*store);
     const auto t = tokens.revoke(args.id);

@@ -67,15 +67,6 @@ json::object to_json(const engine::UserSummary& u) {
 }
 
 // Runs `body`, turning the service's refusals into usage errors (exit 2) with its message.
-template <class F>
-int guarded(F&& body) {
-  try {
-    return body();
-  } catch (const engine::AccessError& e) {
-    throw UsageError(e.what());
-  }
-}
-
 void print_generated(const std::optional<std::string>& password) {
   if (!password) return;
   std::cout << "password: " << *password << "\n"
@@ -83,7 +74,7 @@ void print_generated(const std::optional<std::string>& password) {
 }
 
 int add(const UsersArgs& args) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     Opened o = open(args);
     engine::NewUser input{args.email, args.name, args.role, std::nullopt};
     if (args.password_stdin) input.password = read_password();
@@ -96,7 +87,7 @@ int add(const UsersArgs& args) {
 }
 
 int list(const UsersArgs& args) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     Opened o = open(args);
     const auto all = o.users->list();
     if (args.json_output) {
@@ -119,7 +110,7 @@ int list(const UsersArgs& args) {
 }
 
 int set_disabled(const UsersArgs& args, bool disabled) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     Opened o = open(args);
     const auto u = o.users->set_disabled(args.email, disabled);
     audit(*o.store, "user.update", u, {{"disabled", disabled}});
@@ -129,7 +120,7 @@ int set_disabled(const UsersArgs& args, bool disabled) {
 }
 
 int reset_password(const UsersArgs& args) {
-  return guarded([&] {
+  return usage_errors_from<engine::AccessError>([&] {
     Opened o = open(args);
     std::optional<std::string> password;
     if (args.password_stdin) password = read_password();
