@@ -270,9 +270,13 @@ struct AccessApi::Impl {
     const auto& o = std::get<json::object>(body);
     std::string email = string_member(o, "email");
     std::string password = string_member(o, "password");
-    std::string account = ascii_lowercase(email);
-    account.erase(0, account.find_first_not_of(" \t"));
-    account.erase(account.find_last_not_of(" \t") + 1);
+    // The account as sign-in looks it up, so that spellings of one address share one count.
+    std::string account;
+    try {
+      account = engine::normalize_email(email);
+    } catch (const engine::AccessError&) {
+      account = ascii_lowercase(email);
+    }
     const std::string address = request.remote_address.empty() ? "local" : request.remote_address;
     if (const auto wait = services.throttle.wait(account, address); wait.count() > 0) {
       Response r = problem(request, 429, "Too many sign-in attempts",
@@ -512,7 +516,9 @@ struct AccessApi::Impl {
     } catch (const engine::AccessError& e) {
       return access_problem(request, e);
     }
+    // A new role applies to the user's tokens and browser sessions at once, not after the cache.
     services.tokens.forget_user(user->id);
+    services.sessions.forget_user(user->id);
     Response r = json_response(200, user_json(*user));
     changed["email"] = user->email;
     r.audit = std::move(changed);

@@ -40,7 +40,7 @@ std::variant<engine::EpochMillis, Response> time_param(const Request& request,
                  json::array{json::object{{"path", name}, {"message", "not a time"}}});
 }
 
-Response list_runs(const ApiServices& api, const Request& request) {
+Response list_runs(const ApiServices& api, const PersonalData& personal, const Request& request) {
   engine::RunFilter filter;
   filter.workflow_id = request.query_value("workflow").value_or("");
   const bool limited = request.principal && request.principal->limited_to_workflows();
@@ -71,14 +71,17 @@ Response list_runs(const ApiServices& api, const Request& request) {
   filter.before_id = request.query_value("cursor").value_or("");
   const auto runs = api.store.list_runs(filter);
   json::array items;
+  PersonalData::ListReads reads;
   for (const auto& run : runs) {
     // A token limited to several workflows sees only theirs; a page may then hold fewer runs.
     if (limited && !request.principal->reaches(run.workflow_id)) continue;
-    items.push_back(run_json(run));
+    items.push_back(personal.list_item(request, personal.of_run(run), run_json(run), run.id, reads));
   }
   json::object body{{"items", std::move(items)}};
   if (static_cast<long long>(runs.size()) == filter.limit) body["next_cursor"] = runs.back().id;
-  return json_response(200, body);
+  Response response = json_response(200, body);
+  PersonalData::record_list_reads(request, reads, "runs", response);
+  return response;
 }
 
 Response run_detail(const ApiServices& api, const PersonalData& personal, const Request& request) {
@@ -175,7 +178,7 @@ Response run_logs(const ApiServices& api, const PersonalData& personal, const Re
                          run->id);
 }
 
-Response cancel_run(const ApiServices& api, const Request& request) {
+Response cancel_run(const ApiServices& api, const PersonalData& personal, const Request& request) {
   auto run = api.store.get_run(request.params.at("id"));
   if (!run) return no_run(request);
   if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
@@ -204,7 +207,12 @@ Response cancel_run(const ApiServices& api, const Request& request) {
   }
   api.executor.cancel(run->id, reason);
   auto after = api.store.get_run(run->id);
-  return json_response(202, run_json(after ? *after : *run));
+  json::value answer = run_json(after ? *after : *run);
+  // The cancellation is audited as such; a caller without pii:read gets the run masked.
+  if (!(request.principal && request.principal->can(engine::Permission::pii_read))) {
+    answer = personal.of_run(*run).mask(answer);
+  }
+  return json_response(202, answer);
 }
 
 Response restarted(const engine::StartedRun& started) {
@@ -283,7 +291,8 @@ Response decide(const ApiServices& api, const PersonalData& personal, const Requ
                 bool approve) {
   const std::string& run_id = request.params.at("run_id");
   const std::string& step_id = request.params.at("step_id");
-  if (auto run = api.store.get_run(run_id)) {
+  const auto run = api.store.get_run(run_id);
+  if (run) {
     if (auto refused = beyond_reach(request, run->workflow_id)) return std::move(*refused);
   }
   auto approval = api.store.get_approval(run_id, step_id);
@@ -323,7 +332,6 @@ Response decide(const ApiServices& api, const PersonalData& personal, const Requ
     return problem(request, 409, "Not waiting", e.what());
   }
   auto after = api.store.get_approval(run_id, step_id);
-  auto run = api.store.get_run(run_id);
   json::value answer = approval_json(after ? *after : *approval, run ? run->workflow_id : std::string());
   // The decision is audited as such; a caller without pii:read gets the message masked.
   if (run && !(request.principal && request.principal->can(engine::Permission::pii_read))) {
@@ -349,12 +357,12 @@ void add_run_routes(Router& router, const ApiServices& api) {
   const auto runs = [](engine::Permission p, std::string_view audit = {}) {
     return Access::needs(p, audit).reaching(Access::Reach::by_handler);
   };
-  router.add(Method::kGet, "/api/v1/runs", runs(engine::Permission::runs_read), [&api](const Request& r) { return list_runs(api, r); });
+  router.add(Method::kGet, "/api/v1/runs", reads_runs, [&api, personal](const Request& r) { return list_runs(api, *personal, r); });
   router.add(Method::kGet, "/api/v1/runs/{id}", reads_runs, [&api, personal](const Request& r) { return run_detail(api, *personal, r); });
   router.add(Method::kGet, "/api/v1/runs/{id}/steps/{step_id}/items", reads_runs,
              [&api, personal](const Request& r) { return step_items(api, *personal, r); });
   router.add(Method::kGet, "/api/v1/runs/{id}/logs", reads_runs, [&api, personal](const Request& r) { return run_logs(api, *personal, r); });
-  router.add(Method::kPost, "/api/v1/runs/{id}/cancel", runs(engine::Permission::runs_write, "run.cancel"), [&api](const Request& r) { return cancel_run(api, r); });
+  router.add(Method::kPost, "/api/v1/runs/{id}/cancel", runs(engine::Permission::runs_write, "run.cancel"), [&api, personal](const Request& r) { return cancel_run(api, *personal, r); });
   router.add(Method::kPost, "/api/v1/runs/{id}/retry", runs(engine::Permission::runs_write, "run.retry"), [&api](const Request& r) { return retry_run(api, r); });
   router.add(Method::kPost, "/api/v1/runs/{id}/rerun", runs(engine::Permission::runs_write, "run.rerun"), [&api](const Request& r) { return rerun(api, r); });
   router.add(Method::kGet, "/api/v1/approvals", reads_runs, [&api, personal](const Request& request) {
@@ -377,9 +385,7 @@ void add_run_routes(Router& router, const ApiServices& api) {
       engine::PiiValues personal;
     };
     std::map<std::string, RunOf> runs;
-    const bool may_read = request.principal && request.principal->can(engine::Permission::pii_read);
-    json::array read_runs;
-    std::size_t read_values = 0;
+    PersonalData::ListReads reads;
     for (const auto& a : api.store.list_approvals(status)) {
       auto it = runs.find(a.run_id);
       if (it == runs.end()) {
@@ -391,21 +397,11 @@ void add_run_routes(Router& router, const ApiServices& api) {
         it = runs.emplace(a.run_id, std::move(of)).first;
       }
       if (request.principal && !request.principal->reaches(it->second.workflow_id)) continue;
-      json::value item = approval_json(a, it->second.workflow_id);
-      std::size_t count = 0;
-      json::value masked = it->second.personal.mask(item, &count);
-      if (count > 0 && may_read) {
-        read_runs.push_back(json::value(a.run_id));
-        read_values += count;
-      }
-      items.push_back(may_read ? std::move(item) : std::move(masked));
+      items.push_back(personal->list_item(request, it->second.personal,
+                                          approval_json(a, it->second.workflow_id), a.run_id, reads));
     }
     Response response = json_response(200, json::object{{"items", std::move(items)}});
-    if (read_values > 0) {
-      response.audit = json::object{{"action", "pii.read"}, {"target", "approvals"},
-                                    {"route", "GET /api/v1/approvals"}, {"runs", std::move(read_runs)},
-                                    {"values", read_values}};
-    }
+    PersonalData::record_list_reads(request, reads, "approvals", response);
     return response;
   });
   router.add(Method::kPost, "/api/v1/approvals/{run_id}/{step_id}/approve", runs(engine::Permission::approvals, "approval.approve"),

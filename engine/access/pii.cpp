@@ -166,11 +166,7 @@ void PiiValues::add(std::string_view value) {
     words_.insert(value.find('@') != std::string_view::npos ? lower(value) : std::string(value));
     return;
   }
-  std::string text(value);
-  if (std::find(phrases_.begin(), phrases_.end(), text) != phrases_.end()) return;
-  phrases_.push_back(std::move(text));
-  std::stable_sort(phrases_.begin(), phrases_.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  phrases_.emplace(value);
 }
 
 bool PiiValues::is_value(std::string_view word) const {

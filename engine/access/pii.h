@@ -88,7 +88,12 @@ class PiiValues {
 
   std::string replacement_;
   std::unordered_set<std::string> words_;  // values without spaces; emails lower-cased
-  std::vector<std::string> phrases_;       // values with a space, longest first
+  struct LongestFirst {
+    bool operator()(const std::string& a, const std::string& b) const {
+      return a.size() != b.size() ? a.size() > b.size() : a < b;
+    }
+  };
+  std::set<std::string, LongestFirst> phrases_;  // values with a space, longest first
 };
 
 // The personal values of one run: what its steps' outputs hold at the paths their kinds mark.

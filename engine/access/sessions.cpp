@@ -102,12 +102,14 @@ void SessionService::close(std::string_view cookie_value) {
   if (!well_formed(cookie_value)) return;
   const std::string hash = access_detail::sha256_hex(cookie_value);
   auto session = store_.get_session(hash);
+  if (session && session->revoked_at == 0) {
+    session->revoked_at = now_millis();
+    WriteBatch batch;
+    batch.add(PutSession{std::move(*session)});
+    commit(store_, std::move(batch));
+  }
+  // After the commit: a check in between would otherwise cache the still-live row again.
   cache_->forget(hash);
-  if (!session || session->revoked_at != 0) return;
-  session->revoked_at = now_millis();
-  WriteBatch batch;
-  batch.add(PutSession{std::move(*session)});
-  commit(store_, std::move(batch));
 }
 
 void SessionService::close_all(const std::string& user_id) {
@@ -116,5 +118,7 @@ void SessionService::close_all(const std::string& user_id) {
   commit(store_, std::move(batch));
   cache_->forget_user(user_id);
 }
+
+void SessionService::forget_user(const std::string& user_id) { cache_->forget_user(user_id); }
 
 }  // namespace flowpilot::engine

@@ -52,6 +52,8 @@ class SessionService {
   void close(std::string_view cookie_value);
   // Ends every session of a user.
   void close_all(const std::string& user_id);
+  // Drops cached lookups of the user's sessions, after a change to the user (a new role).
+  void forget_user(const std::string& user_id);
 
   const SessionOptions& options() const { return options_; }
 

@@ -2,6 +2,7 @@
 
 #include "engine/access/detail/credentials.h"
 #include "engine/access/users.h"
+#include "engine/loader/loader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -86,13 +87,6 @@ TokenService::~TokenService() = default;
 
 namespace {
 
-// What workflow ids look like (engine/model): never empty, at most 100 characters.
-bool is_workflow_id(std::string_view id) {
-  return !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 TokenSummary summary_of(const TokenRecord& r, const std::string& email) {
   return {r.id, r.user_id, email, r.name, r.prefix, r.scopes, r.created_at, r.expires_at,
           r.revoked_at, r.workflows};
@@ -128,9 +122,9 @@ CreatedToken TokenService::create(const NewToken& input) {
   scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
   std::vector<std::string> workflows = input.workflows;
   for (std::size_t i = 0; i < workflows.size(); ++i) {
-    if (!is_workflow_id(workflows[i])) {
+    if (!is_valid_workflow_id(workflows[i])) {
       throw invalid("workflows[" + std::to_string(i) + "]: `" + workflows[i] +
-                    "` is not a workflow id (lower-case letters, digits, '-' and '_')");
+                    "` is not a workflow id (lower-case letters, digits, '-' and '_', at most 64)");
     }
   }
   std::sort(workflows.begin(), workflows.end());

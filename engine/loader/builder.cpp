@@ -110,7 +110,7 @@ bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <=
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// ^[a-z0-9][a-z0-9_-]{0,63}$
+// ^[a-z0-9][a-z0-9_-]{0,63}$ (loader.h: is_valid_workflow_id)
 bool valid_workflow_id(std::string_view s) {
   if (s.empty() || s.size() > 64 || !is_lower_alnum(s[0])) return false;
   return std::all_of(s.begin(), s.end(),
@@ -1568,5 +1568,7 @@ LoadResult load_workflow_file(const std::filesystem::path& file, const LoadConte
   text.resize(static_cast<std::size_t>(in.gcount()));
   return is_lua ? load_workflow_lua(text, file_name, ctx) : load_workflow_yaml(text, file_name, ctx);
 }
+
+bool is_valid_workflow_id(std::string_view id) { return valid_workflow_id(id); }
 
 }  // namespace flowpilot::engine

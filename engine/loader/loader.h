@@ -58,6 +58,9 @@ struct LoadContext {
 // Reads and validates a file; the format follows the extension (.yaml / .yml / .lua).
 LoadResult load_workflow_file(const std::filesystem::path& file, const LoadContext& ctx);
 
+// Whether `id` may name a workflow: ^[a-z0-9][a-z0-9_-]{0,63}$.
+bool is_valid_workflow_id(std::string_view id);
+
 // Validates YAML text; `file_name` is used in diagnostics.
 LoadResult load_workflow_yaml(std::string_view text, const std::string& file_name,
                               const LoadContext& ctx);

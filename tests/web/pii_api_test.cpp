@@ -164,6 +164,57 @@ TEST_F(PiiApiTest, PiiReadSeesTheDataAndEveryReadIsRecorded) {
   EXPECT_EQ(listed.front().details.at("runs").at(0), json::value(run_id));
 }
 
+TEST_F(PiiApiTest, TheRunListAndTheCancelAnswerMaskTheRunsOutputs) {
+  define(R"(
+id: crm-out
+steps:
+  - {id: contacts, uses: test.contacts}
+outputs:
+  first: "${{ steps.contacts.output.contacts[1].email }}"
+)");
+  auto started = call("POST", "/api/v1/workflows/crm-out/runs", "{}", json_type());
+  const std::string run_id(body_of(started).at("run_id").as_string());
+  ASSERT_EQ(executor_->wait(run_id, std::chrono::seconds(10)), engine::RunStatus::succeeded);
+  const std::string viewer = token_for("viewer@test.local", "viewer");
+  auto listed = as(viewer, "/api/v1/runs?workflow=crm-out");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_FALSE(shows_her(listed.body)) << listed.body;
+  EXPECT_EQ(body_of(listed).at("items").at(0).at("outputs").at("first"), "[pii]");
+  EXPECT_EQ(pii_reads("runs"), 0u);
+
+  auto shown = call("GET", "/api/v1/runs?workflow=crm-out");
+  EXPECT_NE(shown.body.find("Jane.Doe@example.com"), std::string::npos);
+  engine::AuditFilter filter;
+  filter.action = "pii.read";
+  filter.target = "runs";
+  auto entries = store_->list_audit(filter);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].details.at("runs").at(0), json::value(run_id));
+
+  // An editor (runs:write, no pii:read) cancelling a run whose inputs quote her gets it back
+  // masked: the contacts step made her email one of the run's personal values.
+  define(R"(
+id: crm-park
+inputs:
+  owner: {type: string}
+steps:
+  - {id: contacts, uses: test.contacts}
+  - {id: ask, uses: core.approval, needs: [contacts], with: {message: "go on"}}
+)");
+  auto parked = call("POST", "/api/v1/workflows/crm-park/runs",
+                     R"({"inputs": {"owner": "jane.doe@example.com"}})", json_type());
+  ASSERT_EQ(parked.status, 201) << parked.body;
+  const std::string parked_id(body_of(parked).at("run_id").as_string());
+  for (int i = 0; i < 500 && !store_->get_approval(parked_id, "ask"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Headers h = json_type();
+  h.set("Authorization", "Bearer " + token_for("editor@test.local", "editor"));
+  auto cancelled = call("POST", "/api/v1/runs/" + parked_id + "/cancel", "{}", std::move(h));
+  EXPECT_EQ(cancelled.status, 202) << cancelled.body;
+  EXPECT_EQ(body_of(cancelled).at("inputs").at("owner"), "[pii]");
+}
+
 TEST_F(PiiApiTest, ARunWithoutPersonalDataIsNotRecorded) {
   define("id: plain\nsteps:\n  - {id: a, uses: core.log, with: {message: hello}}\n");
   auto started = call("POST", "/api/v1/workflows/plain/runs");

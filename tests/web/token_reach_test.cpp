@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 namespace flowpilot::web {
@@ -13,6 +14,11 @@ namespace json = boost::json;
 
 class TokenReachTest : public test::ServerFixture {
  protected:
+  // A file that does not load: its problem names a file, not a workflow a token could reach.
+  void add_workflow_files(const std::filesystem::path& dir) override {
+    std::ofstream(dir / "broken.yaml") << "id: gamma\nsteps: [\n";
+  }
+
   void SetUp() override {
     ServerFixture::SetUp();
     define("id: alpha\nsteps:\n  - {id: a, uses: core.noop}\n");
@@ -92,7 +98,10 @@ TEST_F(TokenReachTest, AnotherWorkflowIsForbiddenEverywhereItIsNamed) {
 }
 
 TEST_F(TokenReachTest, ListsLeaveOtherWorkflowsOut) {
-  auto workflows = body_of(limited("GET", "/api/v1/workflows")).at("items").as_array();
+  const auto listing = body_of(limited("GET", "/api/v1/workflows"));
+  EXPECT_TRUE(listing.at("problems").as_array().empty()) << listing;
+  EXPECT_FALSE(body_of(call("GET", "/api/v1/workflows")).at("problems").as_array().empty());
+  const auto& workflows = listing.at("items").as_array();
   ASSERT_EQ(workflows.size(), 1u);
   EXPECT_EQ(workflows[0].at("id"), "alpha");
   const auto runs = body_of(limited("GET", "/api/v1/runs"));

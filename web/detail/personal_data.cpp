@@ -72,6 +72,30 @@ Response PersonalData::answer(const Request& request, const engine::PiiValues& v
   return json_response(200, masked);
 }
 
+json::value PersonalData::list_item(const Request& request, const engine::PiiValues& values,
+                                    json::value item, const std::string& run_id,
+                                    ListReads& reads) const {
+  if (values.empty()) return item;
+  std::size_t count = 0;
+  json::value masked = values.mask(item, &count);
+  if (!(request.principal && request.principal->can(engine::Permission::pii_read))) return masked;
+  if (count > 0) {
+    reads.runs.emplace_back(run_id);
+    reads.values += count;
+  }
+  return item;
+}
+
+void PersonalData::record_list_reads(const Request& request, const ListReads& reads,
+                                     std::string_view target, Response& response) {
+  if (reads.values == 0) return;
+  response.audit = json::object{{"action", "pii.read"},
+                                {"target", target},
+                                {"route", request.method_text + " " + request.path},
+                                {"runs", reads.runs},
+                                {"values", reads.values}};
+}
+
 std::string PersonalData::mask_error(const std::string& run_id, const std::string& error) const {
   if (error.empty() || marks_.empty()) return error;
   std::lock_guard lock(mu_);

@@ -38,6 +38,19 @@ class PersonalData {
   Response answer(const Request& request, const engine::PiiValues& values,
                   const boost::json::value& body, const std::string& run_id) const;
 
+  // Lists whose items belong to runs (the run list, approvals): each item is masked for a caller
+  // without pii:read; for a caller with it, the runs whose data was shown go into one pii.read
+  // entry for the whole answer (`target` names the list).
+  struct ListReads {
+    boost::json::array runs;
+    std::size_t values = 0;
+  };
+  boost::json::value list_item(const Request& request, const engine::PiiValues& values,
+                               boost::json::value item, const std::string& run_id,
+                               ListReads& reads) const;
+  static void record_list_reads(const Request& request, const ListReads& reads,
+                                std::string_view target, Response& response);
+
   // An event stream's error text for a caller without pii:read. Reads the run at most once a
   // second however many of its items fail.
   std::string mask_error(const std::string& run_id, const std::string& error) const;
