@@ -29,6 +29,7 @@
 #include "web/observability.h"
 #include "web/routes.h"
 #include "web/server.h"
+#include "web/ui_bundle.h"
 #include "web/webhooks.h"
 
 #include <boost/json.hpp>
@@ -327,6 +328,7 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   api.files_root = (db_folder.empty() ? fs::path(".") : db_folder) / "files";
   api.max_file_download_bytes = config.max_upload_bytes;
   web::add_api_routes(router, api);
+  web::add_ui_routes(router);
   fanout.mask_error = std::make_shared<const web::LiveEvents::ErrorMask>(web::personal_data_masker(api));
   // The executor outlives this scope's later locals on every way out, even a failed start.
   struct ForgetMask {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds one configuration. Usage: scripts/build.sh [release|asan] [cmake args...]
 #   release  build/       optimised with line tables, warnings as errors (the default)
-#   asan     build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, tests only
+#   asan     build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, tests only (no web UI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ case "$kind" in
                              "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
                              "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG") ;;
   asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DFLOWPILOT_SANITIZE=ON -DFLOWPILOT_WERROR=ON
-                              -DFLOWPILOT_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1) ;;
+                              -DFLOWPILOT_BUILD_BENCH=OFF -DFLOWPILOT_BUILD_UI=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1) ;;
   *) echo "usage: scripts/build.sh [release|asan] [cmake args...]" >&2; exit 2 ;;
 esac
 

@@ -28,7 +28,7 @@ if [ -z "$cc" ] || [ -z "$cxx" ] || ! "$cxx" --version 2>/dev/null | grep -qi cl
   exit 2
 fi
 
-flags=(-DFLOWPILOT_FUZZ=ON -DFLOWPILOT_BUILD_TESTS=OFF -DFLOWPILOT_BUILD_BENCH=OFF
+flags=(-DFLOWPILOT_FUZZ=ON -DFLOWPILOT_BUILD_TESTS=OFF -DFLOWPILOT_BUILD_BENCH=OFF -DFLOWPILOT_BUILD_UI=OFF
        -DFLOWPILOT_WERROR="${FLOWPILOT_FUZZ_WERROR:-ON}" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 generator=()
 if command -v ninja >/dev/null; then generator=(-G Ninja); fi

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the build, the demo and the tests need. Idempotent: packages
 # already installed are left alone, and apt is not touched at all when nothing is missing.
+#   scripts/setup.sh          what the build and the demo need
+#   scripts/setup.sh --tests  also what the tests need (Chromium for the web UI's browser tests)
+# The web UI builds with Node.js 20 or newer and npm; the machine's own are used when present.
 set -euo pipefail
 
 packages=(
@@ -11,6 +14,9 @@ packages=(
   libvalijson-dev libgtest-dev libgmock-dev libbenchmark-dev clang libfuzzer-14-dev
   python3 prometheus
 )
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(chromium fonts-dejavu-core)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -19,7 +25,22 @@ for pkg in "${packages[@]}"; do
   fi
 done
 
+if ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
+check_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    echo "setup: the web UI needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none));" \
+         "install it, or configure with -DFLOWPILOT_BUILD_UI=OFF" >&2
+    exit 1
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  check_node
   echo "setup: all ${#packages[@]} packages present"
   exit 0
 fi
@@ -30,3 +51,4 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+check_node

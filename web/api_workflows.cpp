@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <limits>
+#include <map>
 
 namespace flowpilot::web {
 
@@ -110,10 +111,30 @@ Response start_run(const ApiServices& api, const Request& request) {
 
 void add_workflow_routes(Router& router, const ApiServices& api) {
   router.add(Method::kGet, "/api/v1/workflows", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::by_handler), [&api](const Request& request) {
+    // The UI's list shows each workflow's last run and its success rate over 30 days.
+    constexpr engine::EpochMillis kSuccessWindow = 30LL * 24 * 3600 * 1000;
+    std::map<std::string, engine::WorkflowRunSummary> run_summaries;
+    for (auto& summary : api.store.summarize_runs(engine::now_millis() - kSuccessWindow)) {
+      run_summaries.emplace(summary.workflow_id, std::move(summary));
+    }
     json::array items;
     for (const auto& entry : api.catalog.list()) {
       if (request.principal && !request.principal->reaches(entry.record.id)) continue;
-      items.push_back(workflow_summary_json(entry));
+      json::object item = workflow_summary_json(entry);
+      item["last_run"] = nullptr;
+      item["success_rate"] = nullptr;
+      if (const auto found = run_summaries.find(entry.record.id); found != run_summaries.end()) {
+        const auto& summary = found->second;
+        if (summary.last_run) {
+          item["last_run"] = json::object{{"id", summary.last_run->id},
+                                          {"status", engine::to_string(summary.last_run->status)},
+                                          {"created_at", summary.last_run->created_at}};
+        }
+        if (summary.finished > 0) {
+          item["success_rate"] = static_cast<double>(summary.succeeded) / summary.finished;
+        }
+      }
+      items.push_back(std::move(item));
     }
     json::array problems;
     // Files that failed to load name no workflow a limited token could be checked against.

@@ -368,6 +368,7 @@ class SqliteStore final : public Store {
   std::optional<RunRecord> get_run(const std::string& run_id) override;
   std::optional<RunRecord> find_run_by_idempotency_key(const std::string& key) override;
   std::vector<RunRecord> list_runs(const RunFilter& filter) override;
+  std::vector<WorkflowRunSummary> summarize_runs(EpochMillis since) override;
   std::vector<std::string> unfinished_run_ids() override;
   std::vector<StepRecord> get_steps(const std::string& run_id) override;
   std::vector<AttemptRecord> get_attempts(const std::string& run_id) override;
@@ -1095,6 +1096,39 @@ std::vector<RunRecord> SqliteStore::list_runs(const RunFilter& filter) {
   std::vector<RunRecord> runs;
   while (step(s)) runs.push_back(read_run(s));
   return runs;
+}
+
+std::vector<WorkflowRunSummary> SqliteStore::summarize_runs(EpochMillis since) {
+  auto reader = acquire_reader();
+  // Both halves walk runs_by_workflow; the newest run per workflow is its greatest id.
+  std::map<std::string, WorkflowRunSummary> by_workflow;
+  {
+    sqlite3_stmt* s = reader->stmt(fmt::format(
+        "SELECT {} FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY workflow_id)",
+        kRunColumns));
+    StmtReset reset(s);
+    while (step(s)) {
+      RunRecord run = read_run(s);
+      auto& summary = by_workflow[run.workflow_id];
+      summary.workflow_id = run.workflow_id;
+      summary.last_run = std::move(run);
+    }
+  }
+  sqlite3_stmt* s = reader->stmt(
+      "SELECT workflow_id, SUM(status NOT IN ('queued', 'running')), SUM(status = 'succeeded') "
+      "FROM runs WHERE created_at >= ?1 GROUP BY workflow_id");
+  StmtReset reset(s);
+  bind_int(s, 1, since);
+  while (step(s)) {
+    auto& summary = by_workflow[column_text(s, 0)];
+    summary.workflow_id = column_text(s, 0);
+    summary.finished = sqlite3_column_int(s, 1);
+    summary.succeeded = sqlite3_column_int(s, 2);
+  }
+  std::vector<WorkflowRunSummary> summaries;
+  summaries.reserve(by_workflow.size());
+  for (auto& [id, summary] : by_workflow) summaries.push_back(std::move(summary));
+  return summaries;
 }
 
 std::vector<std::string> SqliteStore::unfinished_run_ids() {

@@ -303,6 +303,14 @@ struct RunFilter {
   int limit = 50;
 };
 
+// What the workflow list shows of a workflow's runs.
+struct WorkflowRunSummary {
+  std::string workflow_id;
+  std::optional<RunRecord> last_run;  // the newest run, whenever it was
+  int finished = 0;                   // runs created since the bound that have finished
+  int succeeded = 0;                  // of those, the ones that succeeded
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -319,6 +327,9 @@ class Store {
   virtual std::optional<RunRecord> get_run(const std::string& run_id) = 0;
   virtual std::optional<RunRecord> find_run_by_idempotency_key(const std::string& key) = 0;
   virtual std::vector<RunRecord> list_runs(const RunFilter& filter) = 0;
+  // One entry per workflow that has runs: its newest run, and its finished and succeeded runs
+  // created at or after `since`.
+  virtual std::vector<WorkflowRunSummary> summarize_runs(EpochMillis since) = 0;
   virtual std::vector<std::string> unfinished_run_ids() = 0;  // queued or running, oldest first
   // Steps of a run, ordered by step_id then index.
   virtual std::vector<StepRecord> get_steps(const std::string& run_id) = 0;
