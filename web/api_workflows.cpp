@@ -22,10 +22,20 @@ Response entry_response(int status, const engine::CatalogEntry& entry) {
 
 Response save(const ApiServices& api, const Request& request, std::string_view expected_id,
               bool create_only) {
+  // ?enabled=false creates a draft: saved and runnable by hand, but with no live triggers yet.
+  bool enable_if_new = true;
+  if (const auto enabled = request.query_value("enabled")) {
+    if (*enabled != "true" && *enabled != "false") {
+      return problem(request, 400, "Bad query", "`enabled` is `" + *enabled + "`, not true or false",
+                     json::array{json::object{{"path", "enabled"}, {"message", "must be true or false"}}});
+    }
+    enable_if_new = *enabled == "true";
+  }
   auto body = definition_body(request);
   if (auto* error = std::get_if<Response>(&body)) return std::move(*error);
   const auto& definition = std::get<DefinitionText>(body);
-  auto result = api.catalog.save(definition.text, definition.format, expected_id, create_only);
+  auto result = api.catalog.save(definition.text, definition.format, expected_id, create_only,
+                                 enable_if_new);
   if (!result.ok()) return catalog_problem(request, result);
   Response r = entry_response(result.created ? 201 : 200, *result.entry);
   r.audit = json::object{{"target", result.entry->record.id},

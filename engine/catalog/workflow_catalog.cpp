@@ -99,8 +99,10 @@ struct WorkflowCatalog::State {
 
   // Records `wf` as the current definition of its workflow (a new revision when it changed) and
   // publishes it. Called with write_mu held.
+  // `enabled`, when given, sets the flag of a workflow never seen before.
   CatalogEntry install(std::shared_ptr<const Workflow> wf, const std::string& source,
-                       const std::string& source_file, const std::string& note, bool* changed) {
+                       const std::string& source_file, const std::string& note, bool* changed,
+                       std::optional<bool> enabled = std::nullopt) {
     std::optional<CatalogEntry> existing;
     {
       std::lock_guard lock(mu);
@@ -115,6 +117,7 @@ struct WorkflowCatalog::State {
     } else {
       record.id = wf->id;
       record.created_at = now;
+      if (enabled) record.enabled = *enabled;
     }
     record.source = source;
     record.source_file = source_file;
@@ -365,7 +368,8 @@ std::optional<CatalogEntry> WorkflowCatalog::get(std::string_view id) const {
 }
 
 CatalogResult WorkflowCatalog::save(std::string_view text, std::string_view format,
-                                    std::string_view expected_id, bool create_only) {
+                                    std::string_view expected_id, bool create_only,
+                                    bool enable_if_new) {
   State& s = *state_;
   if (format != "yaml" && format != "lua") {
     return failure(CatalogErrc::invalid,
@@ -395,10 +399,14 @@ CatalogResult WorkflowCatalog::save(std::string_view text, std::string_view form
                    fmt::format("workflow `{}` is defined in {}; change that file instead", wf->id,
                                existing->record.source_file));
   }
-  if (auto clash = s.webhook_clash(*wf)) return failure(CatalogErrc::conflict, *clash);
+  const bool enabled = existing ? existing->record.enabled : enable_if_new;
+  if (enabled) {
+    if (auto clash = s.webhook_clash(*wf)) return failure(CatalogErrc::conflict, *clash);
+  }
   CatalogResult r;
   r.created = !existing;
-  r.entry = s.install(wf, "api", "", existing ? "updated" : "created", &r.changed);
+  r.entry = s.install(wf, "api", "", existing ? "updated" : "created", &r.changed,
+                      existing ? std::nullopt : std::optional<bool>(enable_if_new));
   s.notify();
   return r;
 }

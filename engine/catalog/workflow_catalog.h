@@ -101,9 +101,11 @@ class WorkflowCatalog {
 
   // Creates or updates an API workflow from its text ("yaml", which includes JSON, or "lua").
   // `expected_id` (from the URL of an update) must match the definition's id when given;
-  // `create_only` refuses an id that exists (conflict).
+  // `create_only` refuses an id that exists (conflict). A workflow the call creates is enabled
+  // when `enable_if_new` is true, else it starts disabled (a draft: no live triggers until
+  // enabled); an update keeps the workflow's flag.
   CatalogResult save(std::string_view text, std::string_view format, std::string_view expected_id,
-                     bool create_only);
+                     bool create_only, bool enable_if_new = true);
   CatalogResult set_enabled(std::string_view id, bool enabled);
   CatalogResult remove(std::string_view id);
   // Makes revision `revision`'s definition current again, as a new revision.

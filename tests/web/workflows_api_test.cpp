@@ -1,5 +1,5 @@
-// The workflow list's run summary: each workflow's newest run and the share of its finished runs
-// that succeeded, as the UI's list shows them.
+// What the UI needs of the workflow routes: the list's run summary (each workflow's newest run and
+// the share of its finished runs that succeeded) and drafts (a workflow created disabled).
 #include "server_fixture.h"
 
 #include <gtest/gtest.h>
@@ -69,6 +69,44 @@ TEST_F(WorkflowListTest, ARunStillGoingIsTheLastRunButNotCounted) {
   ASSERT_TRUE(slow.at("last_run").is_object());
   EXPECT_EQ(slow.at("last_run").at("id").as_string(), id);
   EXPECT_TRUE(slow.at("success_rate").is_null());
+}
+
+TEST_F(WorkflowListTest, ADraftIsSavedDisabledRunsByHandAndKeepsItsFlagOnUpdate) {
+  const std::string yaml =
+      "id: draft\ntriggers:\n  - webhook: {path: draft-hook}\nsteps:\n  - {id: a, uses: core.noop}\n";
+  Headers h;
+  h.set("Content-Type", "application/yaml");
+  auto created = call("POST", "/api/v1/workflows?enabled=false", yaml, h);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_FALSE(body_of(created).at("enabled").as_bool());
+  EXPECT_FALSE(catalog_->find_webhook("draft-hook").has_value()) << "a draft has no live trigger";
+  run("draft", engine::RunStatus::succeeded);  // started by hand, as the wizard's dry run is
+
+  auto updated = call("PUT", "/api/v1/workflows/draft?enabled=true", yaml + "# v2\n", h);
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_FALSE(body_of(updated).at("enabled").as_bool()) << "an update keeps the flag";
+
+  ASSERT_EQ(call("POST", "/api/v1/workflows/draft/enable").status, 200);
+  EXPECT_TRUE(catalog_->find_webhook("draft-hook").has_value());
+}
+
+TEST_F(WorkflowListTest, ADraftMayShareAWebhookPathUntilItIsEnabled) {
+  Headers h;
+  h.set("Content-Type", "application/yaml");
+  const std::string hook = "triggers:\n  - webhook: {path: shared}\nsteps:\n  - {id: a, uses: core.noop}\n";
+  ASSERT_EQ(call("POST", "/api/v1/workflows", "id: live\n" + hook, h).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/workflows?enabled=false", "id: copy\n" + hook, h).status, 201);
+  auto enabling = call("POST", "/api/v1/workflows/copy/enable");
+  EXPECT_EQ(enabling.status, 409) << enabling.body;
+}
+
+TEST_F(WorkflowListTest, EnabledMustBeTrueOrFalse) {
+  Headers h;
+  h.set("Content-Type", "application/yaml");
+  auto r = call("POST", "/api/v1/workflows?enabled=no", "id: x\nsteps:\n  - {id: a, uses: core.noop}\n", h);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(body_of(r).at("errors").at(0).at("path").as_string(), "enabled");
+  EXPECT_EQ(call("GET", "/api/v1/workflows/x").status, 404) << "nothing saved";
 }
 
 }  // namespace
