@@ -1,5 +1,6 @@
 // Drives the web UI in Debian's Chromium against a running demo (see run.sh): sign-in, every page,
-// approving the CPA guardrail's proposal, and the paused campaign in the run and the simulator.
+// a CPA guardrail built in the wizard, run, and approved in the inbox, and the paused campaign in
+// the run and the simulator.
 // Fails on the first step that does not hold, and on any console error or uncaught exception
 // after sign-in. Environment: FLOWPILOT_URL, SIMULATOR_URL, FLOWPILOT_ADMIN_PASSWORD,
 // SCREENSHOT_DIR.
@@ -11,6 +12,7 @@ const simulator = required('SIMULATOR_URL');
 const password = required('FLOWPILOT_ADMIN_PASSWORD');
 const screenshots = required('SCREENSHOT_DIR');
 const email = 'admin@flowpilot.local';
+const slackBase = `${simulator}/slack/api`;
 const timeout = 15_000;
 
 function required(name) {
@@ -103,15 +105,45 @@ try {
     await shot(page, 'runs');
   });
 
+  await step('the wizard builds and activates a CPA guardrail from its template', async () => {
+    const started = Date.now();
+    await page.getByRole('navigation').getByRole('link', { name: 'Wizard' }).click();
+    await page.getByRole('heading', { name: 'Choose a template', level: 2 }).waitFor();
+    await shot(page, 'wizard-templates');
+    await page.getByRole('button', { name: 'Use this template: CPA guardrail' }).click();
+    await page.getByRole('heading', { name: /Settings/ }).waitFor();
+    await page.getByLabel('How often').selectOption({ label: 'every Monday' });
+    await page.getByLabel('Time of day', { exact: true }).fill('09:00');
+    await page.getByLabel('Time zone').selectOption('Europe/Berlin');
+    await page.getByText('every Monday at 9:00 Berlin time').first().waitFor();
+    await page.getByText('The definition is valid.').waitFor();
+    await shot(page, 'wizard-settings');
+    await page.getByRole('button', { name: 'Save and activate' }).click();
+    await page.waitForURL(`${base}/workflows/my-cpa-guardrail`);
+    await page.getByText('every Monday at 9:00 (Europe/Berlin)').waitFor();
+    console.log(`   (from the wizard's start to an active workflow: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  });
+
   let runPath = '';
+  let pausedBefore = 0;
+  const pausedInSimulator = async () =>
+    (JSON.stringify(await (await fetch(`${simulator}/_sim/state`)).json()).match(/"PAUSED"/g) ?? []).length;
+  await step('the new workflow runs from its page and waits for an approval', async () => {
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    runPath = new URL(page.url()).pathname;
+    await page.getByText('Waiting', { exact: true }).first().waitFor();
+  });
+
   await step('the approvals inbox shows what the guardrail would pause', async () => {
     await page.getByRole('navigation').getByRole('link', { name: /Approvals/ }).click();
     await page.waitForURL(`${base}/approvals`);
-    const card = page.getByRole('article').filter({ hasText: 'cpa-guardrail' }).first();
+    const card = page.getByRole('article').filter({ has: page.locator(`a[href="${runPath}"]`) });
     await card.waitFor();
     await card.getByRole('table').waitFor();  // the campaigns to pause
-    runPath = await card.locator('a[href^="/runs/"]').first().getAttribute('href');
     await shot(page, 'approvals');
+    pausedBefore = await pausedInSimulator();
     await card.getByLabel(/comment/i).fill('CPA too high three days in a row: pause');
     await card.getByRole('button', { name: 'Approve' }).click();
     await card.waitFor({ state: 'detached' });
@@ -128,16 +160,36 @@ try {
     await shot(page, 'run');
   });
 
-  await step('the simulated Meta lists the campaign as paused', async () => {
-    const state = await (await fetch(`${simulator}/_sim/state`)).json();
-    const text = JSON.stringify(state);
-    if (!/PAUSED/.test(text)) throw new Error(`no paused campaign in the simulator: ${text.slice(0, 300)}`);
+  await step('the simulated Meta lists one more campaign as paused', async () => {
+    const paused = await pausedInSimulator();
+    if (paused !== pausedBefore + 1) throw new Error(`PAUSED in the simulator: ${pausedBefore} before, ${paused} after`);
+  });
+
+  await step('a Slack connection is added, tested and removed, its token never shown', async () => {
+    const token = 'xoxb-sim-slack-bot-token';  // the simulator's
+    await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();
+    await page.waitForURL(`${base}/connections`);
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await page.getByLabel('Type').selectOption({ label: 'Slack' });
+    await page.getByLabel('Name').fill('slack-e2e');
+    await page.getByLabel('Bot token').fill(token);
+    await page.getByLabel('Base URL').fill(slackBase);
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: 'slack-e2e', exact: true }) });
+    await card.waitFor();
+    if ((await page.content()).includes(token)) throw new Error('the page shows the bot token');
+    await card.getByRole('button', { name: 'Test slack-e2e' }).click();
+    await page.getByText('Test passed: slack-e2e works.').waitFor();
+    await shot(page, 'connections');
+    await card.getByRole('button', { name: 'Remove slack-e2e' }).click();
+    await page.getByRole('button', { name: 'Remove connection' }).click();
+    await card.waitFor({ state: 'detached' });
   });
 
   await step('the dark theme', async () => {
     await page.getByRole('button', { name: /theme/i }).click();
     await page.goto(`${base}/workflows`);
-    await page.getByRole('row').filter({ hasText: 'CPA guardrail' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'My CPA guardrail' }).waitFor();
     await shot(page, 'workflows-dark');
   });
 

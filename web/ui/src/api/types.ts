@@ -145,9 +145,11 @@ export interface Revision {
   source_text: string;
 }
 
+/** POST /validate; `workflow` is there exactly when the definition is valid. */
 export interface ValidationResult {
   valid: boolean;
   errors: Diagnostic[];
+  workflow?: Workflow;
 }
 
 export interface Started {
