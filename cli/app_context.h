@@ -86,6 +86,8 @@ class AppContext {
 
   std::optional<std::string> secret(std::string_view name) const;
   const engine::PluginHost& plugins() const { return *plugins_; }
+  // The marketing warehouse the data steps write (its file opens on first use).
+  engine::Warehouse& warehouse() { return *warehouse_; }
   const std::vector<engine::PluginRefusal>& plugin_refusals() const { return refusals_; }
 
  private:

@@ -323,6 +323,7 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
                        &context.plugins(), context.load_context(), &live_events};
   api.connections = &context.connections();
   api.http = &context.http();
+  api.warehouse = &context.warehouse();
   // The csv steps' root (AppContext gives them files/ beside the database).
   const fs::path db_folder = fs::path(*sqlite_path).parent_path();
   api.files_root = (db_folder.empty() ? fs::path(".") : db_folder) / "files";

@@ -109,6 +109,7 @@ void add_api_routes(Router& router, const ApiServices& api) {
   add_run_routes(router, api);
   add_connection_routes(router, api);
   add_file_routes(router, api);
+  add_kpi_routes(router, api);
   router.add(Method::kGet, "/api/v1/plugins", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::anywhere), [&api](const Request&) { return plugins(api); });
   router.add(Method::kGet, "/api/v1/cron/next", Access::needs(engine::Permission::workflows_read).reaching(Access::Reach::anywhere), [](const Request& r) { return cron_next(r); });
   router.add(Method::kGet, "/api/v1/openapi.json", Access::open(), [](const Request&) {

@@ -27,6 +27,7 @@
 #include "engine/plugins/plugin_host.h"
 #include "engine/steps/step.h"
 #include "engine/store/store.h"
+#include "engine/warehouse/warehouse.h"
 #include "web/live_events.h"
 #include "web/router.h"
 
@@ -51,6 +52,8 @@ struct ApiServices {
   // Largest file GET /api/v1/files/{path} sends (a larger one is refused with 409); uploads have
   // the server's limit, ServerOptions::max_upload_bytes.
   std::size_t max_file_download_bytes = 64u * 1024 * 1024;
+  // The marketing warehouse the dashboard's /api/v1/kpis routes read; null: they answer 503.
+  engine::Warehouse* warehouse = nullptr;
 };
 
 // Registers every /api/v1 route. `services` must outlive the router.

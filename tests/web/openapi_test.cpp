@@ -594,6 +594,7 @@ class OpenApiTest : public test::ServerFixture {
   void connection_operations();
   void file_operations();
   void access_operations();
+  void kpi_operations();
   void role_matrix();
   void every_change_is_audited();
 
@@ -931,6 +932,41 @@ void OpenApiTest::other_operations() {
   call(200, "GET", "/metrics", {}, {}, {{"Authorization", "Bearer metrics-token"}});
 }
 
+void OpenApiTest::kpi_operations() {
+  SCOPED_TRACE("kpis");
+  std::vector<engine::FactRow> rows;
+  for (int day = 1; day <= 30; ++day) {
+    engine::FactRow f;
+    f.platform = "meta";
+    f.account_id = "a1";
+    f.campaign_id = "c1";
+    f.campaign_name = "Brand";
+    f.date = "2026-04-" + std::string(day < 10 ? "0" : "") + std::to_string(day);
+    f.currency = "EUR";
+    f.spend_micros = (day == 29 ? 900 : 100) * 1'000'000LL;
+    f.conversions_micros = 4'000'000;
+    f.impressions = 1000;
+    f.clicks = 40;
+    rows.push_back(f);
+  }
+  warehouse_->upsert_facts(rows, "openapi");
+  auto report = body_of(call(200, "GET", "/api/v1/kpis?since=2026-04-24&until=2026-04-30"));
+  EXPECT_FALSE(report.at("currencies").at(0).at("anomalies").as_array().empty());
+  call(200, "GET", "/api/v1/kpis?platform=google_ads");
+  call(400, "GET", "/api/v1/kpis?since=30.04.2026");
+  call(200, "GET", "/api/v1/kpis/campaigns");
+  call(400, "GET", "/api/v1/kpis/campaigns?until=2026-04-31");
+  call(200, "GET", "/api/v1/kpis/campaigns/meta/a1/c1?since=2026-04-24&until=2026-04-30");
+  call(404, "GET", "/api/v1/kpis/campaigns/meta/a1/c2");
+  call(400, "GET", "/api/v1/kpis/campaigns/meta/a1/c1?since=2026-05-01&until=2026-04-01");
+  engine::Warehouse* const warehouse = api_->warehouse;
+  api_->warehouse = nullptr;
+  call(503, "GET", "/api/v1/kpis");
+  call(503, "GET", "/api/v1/kpis/campaigns");
+  call(503, "GET", "/api/v1/kpis/campaigns/meta/a1/c1");
+  api_->warehouse = warehouse;
+}
+
 void OpenApiTest::file_operations() {
   SCOPED_TRACE("files");
   const fs::path root = api_->files_root;
@@ -1223,6 +1259,7 @@ TEST_F(OpenApiTest, EveryOperationAnswersAsDocumented) {
   connection_operations();
   file_operations();
   access_operations();
+  kpi_operations();
   role_matrix();
   every_change_is_audited();
 

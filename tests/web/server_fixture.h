@@ -79,6 +79,8 @@ class ServerFixture : public ::testing::Test {
     api_ = std::make_unique<ApiServices>(ApiServices{*store_, *executor_, *catalog_, registry_,
                                                      plugins_.get(), load_context(), &live_});
     api_->files_root = dir_ / "files";
+    warehouse_ = engine::open_sqlite_warehouse({dir_ / "warehouse.db"});
+    api_->warehouse = warehouse_.get();
     add_api_routes(router_, *api_);
     users_ = std::make_unique<engine::UserService>(*store_);
     tokens_ = std::make_unique<engine::TokenService>(*store_);
@@ -169,6 +171,7 @@ class ServerFixture : public ::testing::Test {
   LiveEvents live_;
   std::unique_ptr<WebhookReceiver> webhooks_;
   std::atomic<WebhookReceiver*> webhooks_ptr_{nullptr};
+  std::unique_ptr<engine::Warehouse> warehouse_;
   std::unique_ptr<ApiServices> api_;
   std::unique_ptr<engine::UserService> users_;
   std::unique_ptr<engine::TokenService> tokens_;

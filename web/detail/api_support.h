@@ -81,4 +81,5 @@ void add_workflow_routes(Router& router, const ApiServices& api);
 void add_run_routes(Router& router, const ApiServices& api);
 void add_connection_routes(Router& router, const ApiServices& api);
 void add_file_routes(Router& router, const ApiServices& api);
+void add_kpi_routes(Router& router, const ApiServices& api);
 }  // namespace flowpilot::web

@@ -1,0 +1,385 @@
+// /api/v1/kpis: the dashboard's figures, read from the warehouse and computed by the same analytics
+// library as the kpi steps (plugins/kpi), so the dashboard and a workflow's report agree to the cent.
+#include "web/api.h"
+#include "web/detail/api_support.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kpi.h"
+
+namespace flowpilot::web {
+namespace {
+
+namespace json = boost::json;
+using api_detail::problem;
+using std::chrono::days;
+using std::chrono::sys_days;
+using std::chrono::year_month_day;
+
+constexpr int kDefaultDays = 28;
+constexpr int kLongestPeriod = 366;
+// Anomalies compare a day with the same weekday of the 4 weeks before, so that much history is
+// read ahead of the period whatever its length.
+constexpr int kAnomalyHistoryDays = 35;
+constexpr const char* kAnomalyMetrics[] = {"spend", "revenue", "conversions", "cpa"};
+constexpr const char* kTileMetrics[] = {"spend", "revenue", "conversions", "impressions", "clicks",
+                                        "customers", "roas", "cpa", "cac", "ctr", "cvr", "cpc"};
+constexpr const char* kDayMetrics[] = {"spend",  "revenue", "conversions", "impressions",
+                                       "clicks", "roas",    "cpa",         "ctr"};
+constexpr const char* kCampaignFields[] = {"platform", "account_id", "campaign_id", "currency",
+                                           "spend", "revenue", "conversions", "impressions",
+                                           "clicks", "roas", "cpa", "ctr", "cvr"};
+constexpr const char* kAnomalyFields[] = {"date", "metric", "value", "expected", "z", "direction",
+                                          "sentence"};
+constexpr const char* kFunnelFields[] = {"impressions", "clicks", "conversions", "ctr", "cvr"};
+
+std::optional<sys_days> parse_day(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(std::string(text).c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return std::nullopt;
+  const year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+                           std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  return sys_days(ymd);
+}
+
+std::string format_day(sys_days day) {
+  const year_month_day ymd(day);
+  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+// Micros in major units. The kpi library rounds each row back to micros (llround(x * 1e6)), which
+// restores the exact figure for any amount below 2^53 micros.
+double major_units(std::int64_t micros) { return static_cast<double>(micros) / 1e6; }
+
+struct Period {
+  sys_days since;
+  sys_days until;
+  int length() const { return static_cast<int>((until - since).count()) + 1; }
+  sys_days previous_since() const { return since - days(length()); }
+  json::object json() const {
+    return {{"since", format_day(since)}, {"until", format_day(until)}, {"days", length()}};
+  }
+  json::object previous_json() const {
+    return {{"since", format_day(previous_since())}, {"until", format_day(since - days(1))}};
+  }
+};
+
+// What a request asks for; a refusal when its query is wrong.
+struct Selection {
+  std::optional<Period> period;  // nullopt: the warehouse is empty and no dates were given
+  std::vector<std::string> platforms;
+  std::optional<std::string> latest_date;
+};
+
+std::variant<Selection, Response> select(const Request& request, engine::Warehouse& warehouse) {
+  Selection out;
+  json::array errors;
+  std::optional<sys_days> since, until;
+  for (const char* name : {"since", "until"}) {
+    const auto text = request.query_value(name);
+    if (!text) continue;
+    const auto day = parse_day(*text);
+    if (!day) {
+      errors.push_back(json::object{{"path", name}, {"message", "`" + *text + "` is not a date (YYYY-MM-DD)"}});
+    } else {
+      (std::string_view(name) == "since" ? since : until) = day;
+    }
+  }
+  if (!errors.empty()) {
+    return problem(request, 400, "Bad query", "a date is not YYYY-MM-DD", std::move(errors));
+  }
+  if (const auto platform = request.query_value("platform"); platform && !platform->empty()) {
+    out.platforms.push_back(*platform);
+  }
+  engine::FactQuery newest;
+  newest.grouped = true;
+  newest.group_by = {"date"};
+  newest.platforms = out.platforms;
+  const auto dates = warehouse.facts(newest);
+  if (!dates.empty()) out.latest_date = dates.back().date;
+  if (!until && out.latest_date) until = parse_day(*out.latest_date);
+  if (!until && since) until = since;
+  if (!until) return out;
+  if (!since) since = *until - days(kDefaultDays - 1);
+  if (*since > *until) {
+    return problem(request, 400, "Bad query", "`since` is after `until`",
+                   json::array{json::object{{"path", "since"}, {"message", "must not be after until"}}});
+  }
+  if ((*until - *since).count() >= kLongestPeriod) {
+    return problem(request, 400, "Bad query",
+                   fmt::format("the period is longer than {} days", kLongestPeriod),
+                   json::array{json::object{{"path", "since"}, {"message", "period too long"}}});
+  }
+  out.period = Period{*since, *until};
+  return out;
+}
+
+// The warehouse's daily campaign facts from `from` to the period's end, as kpi rows.
+json::array fact_rows(engine::Warehouse& warehouse, const Selection& selection, sys_days from,
+                      const std::vector<std::string>& account_ids = {},
+                      const std::vector<std::string>& campaign_ids = {}) {
+  engine::FactQuery query;
+  query.since = format_day(from);
+  query.until = format_day(selection.period->until);
+  query.platforms = selection.platforms;
+  query.account_ids = account_ids;
+  query.campaign_ids = campaign_ids;
+  json::array rows;
+  for (const auto& f : warehouse.facts(query)) {
+    rows.push_back(json::object{{"platform", f.platform},
+                                {"account_id", f.account_id},
+                                {"campaign_id", f.campaign_id},
+                                {"campaign_name", f.campaign_name},
+                                {"date", f.date},
+                                {"currency", f.currency},
+                                {"spend", major_units(f.spend_micros)},
+                                {"revenue", major_units(f.revenue_micros)},
+                                {"conversions", major_units(f.conversions_micros)},
+                                {"impressions", f.impressions},
+                                {"clicks", f.clicks}});
+  }
+  return rows;
+}
+
+// Won deals as customer records, each counted on its close date (CAC's denominator).
+json::array won_deals(engine::Warehouse& warehouse, const Period& period) {
+  engine::DealQuery query;
+  query.closed_since = format_day(period.previous_since());
+  query.closed_until = format_day(period.until);
+  query.stages = {"closedwon"};
+  json::array customers;
+  for (const auto& deal : warehouse.deals(query)) {
+    customers.push_back(json::object{{"date", deal.close_date}});
+  }
+  return customers;
+}
+
+json::object pick(const json::object& row, std::span<const char* const> names) {
+  json::object out;
+  for (const char* name : names) {
+    const json::value* v = row.if_contains(name);
+    out[name] = v != nullptr ? *v : json::value(nullptr);
+  }
+  return out;
+}
+
+std::string campaign_key(const json::object& row) {
+  return fmt::format("{}\x1f{}\x1f{}", std::string_view(row.at("platform").as_string()),
+                     std::string_view(row.at("account_id").as_string()),
+                     std::string_view(row.at("campaign_id").as_string()));
+}
+
+json::object period_spec(const Period& period) {
+  return {{"current", {{"from", format_day(period.since)}, {"to", format_day(period.until)}}}};
+}
+
+// Totals with the previous period's, per currency, keyed by currency.
+std::map<std::string, json::object> totals_by_currency(const json::array& rows, const Period& period,
+                                                       const json::array* customers) {
+  json::object with{{"rows", rows}, {"period", period_spec(period)}, {"compare", "previous_period"}};
+  if (customers != nullptr) with["customers"] = *customers;
+  std::map<std::string, json::object> out;
+  const json::object computed = kpi::compute(with);  // kept: the loop reads into it
+  for (const auto& r : computed.at("rows").as_array()) {
+    const auto& row = r.as_object();
+    json::object entry{{"totals", pick(row, kTileMetrics)}};
+    json::object previous;
+    bool had_previous = false;
+    json::object changes;
+    if (const auto* c = row.if_contains("changes"); c != nullptr && c->is_object()) {
+      for (const auto& [metric, change] : c->as_object()) {
+        changes[metric] = change;
+        const json::value* p = change.as_object().if_contains("previous");
+        previous[metric] = p != nullptr ? *p : json::value(nullptr);
+        had_previous = had_previous || (p != nullptr && !p->is_null());
+      }
+    }
+    entry["previous"] = had_previous ? json::value(pick(previous, kTileMetrics)) : json::value(nullptr);
+    entry["changes"] = std::move(changes);
+    out[std::string(row.at("currency").as_string())] = std::move(entry);
+  }
+  return out;
+}
+
+// Each day of the period, per currency.
+std::map<std::string, json::array> days_by_currency(const json::array& rows, const Period& period) {
+  json::object with{{"rows", rows}, {"group_by", json::array{"date"}}, {"period", period_spec(period)}};
+  std::map<std::string, json::array> out;
+  const json::object computed = kpi::compute(with);
+  for (const auto& r : computed.at("rows").as_array()) {
+    const auto& row = r.as_object();
+    json::object day = pick(row, kDayMetrics);
+    day["date"] = row.at("date");
+    out[std::string(row.at("currency").as_string())].push_back(std::move(day));
+  }
+  for (auto& [currency, list] : out) {
+    std::sort(list.begin(), list.end(), [](const json::value& a, const json::value& b) {
+      return a.at("date").as_string() < b.at("date").as_string();
+    });
+  }
+  return out;
+}
+
+// Unusual days of the period for the charts' metrics, per currency, over the rows' totals.
+std::map<std::string, json::array> anomalies_by_currency(const json::array& rows, const Period& period) {
+  std::map<std::string, json::array> out;
+  if (rows.empty()) return out;
+  for (const char* metric : kAnomalyMetrics) {
+    json::object with{{"rows", rows},
+                      {"group_by", json::array{}},
+                      {"metric", metric},
+                      {"from", format_day(period.since)},
+                      {"to", format_day(period.until)}};
+    const json::object found_all = kpi::anomalies(with);
+    for (const auto& a : found_all.at("anomalies").as_array()) {
+      const auto& found = a.as_object();
+      const auto& range = found.at("expected_range").as_array();
+      json::object mark = pick(found, kAnomalyFields);
+      mark["low"] = range.at(0);
+      mark["high"] = range.at(1);
+      out[std::string(found.at("group").at("currency").as_string())].push_back(std::move(mark));
+    }
+  }
+  return out;
+}
+
+Response unavailable(const Request& request) {
+  return problem(request, 503, "No warehouse", "this server has no marketing warehouse");
+}
+
+Response kpis(const ApiServices& api, const Request& request) {
+  if (api.warehouse == nullptr) return unavailable(request);
+  auto chosen = select(request, *api.warehouse);
+  if (auto* refusal = std::get_if<Response>(&chosen)) return std::move(*refusal);
+  const auto& selection = std::get<Selection>(chosen);
+  json::object body{{"latest_date", selection.latest_date ? json::value(*selection.latest_date) : nullptr}};
+  json::array platforms;
+  engine::FactQuery by_platform;
+  by_platform.grouped = true;
+  by_platform.group_by = {"platform"};
+  std::vector<std::string> seen;
+  for (const auto& f : api.warehouse->facts(by_platform)) {
+    if (std::find(seen.begin(), seen.end(), f.platform) == seen.end()) seen.push_back(f.platform);
+  }
+  for (const auto& p : seen) platforms.push_back(json::string(p));
+  body["platforms"] = std::move(platforms);
+  json::array currencies;
+  if (selection.period) {
+    const Period& period = *selection.period;
+    body["period"] = period.json();
+    body["previous"] = period.previous_json();
+    const sys_days history = std::min(period.previous_since(), period.since - days(kAnomalyHistoryDays));
+    const json::array rows = fact_rows(*api.warehouse, selection, history);
+    const json::array customers = won_deals(*api.warehouse, period);
+    auto totals = totals_by_currency(rows, period, &customers);
+    auto daily = days_by_currency(rows, period);
+    auto unusual = anomalies_by_currency(rows, period);
+    for (auto& [currency, entry] : totals) {
+      entry["currency"] = currency;
+      entry["days"] = std::move(daily[currency]);
+      entry["anomalies"] = std::move(unusual[currency]);
+      currencies.push_back(std::move(entry));
+    }
+  } else {
+    body["period"] = nullptr;
+    body["previous"] = nullptr;
+  }
+  body["currencies"] = std::move(currencies);
+  return json_response(200, body);
+}
+
+Response campaigns(const ApiServices& api, const Request& request) {
+  if (api.warehouse == nullptr) return unavailable(request);
+  auto chosen = select(request, *api.warehouse);
+  if (auto* refusal = std::get_if<Response>(&chosen)) return std::move(*refusal);
+  const auto& selection = std::get<Selection>(chosen);
+  json::array items;
+  json::object body;
+  if (selection.period) {
+    const Period& period = *selection.period;
+    body["period"] = period.json();
+    body["previous"] = period.previous_json();
+    const json::array rows = fact_rows(*api.warehouse, selection, period.previous_since());
+    // A campaign renamed during the period keeps its newest name.
+    std::map<std::string, json::value> names;
+    for (const auto& r : rows) names[campaign_key(r.as_object())] = r.at("campaign_name");
+    json::object with{{"rows", rows},
+                      {"group_by", json::array{"platform", "account_id", "campaign_id"}},
+                      {"period", period_spec(period)},
+                      {"compare", "previous_period"}};
+    const json::object computed = kpi::compute(with);
+    for (const auto& r : computed.at("rows").as_array()) {
+      const auto& row = r.as_object();
+      json::object item = pick(row, kCampaignFields);
+      item["campaign_name"] = names[campaign_key(row)];
+      const json::value* changes = row.if_contains("changes");
+      item["changes"] = changes != nullptr ? *changes : json::object{};
+      items.push_back(std::move(item));
+    }
+  } else {
+    body["period"] = nullptr;
+    body["previous"] = nullptr;
+  }
+  body["items"] = std::move(items);
+  return json_response(200, body);
+}
+
+Response campaign(const ApiServices& api, const Request& request) {
+  if (api.warehouse == nullptr) return unavailable(request);
+  auto chosen = select(request, *api.warehouse);
+  if (auto* refusal = std::get_if<Response>(&chosen)) return std::move(*refusal);
+  auto selection = std::get<Selection>(std::move(chosen));
+  const std::string& platform = request.params.at("platform");
+  const std::string& account = request.params.at("account_id");
+  const std::string& id = request.params.at("campaign_id");
+  const std::string what = "no data for campaign `" + id + "` of account `" + account + "` on `" + platform + "`";
+  if (!selection.period) return problem(request, 404, "Not found", what);
+  selection.platforms = {platform};
+  const Period& period = *selection.period;
+  const sys_days history = std::min(period.previous_since(), period.since - days(kAnomalyHistoryDays));
+  const json::array rows = fact_rows(*api.warehouse, selection, history, {account}, {id});
+  auto totals = totals_by_currency(rows, period, nullptr);
+  if (totals.empty()) return problem(request, 404, "Not found", what);
+  // A campaign bills in one currency (should it ever have two, the first in order is shown).
+  auto& [currency, entry] = *totals.begin();
+  json::value name = nullptr;
+  for (const auto& r : rows) name = r.at("campaign_name");
+  const auto& t = entry.at("totals").as_object();
+  json::object body{{"campaign", {{"platform", platform}, {"account_id", account}, {"campaign_id", id},
+                                  {"campaign_name", name}, {"currency", currency}}},
+                    {"period", period.json()},
+                    {"previous", period.previous_json()},
+                    {"totals", t},
+                    {"changes", entry.at("changes")},
+                    {"funnel", pick(t, kFunnelFields)}};
+  body["days"] = std::move(days_by_currency(rows, period)[currency]);
+  body["anomalies"] = std::move(anomalies_by_currency(rows, period)[currency]);
+  return json_response(200, body);
+}
+
+}  // namespace
+
+void add_kpi_routes(Router& router, const ApiServices& api) {
+  const Access read = Access::needs(engine::Permission::runs_read);
+  router.add(Method::kGet, "/api/v1/kpis", read,
+             [&api](const Request& request) { return kpis(api, request); });
+  router.add(Method::kGet, "/api/v1/kpis/campaigns", read,
+             [&api](const Request& request) { return campaigns(api, request); });
+  router.add(Method::kGet, "/api/v1/kpis/campaigns/{platform}/{account_id}/{campaign_id}", read,
+             [&api](const Request& request) { return campaign(api, request); });
+}
+
+}  // namespace flowpilot::web
