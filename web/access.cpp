@@ -343,6 +343,7 @@ struct AccessApi::Impl {
   Response session(const Request& request) const {
     const engine::Principal& p = *request.principal;
     json::object answer{
+        {"signed_in", true},
         {"user", json::object{{"id", p.user_id}, {"email", p.email}, {"name", p.name},
                               {"role", p.role}}},
         {"kind", engine::principal_kind_name(p.kind)},
@@ -606,8 +607,19 @@ void AccessApi::install(Router& router) {
                    [impl](Request r, Reply reply) { impl->login(std::move(r), std::move(reply)); });
   router.add(Method::kPost, "/api/v1/auth/logout", Access::signed_in("session.logout").reaching(Access::Reach::anywhere),
              [impl](const Request& r) { return impl->logout(r); });
-  router.add(Method::kGet, "/api/v1/auth/session", Access::signed_in().reaching(Access::Reach::anywhere),
-             [impl](const Request& r) { return impl->session(r); });
+  // Open, so that a visitor with no credentials at all hears `signed_in: false` with a 200: the
+  // UI asks on every page load, and browsers log every 401 as an error. Credentials that are
+  // sent are checked as on any other route (401 when bad).
+  router.add(Method::kGet, "/api/v1/auth/session", Access::open(), [impl](const Request& r) {
+    if (!r.headers.get("Authorization") && cookie_value(r, kSessionCookie).empty()) {
+      return no_store(json_response(200, json::object{{"signed_in", false}}));
+    }
+    Authentication checked = impl->authenticate(r);
+    if (checked.refusal) return std::move(*checked.refusal);
+    Request signed_in = r;
+    signed_in.principal = std::move(checked.principal);
+    return impl->session(signed_in);
+  });
   router.add(Method::kGet, "/api/v1/tokens", Access::signed_in(),
              [impl](const Request& r) { return impl->list_tokens(r); });
   router.add(Method::kPost, "/api/v1/tokens", Access::signed_in("token.create"),

@@ -179,6 +179,23 @@ TEST_F(AccessTest, EverySignInIsANewSessionAndSignOutEndsItOnTheServer) {
   EXPECT_EQ(anonymous("GET", "/api/v1/auth/session", with(first, false)).status, 401);
 }
 
+TEST_F(AccessTest, TheSessionProbeSaysSignedOutWithoutCredentialsAndRefusesBadOnes) {
+  const auto nobody = anonymous("GET", "/api/v1/auth/session");
+  EXPECT_EQ(nobody.status, 200);
+  EXPECT_EQ(boost::json::parse(nobody.body), (boost::json::object{{"signed_in", false}}));
+  EXPECT_EQ(nobody.headers.get("Cache-Control").value_or(""), "no-store");
+  Headers forged;
+  forged.set("Cookie", "flowpilot_session=forged");
+  EXPECT_EQ(anonymous("GET", "/api/v1/auth/session", forged).status, 401);
+  Headers bad_token;
+  bad_token.set("Authorization", "Bearer fpt_0000");
+  EXPECT_EQ(anonymous("GET", "/api/v1/auth/session", bad_token).status, 401);
+  const Session signed_in = sign_in();
+  const auto me = anonymous("GET", "/api/v1/auth/session", with(signed_in, false));
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(boost::json::parse(me.body).at("signed_in"), true);
+}
+
 TEST_F(AccessTest, WrongPasswordsLookTheSameAndAreThrottled) {
   Headers json_type;
   json_type.set("Content-Type", "application/json");

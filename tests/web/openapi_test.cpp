@@ -1115,6 +1115,9 @@ void OpenApiTest::access_operations() {
   call(403, "DELETE", "/api/v1/tokens/" + token_id, {}, {}, with_cookie);
   call(200, "DELETE", "/api/v1/tokens/" + token_id, {}, {}, with_csrf);
   call(401, "GET", "/api/v1/auth/session", {}, {}, with_token);
+  EXPECT_EQ(body_of(call(200, "GET", "/api/v1/auth/session", {}, {}, {{"Accept", "application/json"}}))
+                .at("signed_in"),
+            false);
   call(404, "DELETE", "/api/v1/tokens/t_nope", {}, {}, with_csrf);
   call(403, "POST", "/api/v1/auth/logout", {}, {}, with_cookie);
   call(204, "POST", "/api/v1/auth/logout", {}, {}, with_csrf);

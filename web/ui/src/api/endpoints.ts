@@ -9,6 +9,7 @@ import type {
   RunDetail,
   RunList,
   Session,
+  SignedOut,
   Started,
   StepItems,
   ValidationResult,
@@ -20,7 +21,7 @@ const enc = encodeURIComponent;
 const definitionType = (format: 'yaml' | 'lua') => (format === 'lua' ? 'application/x-lua' : 'application/yaml');
 
 export const sessionApi = {
-  current: () => request<Session>('GET', '/auth/session', { quiet401: true }),
+  current: () => request<Session | SignedOut>('GET', '/auth/session', { quiet401: true }),
   login: (email: string, password: string) =>
     request<Session>('POST', '/auth/login', { body: { email, password }, quiet401: true }),
   logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),

@@ -37,9 +37,15 @@ export interface SessionUser {
 }
 
 export interface Session {
+  signed_in?: true;
   user: SessionUser;
   permissions: string[];
   csrf_token?: string;
+}
+
+/** GET /auth/session without any credentials. */
+export interface SignedOut {
+  signed_in: false;
 }
 
 export interface CronTrigger {

@@ -33,7 +33,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     let live = true;
     sessionApi
       .current()
-      .then((session) => live && adopt(session))
+      .then((session) => {
+        if (!live) return;
+        if (session.signed_in === false) setState({ status: 'signed-out', reason: 'start' });
+        else adopt(session);
+      })
       .catch((err: unknown) => {
         if (!live) return;
         if (err instanceof ApiError && err.status === 401) setState({ status: 'signed-out', reason: 'start' });
