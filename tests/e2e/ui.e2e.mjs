@@ -164,6 +164,27 @@ try {
     if (paused !== pausedBefore + 1) throw new Error(`PAUSED in the simulator: ${pausedBefore} before, ${paused} after`);
   });
 
+  await step('the dashboard shows the KPIs, sorts campaigns by CPA and opens one by day', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
+    await page.waitForURL(`${base}/dashboard`);
+    const tiles = page.getByRole('list', { name: 'Key figures in EUR' });
+    for (const name of ['Spend', 'Revenue', 'ROAS', 'CAC', 'CPA', 'Conversions']) {
+      await tiles.getByRole('group', { name: `${name} (EUR)` }).waitFor();
+    }
+    await page.locator('canvas').first().waitFor();  // the trend charts
+    await shot(page, 'dashboard');
+    await page.getByRole('button', { name: 'CPA', exact: true }).click();
+    const header = page.getByRole('columnheader', { name: 'CPA' });
+    if ((await header.getAttribute('aria-sort')) !== 'ascending') throw new Error('CPA is not sorted ascending');
+    await page.getByRole('button', { name: 'Brand - Exact' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Brand - Exact' });
+    await dialog.getByRole('list', { name: 'Funnel' }).waitFor();
+    await dialog.getByRole('table', { name: 'Brand - Exact, day by day (EUR)' }).waitFor();
+    await shot(page, 'dashboard-campaign');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   await step('a Slack connection is added, tested and removed, its token never shown', async () => {
     const token = 'xoxb-sim-slack-bot-token';  // the simulator's
     await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();

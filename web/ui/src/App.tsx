@@ -70,8 +70,7 @@ export function App() {
     } else if (signedIn && pattern === '/login') {
       navigate(safeNext(location.search.get('next')), { replace: true });
     } else if (signedIn && pattern === '/') {
-      // The dashboard becomes the start page once it exists.
-      navigate(paths.workflows(), { replace: true });
+      navigate(paths.dashboard(), { replace: true });
     }
   }, [signedIn, signedOut, keepPlace, pattern, location.href, location.search]);
 

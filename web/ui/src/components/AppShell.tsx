@@ -21,7 +21,7 @@ export function AppShell({ session, currentPattern, onSignOut, children }: AppSh
         Skip to content
       </a>
       <header className="app-header">
-        <Link to={paths.workflows()} className="brand">
+        <Link to={paths.dashboard()} className="brand">
           <img src={logoUrl} alt="" width={28} height={28} />
           <span>Flowpilot</span>
         </Link>
