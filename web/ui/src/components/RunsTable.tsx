@@ -28,8 +28,10 @@ export function RunsTable({ runs, showWorkflow = true, caption }: { runs: Run[];
           {runs.map((run) => (
             <tr key={run.id}>
               <td>
-                <Link to={paths.run(run.id)} className="mono" aria-label={`Run ${run.id}`}>
+                {/* The accessible name starts with the visible text (WCAG 2.5.3), then the whole id. */}
+                <Link to={paths.run(run.id)} className="mono" title={run.id}>
                   {shortRunId(run.id)}
+                  <span className="visually-hidden">, run {run.id}</span>
                 </Link>
                 {run.dry_run && <span className="tag">dry run</span>}
               </td>

@@ -18,11 +18,13 @@ export function StepNode({ data }: NodeProps<StepFlowNode>) {
   const content = (
     <>
       <span className="step-node-id">{data.stepId}</span>
+      <span className="visually-hidden">, </span>
       <span className="step-node-kind">
         {data.uses}
         {data.foreach ? ' · for each' : ''}
         {data.onFailure ? ' · on failure' : ''}
       </span>
+      {data.status && <span className="visually-hidden">, </span>}
       {data.status && <span className="step-node-status">{statusLabel(data.status)}</span>}
     </>
   );
@@ -35,7 +37,6 @@ export function StepNode({ data }: NodeProps<StepFlowNode>) {
           type="button"
           className={className}
           aria-pressed={data.selected}
-          aria-label={`Step ${data.stepId}, ${data.uses}${data.status ? `, ${statusLabel(data.status)}` : ''}`}
           onClick={() => data.onSelect?.(data.stepId)}
         >
           {content}

@@ -7,9 +7,9 @@ import logoUrl from '../favicon.svg';
 
 /** Where to go after signing in: only a page of this app, never another site. */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//')) return paths.workflows();
+  if (!next || !next.startsWith('/') || next.startsWith('//')) return paths.dashboard();
   const pathname = next.split('?')[0] ?? '';
-  if (!matchRoute(pathname) || pathname === '/login') return paths.workflows();
+  if (!matchRoute(pathname) || pathname === '/login') return paths.dashboard();
   return next;
 }
 

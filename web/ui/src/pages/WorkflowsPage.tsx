@@ -55,7 +55,8 @@ function WorkflowRow({ workflow }: { workflow: WorkflowSummary }) {
       </td>
       <td>
         {last ? (
-          <Link to={paths.run(last.id)} className="last-run" aria-label={`Last run: ${last.status}`}>
+          <Link to={paths.run(last.id)} className="last-run">
+            <span className="visually-hidden">Last run: </span>
             <StatusChip status={last.status} /> <RelativeTime at={last.created_at} />
           </Link>
         ) : last === null ? (
