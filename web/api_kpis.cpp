@@ -16,6 +16,8 @@
 #include <variant>
 #include <vector>
 
+#include <sodium.h>
+
 #include "kpi.h"
 
 namespace flowpilot::web {
@@ -370,6 +372,180 @@ Response campaign(const ApiServices& api, const Request& request) {
   return json_response(200, body);
 }
 
+// ---- /api/v1/recommendations -------------------------------------------------------------
+
+// A recommendation's id: the same rule about the same campaign over the same period is the same
+// recommendation, whichever process computes it, so that a decision sticks to it.
+std::string recommendation_id(const json::object& found, const Period& period) {
+  const json::object& campaign = found.at("campaign").as_object();
+  const auto text = [&](const char* name) {
+    const json::value* v = campaign.if_contains(name);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  const std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
+                                      std::string_view(found.at("rule").as_string()),
+                                      text("platform"), text("account_id"), text("campaign_id"),
+                                      format_day(period.since), format_day(period.until));
+  unsigned char hash[12];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(key.data()),
+                     key.size(), nullptr, 0);
+  std::string id = "r_";
+  for (const unsigned char byte : hash) id += fmt::format("{:02x}", byte);
+  return id;
+}
+
+// The workflow that carries out an accepted action: `recommendation-<action>`, `_` spelt `-`
+// (recommendation-pause, recommendation-decrease-budget...); none when no such workflow exists.
+std::optional<engine::CatalogEntry> action_workflow(const ApiServices& api, std::string_view action) {
+  std::string id = "recommendation-" + std::string(action);
+  std::replace(id.begin(), id.end(), '_', '-');
+  return api.catalog.get(id);
+}
+
+json::object decision_json(const engine::RecommendationDecisionRecord& d) {
+  return {{"status", d.status},
+          {"by", d.decided_by},
+          {"at", d.decided_at},
+          {"comment", d.comment},
+          {"run_id", d.run_id.empty() ? json::value(nullptr) : json::value(d.run_id)}};
+}
+
+// The recommendations kpi.recommend makes for the period, each with its id, the workflow an
+// acceptance starts and any decision already taken.
+std::vector<json::object> recommendations_for(const ApiServices& api, const Selection& selection) {
+  std::vector<json::object> items;
+  if (!selection.period) return items;
+  const Period& period = *selection.period;
+  const json::array rows = fact_rows(*api.warehouse, selection, period.since);
+  if (rows.empty()) return items;
+  const json::object made = kpi::recommend(json::object{{"rows", rows}});
+  std::vector<std::string> ids;
+  for (const auto& r : made.at("recommendations").as_array()) {
+    const auto& found = r.as_object();
+    json::object item{{"id", recommendation_id(found, period)}};
+    for (const char* name : {"rule", "action", "score", "explanation", "campaign", "factors", "evidence"}) {
+      const json::value* v = found.if_contains(name);
+      item[name] = v != nullptr ? *v : json::value(nullptr);
+    }
+    const auto workflow = action_workflow(api, found.at("action").as_string());
+    item["workflow"] = workflow ? json::value(workflow->record.id) : json::value(nullptr);
+    item["decision"] = nullptr;
+    ids.emplace_back(item.at("id").as_string());
+    items.push_back(std::move(item));
+  }
+  for (const auto& d : api.store.get_recommendation_decisions(ids)) {
+    for (auto& item : items) {
+      if (item.at("id").as_string() == d.id) item["decision"] = decision_json(d);
+    }
+  }
+  return items;
+}
+
+Response recommendations(const ApiServices& api, const Request& request) {
+  if (api.warehouse == nullptr) return unavailable(request);
+  auto chosen = select(request, *api.warehouse);
+  if (auto* refusal = std::get_if<Response>(&chosen)) return std::move(*refusal);
+  const auto& selection = std::get<Selection>(chosen);
+  json::array items;
+  for (auto& item : recommendations_for(api, selection)) items.push_back(std::move(item));
+  return json_response(200, json::object{
+      {"period", selection.period ? json::value(selection.period->json()) : json::value(nullptr)},
+      {"items", std::move(items)}});
+}
+
+// Accept (`accept` true) or dismiss one recommendation of the period the query names.
+Response decide(const ApiServices& api, const Request& request, bool accept) {
+  if (api.warehouse == nullptr) return unavailable(request);
+  auto chosen = select(request, *api.warehouse);
+  if (auto* refusal = std::get_if<Response>(&chosen)) return std::move(*refusal);
+  const auto& selection = std::get<Selection>(chosen);
+  const std::string& id = request.params.at("id");
+  auto parsed = api_detail::json_body(request);  // no body: no comment
+  if (auto* error = std::get_if<Response>(&parsed)) return std::move(*error);
+  const json::value& body = std::get<json::value>(parsed);
+  const json::value* given = body.is_object() ? body.get_object().if_contains("comment") : nullptr;
+  if (!body.is_object() || (given != nullptr && (!given->is_string() || given->get_string().size() > 2000))) {
+    return problem(request, 422, "Invalid request", "the body must be {\"comment\": \"...\"}",
+                   json::array{json::object{{"path", "comment"}, {"message", "must be a string of at most 2000 bytes"}}});
+  }
+  const std::string comment = given != nullptr ? std::string(given->get_string()) : std::string();
+  std::optional<json::object> found;
+  for (auto& item : recommendations_for(api, selection)) {
+    if (item.at("id").as_string() == id) found = std::move(item);
+  }
+  if (!found) {
+    return problem(request, 404, "Not found",
+                   "no recommendation `" + id + "` for this period: the data may have changed; list them again");
+  }
+  if (!found->at("decision").is_null()) {
+    return problem(request, 409, "Already decided",
+                   "recommendation `" + id + "` was already " +
+                       std::string(found->at("decision").at("status").as_string()));
+  }
+  const json::object& campaign = found->at("campaign").as_object();
+  const auto field = [&](const char* name) {
+    const json::value* v = campaign.if_contains(name);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  engine::RecommendationDecisionRecord decision;
+  decision.id = id;
+  decision.status = accept ? "accepted" : "dismissed";
+  decision.rule = std::string(found->at("rule").as_string());
+  decision.action = std::string(found->at("action").as_string());
+  decision.platform = field("platform");
+  decision.account_id = field("account_id");
+  decision.campaign_id = field("campaign_id");
+  decision.decided_by = request.principal ? request.principal->email : "";
+  decision.comment = comment;
+  decision.decided_at = engine::now_millis();
+  if (accept) {
+    if (const auto workflow = action_workflow(api, decision.action)) {
+      // The workflow gets what it declares of the recommendation, by input name.
+      const json::object offered{{"action", decision.action},
+                                 {"rule", decision.rule},
+                                 {"platform", decision.platform},
+                                 {"account_id", decision.account_id},
+                                 {"campaign_id", decision.campaign_id},
+                                 {"campaign_name", field("campaign_name")},
+                                 {"explanation", found->at("explanation")},
+                                 {"comment", comment},
+                                 {"accepted_by", decision.decided_by}};
+      engine::RunRequest run;
+      run.workflow = workflow->workflow;
+      for (const auto& input : workflow->workflow->inputs) {
+        if (const json::value* v = offered.if_contains(input.name)) run.inputs[input.name] = *v;
+      }
+      run.idempotency_key = "recommendation:" + id;  // a repeated accept finds the same run
+      run.trigger = json::object{{"type", "api"},
+                                 {"user", decision.decided_by},
+                                 {"recommendation", id},
+                                 {"body", nullptr},
+                                 {"headers", json::object()},
+                                 {"query", json::object()}};
+      try {
+        decision.run_id = api.executor.start(std::move(run)).run_id;
+      } catch (const engine::InputError& e) {
+        return problem(request, 422, "Cannot start the action",
+                       "workflow `" + workflow->record.id + "` refused the recommendation's inputs: " + e.what());
+      }
+    }
+  }
+  engine::WriteBatch batch;
+  batch.add(engine::PutRecommendationDecision{decision});
+  if (const auto result = api.store.commit(std::move(batch)); result.error) {
+    // The only write that fails here is a second decision racing this one.
+    return problem(request, 409, "Already decided", "recommendation `" + id + "` was decided meanwhile");
+  }
+  json::object answer{{"id", id}, {"decision", decision_json(decision)}};
+  if (accept) answer["run_id"] = decision.run_id.empty() ? json::value(nullptr) : json::value(decision.run_id);
+  Response r = json_response(200, answer);
+  r.audit = json::object{{"target", id},
+                         {"rule", decision.rule},
+                         {"campaign", decision.platform + "/" + decision.account_id + "/" + decision.campaign_id}};
+  if (!decision.run_id.empty()) r.audit["run_id"] = decision.run_id;
+  return r;
+}
+
 }  // namespace
 
 void add_kpi_routes(Router& router, const ApiServices& api) {
@@ -380,6 +556,14 @@ void add_kpi_routes(Router& router, const ApiServices& api) {
              [&api](const Request& request) { return campaigns(api, request); });
   router.add(Method::kGet, "/api/v1/kpis/campaigns/{platform}/{account_id}/{campaign_id}", read,
              [&api](const Request& request) { return campaign(api, request); });
+  router.add(Method::kGet, "/api/v1/recommendations", read,
+             [&api](const Request& request) { return recommendations(api, request); });
+  router.add(Method::kPost, "/api/v1/recommendations/{id}/accept",
+             Access::needs(engine::Permission::runs_write, "recommendation.accept"),
+             [&api](const Request& request) { return decide(api, request, true); });
+  router.add(Method::kPost, "/api/v1/recommendations/{id}/dismiss",
+             Access::needs(engine::Permission::runs_write, "recommendation.dismiss"),
+             [&api](const Request& request) { return decide(api, request, false); });
 }
 
 }  // namespace flowpilot::web

@@ -93,6 +93,7 @@ enum WriterStmt : std::size_t {
   kPruneSessions,
   kAppendAudit,
   kDeleteRunLogs,
+  kPutRecommendationDecision,
   kWriterStmtCount,
 };
 
@@ -181,6 +182,9 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "INSERT INTO audit_log(at, actor_id, actor_email, actor_kind, address, action, target, "
     "details, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     "DELETE FROM logs WHERE run_id = ?1",
+    "INSERT INTO recommendation_decisions(id, status, rule, action, platform, account_id, "
+    "campaign_id, run_id, decided_by, comment, decided_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
 #undef FP_RUN_INSERT
@@ -390,6 +394,8 @@ class SqliteStore final : public Store {
   std::vector<TokenRecord> list_tokens(const std::string& user_id) override;
   std::optional<SessionRecord> get_session(const std::string& id_hash) override;
   std::vector<AuditRecord> list_audit(const AuditFilter& filter) override;
+  std::vector<RecommendationDecisionRecord> get_recommendation_decisions(
+      const std::vector<std::string>& ids) override;
   void flush() override;
 
  private:
@@ -999,6 +1005,22 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       StmtReset reset(s);
       bind_text(s, 1, o->run_id);
       step(s);
+    } else if (const auto* o = std::get_if<PutRecommendationDecision>(&op)) {
+      const RecommendationDecisionRecord& r = o->record;
+      sqlite3_stmt* s = writer_stmts_[kPutRecommendationDecision].get();
+      StmtReset reset(s);
+      bind_text(s, 1, r.id);
+      bind_text(s, 2, r.status);
+      bind_text(s, 3, r.rule);
+      bind_text(s, 4, r.action);
+      bind_text(s, 5, r.platform);
+      bind_text(s, 6, r.account_id);
+      bind_text(s, 7, r.campaign_id);
+      bind_text(s, 8, r.run_id);
+      bind_text(s, 9, r.decided_by);
+      bind_text(s, 10, r.comment);
+      bind_int(s, 11, r.decided_at);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
@@ -1008,7 +1030,7 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns",
         "PutConnection",      "DeleteConnection", "PutUser",  "PutToken",
         "PutSession",         "RevokeSessions",   "PruneSessions", "AppendAudit",
-        "DeleteRunLogs"};
+        "DeleteRunLogs",      "PutRecommendationDecision"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }
@@ -1286,6 +1308,34 @@ ConnectionRecord read_connection(sqlite3_stmt* s) {
   r.created_at = column_int(s, 6);
   r.updated_at = column_int(s, 7);
   return r;
+}
+
+std::vector<RecommendationDecisionRecord> SqliteStore::get_recommendation_decisions(
+    const std::vector<std::string>& ids) {
+  auto reader = acquire_reader();
+  sqlite3_stmt* s = reader->stmt(
+      "SELECT id, status, rule, action, platform, account_id, campaign_id, run_id, decided_by, "
+      "comment, decided_at FROM recommendation_decisions WHERE id = ?1");
+  std::vector<RecommendationDecisionRecord> out;
+  for (const std::string& id : ids) {
+    StmtReset reset(s);
+    bind_text(s, 1, id);
+    if (!step(s)) continue;
+    RecommendationDecisionRecord r;
+    r.id = column_text(s, 0);
+    r.status = column_text(s, 1);
+    r.rule = column_text(s, 2);
+    r.action = column_text(s, 3);
+    r.platform = column_text(s, 4);
+    r.account_id = column_text(s, 5);
+    r.campaign_id = column_text(s, 6);
+    r.run_id = column_text(s, 7);
+    r.decided_by = column_text(s, 8);
+    r.comment = column_text(s, 9);
+    r.decided_at = column_int(s, 10);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::vector<ConnectionRecord> SqliteStore::list_connections() {

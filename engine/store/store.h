@@ -165,6 +165,21 @@ struct ConnectionRecord {
   EpochMillis updated_at = 0;
 };
 
+// A person's answer to a dashboard recommendation (web/api_kpis.cpp): one per recommendation id.
+struct RecommendationDecisionRecord {
+  std::string id;      // the recommendation's id (rule, campaign and period)
+  std::string status;  // "accepted" or "dismissed"
+  std::string rule;
+  std::string action;
+  std::string platform;
+  std::string account_id;
+  std::string campaign_id;
+  std::string run_id;  // the run an acceptance started; empty when none
+  std::string decided_by;
+  std::string comment;
+  EpochMillis decided_at = 0;
+};
+
 // A person who signs in (engine/access/). `email` is stored lower-case and is unique; `id` is
 // what sessions, tokens and the audit log refer to, so that an email can change.
 struct UserRecord {
@@ -268,12 +283,14 @@ struct PruneSessions { EpochMillis before = 0; };
 struct AppendAudit { AuditRecord record; };  // the id is assigned
 // Deletes a run's logs (erasure writes them again, rewritten, with AppendLog in the same batch).
 struct DeleteRunLogs { std::string run_id; };
+// Records what a person decided about a dashboard recommendation; fails if it was decided before.
+struct PutRecommendationDecision { RecommendationDecisionRecord record; };
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
                              PutScheduleFired, PruneRuns, PutConnection, DeleteConnection,
                              PutUser, PutToken, PutSession, RevokeSessions, PruneSessions,
-                             AppendAudit, DeleteRunLogs>;
+                             AppendAudit, DeleteRunLogs, PutRecommendationDecision>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
@@ -355,6 +372,9 @@ class Store {
   virtual std::vector<TokenRecord> list_tokens(const std::string& user_id) = 0;
   virtual std::optional<SessionRecord> get_session(const std::string& id_hash) = 0;
   virtual std::vector<AuditRecord> list_audit(const AuditFilter& filter) = 0;
+  // The decisions about these recommendation ids (those that have one).
+  virtual std::vector<RecommendationDecisionRecord> get_recommendation_decisions(
+      const std::vector<std::string>& ids) = 0;
 
   // Blocks until every batch submitted before the call is durable.
   virtual void flush() = 0;

@@ -111,6 +111,40 @@ TEST_F(TemplateTest, CpaGuardrailAsksThenPausesOnlyTheCampaignsOverTheTarget) {
   EXPECT_EQ(sim_->slack_messages().size(), 2u);
 }
 
+TEST_F(TemplateTest, RecommendationPausePausesTheCampaignOnItsPlatformAndTellsSlack) {
+  std::string meta_campaign, google_campaign, google_customer;
+  for (const auto& c : sim_->campaigns()) {
+    if (c.platform == "meta" && c.account_id == "act_1001" && meta_campaign.empty()) meta_campaign = c.id;
+    if (c.platform == "google_ads" && google_campaign.empty()) {
+      google_campaign = c.id;
+      google_customer = c.account_id;
+    }
+  }
+  ASSERT_FALSE(meta_campaign.empty());
+  ASSERT_FALSE(google_campaign.empty());
+  ASSERT_EQ(run_template("recommendation-pause.yaml",
+                         json::object{{"platform", "meta"}, {"account_id", "act_1001"},
+                                      {"campaign_id", meta_campaign}, {"campaign_name", "Prospecting"},
+                                      {"explanation", "CPA 25% above target."},
+                                      {"accepted_by", "ana@example.com"}}),
+            RunStatus::succeeded)
+      << failure();
+  ASSERT_EQ(run_template("recommendation-pause.yaml",
+                         json::object{{"platform", "google_ads"}, {"account_id", google_customer},
+                                      {"campaign_id", google_campaign}}),
+            RunStatus::succeeded)
+      << failure();
+  for (const auto& c : sim_->campaigns()) {
+    const bool chosen = c.id == meta_campaign || c.id == google_campaign;
+    EXPECT_EQ(c.status == "PAUSED", chosen) << c.platform << " " << c.id << " " << c.status;
+  }
+  const auto messages = sim_->slack_messages();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_NE(messages[0].text.find("accepted by ana@example.com: CPA 25% above target."), std::string::npos)
+      << messages[0].text;
+  EXPECT_NE(messages[1].text.find("Google Ads campaign"), std::string::npos) << messages[1].text;
+}
+
 TEST_F(TemplateTest, DailyAnomalyDigestFindsTheSeededSpendSpike) {
   ASSERT_EQ(run_template("daily-anomaly-digest.yaml", json::object{{"days", 14}}), RunStatus::succeeded)
       << failure();

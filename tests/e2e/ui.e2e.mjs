@@ -194,6 +194,25 @@ try {
     await dialog.waitFor({ state: 'detached' });
   });
 
+  await step('accepting a pause recommendation starts its workflow, which pauses the campaign', async () => {
+    const region = page.getByRole('region', { name: 'Recommendations' });
+    // The demo's data make this one (the guardrail above paused another campaign already).
+    const card = region.getByRole('article', { name: 'Pause the campaign: Lookalike - Purchasers 1%', exact: true });
+    await card.getByText('recommendation-pause').waitFor();
+    await card.scrollIntoViewIfNeeded();
+    await shot(page, 'recommendations');
+    const before = await pausedInSimulator();
+    await card.getByLabel('Comment (optional)').fill('CPA far above target');
+    await card.getByRole('button', { name: 'Accept' }).click();
+    const runLink = card.locator('a[href^="/runs/"]');
+    await card.getByText(/Accepted/).waitFor();
+    const recommendationRun = await runLink.getAttribute('href');
+    await page.goto(`${base}${recommendationRun}`);
+    await page.getByText('Succeeded', { exact: true }).first().waitFor();
+    const after = await pausedInSimulator();
+    if (after !== before + 1) throw new Error(`PAUSED in the simulator: ${before} before, ${after} after`);
+  });
+
   await step('a Slack connection is added, tested and removed, its token never shown', async () => {
     const token = 'xoxb-sim-slack-bot-token';  // the simulator's
     await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click();

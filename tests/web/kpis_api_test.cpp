@@ -150,5 +150,104 @@ TEST_F(KpisApiTest, AnEmptyWarehouseHasNoFigures) {
   EXPECT_TRUE(get("/api/v1/kpis/campaigns").at("items").as_array().empty());
 }
 
+class RecommendationsApiTest : public KpisApiTest {
+ protected:
+  // `costly` pays 100 per conversion where the others pay 25: kpi.recommend proposes pausing it.
+  void SetUp() override {
+    KpisApiTest::SetUp();
+    std::vector<engine::FactRow> rows;
+    for (int day = 4; day <= 31; ++day) {
+      rows.push_back(fact("meta", "costly", "Costly", fmt::format("2026-05-{:02d}", day), "EUR", 200, 2, 100));
+    }
+    warehouse_->upsert_facts(rows, "test");
+  }
+
+  std::optional<json::object> pause_of_costly(const std::string& query = "") {
+    const auto list = get("/api/v1/recommendations" + query);
+    for (const auto& item : list.at("items").as_array()) {
+      if (item.at("action").as_string() == "pause" &&
+          item.at("campaign").at("campaign_id").as_string() == "costly") {
+        return item.as_object();
+      }
+    }
+    return std::nullopt;
+  }
+
+  Response decide(const std::string& id, const std::string& verb, std::string body = {}) {
+    Headers h;
+    if (!body.empty()) h.set("Content-Type", "application/json");
+    return call("POST", "/api/v1/recommendations/" + id + "/" + verb, std::move(body), h);
+  }
+};
+
+TEST_F(RecommendationsApiTest, AcceptingStartsTheActionWorkflowWithWhatItDeclares) {
+  define("id: recommendation-pause\ninputs:\n  campaign_id: {type: string, required: true}\n"
+         "  accepted_by: {type: string, default: ''}\n"
+         "steps:\n  - {id: say, uses: core.log, with: {message: '${{ inputs.campaign_id }} by ${{ inputs.accepted_by }}'}}\n");
+  const auto found = pause_of_costly();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->at("workflow").as_string(), "recommendation-pause");
+  EXPECT_TRUE(found->at("decision").is_null());
+  EXPECT_NE(found->at("explanation").as_string().find("Costly"), std::string::npos);
+  const std::string id(found->at("id").as_string());
+
+  auto accepted = decide(id, "accept", R"({"comment": "too expensive"})");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  const std::string run(body_of(accepted).at("run_id").as_string());
+  ASSERT_EQ(executor_->wait(run, std::chrono::seconds(10)), engine::RunStatus::succeeded);
+  const auto logs = store_->get_logs(run);
+  ASSERT_FALSE(logs.empty());
+  EXPECT_NE(logs.front().message.find("costly by admin@test.local"), std::string::npos) << logs.front().message;
+
+  const auto again = pause_of_costly();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->at("id").as_string(), id) << "the same rule, campaign and period keep their id";
+  EXPECT_EQ(again->at("decision").at("status").as_string(), "accepted");
+  EXPECT_EQ(again->at("decision").at("comment").as_string(), "too expensive");
+  EXPECT_EQ(again->at("decision").at("run_id").as_string(), run);
+  EXPECT_EQ(decide(id, "accept").status, 409) << "decided once";
+  EXPECT_EQ(decide(id, "dismiss").status, 409);
+
+  engine::AuditFilter filter;
+  filter.action = "recommendation.accept";
+  EXPECT_EQ(audit_->list(filter).size(), 1u);
+}
+
+TEST_F(RecommendationsApiTest, WithoutAnActionWorkflowAcceptingOnlyRecords) {
+  const auto found = pause_of_costly();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_TRUE(found->at("workflow").is_null());
+  auto accepted = decide(std::string(found->at("id").as_string()), "accept");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_TRUE(body_of(accepted).at("run_id").is_null());
+}
+
+TEST_F(RecommendationsApiTest, DismissingIsRecordedAndAnotherPeriodIsAnotherRecommendation) {
+  const auto found = pause_of_costly();
+  ASSERT_TRUE(found.has_value());
+  auto dismissed = decide(std::string(found->at("id").as_string()), "dismiss");
+  ASSERT_EQ(dismissed.status, 200) << dismissed.body;
+  EXPECT_EQ(body_of(dismissed).at("decision").at("status").as_string(), "dismissed");
+  EXPECT_EQ(body_of(dismissed).at("decision").at("by").as_string(), "admin@test.local");
+  const auto shorter = pause_of_costly("?since=2026-05-18&until=2026-05-31");
+  ASSERT_TRUE(shorter.has_value());
+  EXPECT_NE(shorter->at("id"), found->at("id"));
+  EXPECT_TRUE(shorter->at("decision").is_null());
+}
+
+TEST_F(RecommendationsApiTest, UnknownIdsAndBadBodiesAreRefused) {
+  EXPECT_EQ(decide("r_000000000000000000000000", "accept").status, 404);
+  const auto found = pause_of_costly();
+  ASSERT_TRUE(found.has_value());
+  const std::string id(found->at("id").as_string());
+  EXPECT_EQ(decide(id, "accept", R"({"comment": 5})").status, 422);
+  EXPECT_EQ(decide(id, "accept", "[1]").status, 422);
+  EXPECT_EQ(decide(id, "accept", "{").status, 400);
+  EXPECT_TRUE(pause_of_costly()->at("decision").is_null()) << "nothing recorded";
+  // The id names the period: asked about another period it is not found.
+  auto elsewhere = call("POST", "/api/v1/recommendations/" + id + "/accept?since=2026-05-18&until=2026-05-31");
+  EXPECT_EQ(elsewhere.status, 404) << elsewhere.body;
+}
+
 }  // namespace
 }  // namespace flowpilot::web

@@ -949,6 +949,13 @@ void OpenApiTest::kpi_operations() {
     f.clicks = 40;
     rows.push_back(f);
   }
+  for (int day = 1; day <= 30; ++day) {  // a second campaign, four times as dear per conversion
+    engine::FactRow f = rows[static_cast<std::size_t>(day - 1)];
+    f.campaign_id = "c2";
+    f.campaign_name = "Costly";
+    f.spend_micros = 400'000'000;
+    rows.push_back(f);
+  }
   warehouse_->upsert_facts(rows, "openapi");
   auto report = body_of(call(200, "GET", "/api/v1/kpis?since=2026-04-24&until=2026-04-30"));
   EXPECT_FALSE(report.at("currencies").at(0).at("anomalies").as_array().empty());
@@ -957,10 +964,36 @@ void OpenApiTest::kpi_operations() {
   call(200, "GET", "/api/v1/kpis/campaigns");
   call(400, "GET", "/api/v1/kpis/campaigns?until=2026-04-31");
   call(200, "GET", "/api/v1/kpis/campaigns/meta/a1/c1?since=2026-04-24&until=2026-04-30");
-  call(404, "GET", "/api/v1/kpis/campaigns/meta/a1/c2");
+  call(404, "GET", "/api/v1/kpis/campaigns/meta/a1/c3");
   call(400, "GET", "/api/v1/kpis/campaigns/meta/a1/c1?since=2026-05-01&until=2026-04-01");
+  // Recommendations: c2's, over two periods (so two ids), one accepted and one dismissed.
+  const auto first_id = [this](const std::string& period) {
+    auto listed = body_of(call(200, "GET", "/api/v1/recommendations" + period));
+    EXPECT_FALSE(listed.at("items").as_array().empty()) << listed;
+    return listed.at("items").as_array().empty() ? std::string()
+                                                  : std::string(listed.at("items").at(0).at("id").as_string());
+  };
+  const std::string accept_period = "?since=2026-04-01&until=2026-04-30";
+  const std::string dismiss_period = "?since=2026-04-10&until=2026-04-30";
+  const std::vector<std::string> ids = {first_id(accept_period), first_id(dismiss_period)};
+  call(400, "GET", "/api/v1/recommendations?until=someday");
+  for (const std::string verb : {"accept", "dismiss"}) {
+    const std::string id = verb == "accept" ? ids[0] : ids[1];
+    const std::string period = verb == "accept" ? accept_period : dismiss_period;
+    const std::string base = "/api/v1/recommendations/" + id + "/" + verb;
+    call(400, "POST", base + "?since=1.4.2026", "{}", kJson);
+    call(404, "POST", "/api/v1/recommendations/r_0/" + verb + period, "{}", kJson);
+    call(400, "POST", base + period, "{", kJson);
+    call(415, "POST", base + period, "comment", "text/plain");
+    call(422, "POST", base + period, R"({"comment": 1})", kJson);
+    call(200, "POST", base + period, R"({"comment": "checked"})", kJson);
+    call(409, "POST", base + period, "{}", kJson);
+  }
   engine::Warehouse* const warehouse = api_->warehouse;
   api_->warehouse = nullptr;
+  call(503, "GET", "/api/v1/recommendations");
+  call(503, "POST", "/api/v1/recommendations/" + ids[0] + "/accept", "{}", kJson);
+  call(503, "POST", "/api/v1/recommendations/" + ids[0] + "/dismiss", "{}", kJson);
   call(503, "GET", "/api/v1/kpis");
   call(503, "GET", "/api/v1/kpis/campaigns");
   call(503, "GET", "/api/v1/kpis/campaigns/meta/a1/c1");

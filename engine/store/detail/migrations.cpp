@@ -201,13 +201,31 @@ constexpr const char* kV6 = R"sql(
 ALTER TABLE api_tokens ADD COLUMN workflows TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// What people decided about the dashboard's recommendations.
+constexpr const char* kV7 = R"sql(
+CREATE TABLE recommendation_decisions (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'dismissed')),
+  rule TEXT NOT NULL,
+  action TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  run_id TEXT NOT NULL DEFAULT '',
+  decided_by TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  decided_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
     {5, kV5},
     {6, kV6},
+    {7, kV7},
 }};
 
 int current_version(sqlite3* db) {

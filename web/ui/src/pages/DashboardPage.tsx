@@ -5,6 +5,7 @@ import { DashboardCampaignDetail } from '../components/DashboardCampaignDetail';
 import { DashboardCampaignTable } from '../components/DashboardCampaignTable';
 import { DashboardCurrency } from '../components/DashboardCurrency';
 import { DashboardPeriodPicker } from '../components/DashboardPeriodPicker';
+import { DashboardRecommendations } from '../components/DashboardRecommendations';
 import { Dialog } from '../components/Dialog';
 import { EmptyState } from '../components/EmptyState';
 import { LoadingState } from '../components/LoadingState';
@@ -152,6 +153,10 @@ function Dashboard() {
               <DashboardCampaignTable rows={campaigns.data.items} sort={sort} onSort={(key) => setSort((s) => nextSort(s, key))} onOpen={setOpen} />
             )}
           </section>
+          <DashboardRecommendations
+            key={`${data.period.since}/${data.period.until}/${selection.platform ?? ''}`}
+            query={{ since: data.period.since, until: data.period.until, platform: selection.platform }}
+          />
         </div>
       )}
 
