@@ -165,6 +165,11 @@ try {
       const nodes = [...document.querySelectorAll('.react-flow__node')];
       return nodes.length > 0 && nodes.every((n) => n.querySelector('.step-succeeded, .step-skipped'));
     }, null, { timeout });
+    // The pause step's details name the campaign the guardrail flagged in the demo's data.
+    await page.locator('.react-flow__node[data-id="pause"] button').click();
+    const details = page.getByRole('region', { name: 'Step pause' });
+    await details.waitFor();
+    await details.getByText(/120200001/).first().waitFor({ state: 'attached' });
     await shot(page, 'run');
   });
 
