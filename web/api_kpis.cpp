@@ -34,6 +34,9 @@ constexpr int kLongestPeriod = 366;
 // Anomalies compare a day with the same weekday of the 4 weeks before, so that much history is
 // read ahead of the period whatever its length.
 constexpr int kAnomalyHistoryDays = 35;
+// A dashboard marks a day only when it is also at least this far (a share) from the expected
+// value: the z-score alone flags changes of a few percent on smooth series.
+constexpr double kAnomalyMinChange = 0.1;
 constexpr const char* kAnomalyMetrics[] = {"spend", "revenue", "conversions", "cpa"};
 constexpr const char* kTileMetrics[] = {"spend", "revenue", "conversions", "impressions", "clicks",
                                         "customers", "roas", "cpa", "cac", "ctr", "cvr", "cpc"};
@@ -243,6 +246,7 @@ std::map<std::string, json::array> anomalies_by_currency(const json::array& rows
     json::object with{{"rows", rows},
                       {"group_by", json::array{}},
                       {"metric", metric},
+                      {"min_change", kAnomalyMinChange},
                       {"from", format_day(period.since)},
                       {"to", format_day(period.until)}};
     const json::object found_all = kpi::anomalies(with);

@@ -63,6 +63,10 @@ json::object anomalies(const json::object& with) {
   const std::int64_t min_baseline = integer_at(with, "min_baseline", 3, 1, 366);
   const double threshold = number_at(with, "threshold").value_or(3.5);
   if (threshold <= 0) throw InputError("with.threshold must be greater than 0");
+  // Smooth series have a tiny spread, which makes a small change score high: min_change also
+  // asks for a change of at least this share of the expected value.
+  const double min_change = number_at(with, "min_change").value_or(0);
+  if (min_change < 0) throw InputError("with.min_change must not be negative");
   std::optional<std::int32_t> from = day_at(with, "from");
   // last_days: only the newest days, as a daily digest wants; counted back from the latest date.
   if (with.contains("last_days") && !with.at("last_days").is_null()) {
@@ -142,16 +146,18 @@ json::object anomalies(const json::object& with) {
       if (scale == 0) scale = kMeanAdScale * mean_ad;
       std::optional<double> z;
       bool anomaly = false;
+      const bool large_enough = std::fabs(value - med) > min_change * std::fabs(med);
       if (scale > 0) {
         z = (value - med) / scale;
-        anomaly = std::fabs(*z) > threshold;
+        anomaly = std::fabs(*z) > threshold && large_enough;
       } else {
         // A constant baseline: any change from it stands out, but has no finite z-score.
-        anomaly = round6(value) != round6(med);
+        anomaly = round6(value) != round6(med) && large_enough;
       }
-      const double low_raw = med - threshold * scale;
+      const double band = std::max(threshold * scale, min_change * std::fabs(med));
+      const double low_raw = med - band;
       const double low = metric == Metric::revenue ? low_raw : std::max(0.0, low_raw);
-      const double high = med + threshold * scale;
+      const double high = med + band;
       point["expected"] = round6(med);
       point["low"] = round6(low);
       point["high"] = round6(high);

@@ -92,6 +92,8 @@ const std::string kAnomaliesInput = R"({
                      "description": "fewer same-weekday values than this: use every previous day of the window instead"},
     "threshold": {"type": "number", "exclusiveMinimum": 0, "default": 3.5,
                   "description": "flag days whose robust z-score is beyond plus or minus this"},
+    "min_change": {"type": "number", "minimum": 0, "default": 0,
+                   "description": "flag only days that also differ from the expected value by more than this share of it, 0.1 for 10%"},
     "from": {"type": "string", "description": "first day to check; earlier days still serve as baseline"},
     "to": {"type": "string", "description": "last day to check"},
     "last_days": {"type": "integer", "minimum": 1,

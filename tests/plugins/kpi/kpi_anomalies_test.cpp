@@ -158,6 +158,29 @@ TEST(KpiAnomalies, DropsAreFlaggedDownWithTheRangeClampedAtZero) {
   EXPECT_DOUBLE_EQ(a.at("z").as_double(), -13.8271);
 }
 
+TEST(KpiAnomalies, MinChangeKeepsSmallChangesOnSmoothSeriesQuiet) {
+  // Baseline 100, 101, 99, 100: median 100, MAD 0.5 → scale 0.7413. 104 is z = 5.4 but only 4 %
+  // away: flagged by the z-score alone, not with min_change 0.1, whose band (±10) then sets the
+  // expected range. 115 is 15 % away and flagged either way.
+  json::object out = anomalies(json::object{{"rows", mondays({100, 101, 99, 100, 104})}, {"from", "2026-05-04"}});
+  EXPECT_EQ(out.at("count").as_int64(), 1);
+  out = anomalies(json::object{{"rows", mondays({100, 101, 99, 100, 104})},
+                               {"from", "2026-05-04"}, {"min_change", 0.1}, {"include_series", true}});
+  EXPECT_EQ(out.at("count").as_int64(), 0);
+  const json::object* day = point_on(out, "2026-05-04");
+  ASSERT_NE(day, nullptr);
+  EXPECT_DOUBLE_EQ(day->at("low").as_double(), 90);
+  EXPECT_DOUBLE_EQ(day->at("high").as_double(), 110);
+  out = anomalies(json::object{{"rows", mondays({100, 101, 99, 100, 115})},
+                               {"from", "2026-05-04"}, {"min_change", 0.1}});
+  ASSERT_EQ(out.at("count").as_int64(), 1);
+  EXPECT_DOUBLE_EQ(out.at("anomalies").as_array()[0].at("expected_range").as_array()[1].as_double(), 110);
+  // A constant baseline too: 10 → 10.5 is a change, but not one of 10 %.
+  out = anomalies(json::object{{"rows", mondays({10, 10, 10, 10, 10.5})}, {"from", "2026-05-04"}, {"min_change", 0.1}});
+  EXPECT_EQ(out.at("count").as_int64(), 0);
+  EXPECT_THROW(anomalies(json::object{{"rows", json::array()}, {"min_change", -0.1}}), InputError);
+}
+
 TEST(KpiAnomalies, RatioMetricsSkipDaysWithoutADenominator) {
   const std::int32_t monday = *parse_day("2026-04-06");
   json::array rows;
