@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react';
+import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/client';
@@ -62,7 +62,7 @@ describe('ConnectionForm, adding', () => {
     expect(onSubmit).not.toHaveBeenCalled();
     const name = screen.getByLabelText(/^Name/);
     expect(name.getAttribute('aria-invalid')).toBe('true');
-    expect(document.activeElement).toBe(name);
+    await waitFor(() => expect(document.activeElement).toBe(name));
     const webhook = screen.getByLabelText('Incoming webhook URL');
     expect(webhook.getAttribute('aria-invalid')).toBe('true');
     expect(document.getElementById(webhook.getAttribute('aria-describedby')!.split(' ').pop()!)?.textContent).toBe(
@@ -87,7 +87,7 @@ describe('ConnectionForm, adding', () => {
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toContain('unknown field for meta_ads connections');
     expect(alert.textContent).not.toContain('control character');
-    expect(document.activeElement).toBe(token);
+    await waitFor(() => expect(document.activeElement).toBe(token));
   });
 
   it('puts a name that is taken at the name field', async () => {
