@@ -7,8 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <span>
@@ -25,9 +23,6 @@ namespace {
 
 namespace json = boost::json;
 using api_detail::problem;
-using std::chrono::days;
-using std::chrono::sys_days;
-using std::chrono::year_month_day;
 
 constexpr int kDefaultDays = 28;
 constexpr int kLongestPeriod = 366;
@@ -49,36 +44,26 @@ constexpr const char* kAnomalyFields[] = {"date", "metric", "value", "expected",
                                           "sentence"};
 constexpr const char* kFunnelFields[] = {"impressions", "clicks", "conversions", "ctr", "cvr"};
 
-std::optional<sys_days> parse_day(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(std::string(text).c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return std::nullopt;
-  const year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
-                           std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
-  return sys_days(ymd);
-}
-
-std::string format_day(sys_days day) {
-  const year_month_day ymd(day);
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-}
+// Days are numbered from 1970-01-01, as the kpi library counts them (kpi::parse_day, which
+// refuses anything but a real YYYY-MM-DD date, and kpi::format_day).
+using Day = std::int32_t;
+using kpi::format_day;
+using kpi::parse_day;
 
 // Micros in major units. The kpi library rounds each row back to micros (llround(x * 1e6)), which
 // restores the exact figure for any amount below 2^53 micros.
 double major_units(std::int64_t micros) { return static_cast<double>(micros) / 1e6; }
 
 struct Period {
-  sys_days since;
-  sys_days until;
-  int length() const { return static_cast<int>((until - since).count()) + 1; }
-  sys_days previous_since() const { return since - days(length()); }
+  Day since;
+  Day until;
+  int length() const { return until - since + 1; }
+  Day previous_since() const { return since - length(); }
   json::object json() const {
     return {{"since", format_day(since)}, {"until", format_day(until)}, {"days", length()}};
   }
   json::object previous_json() const {
-    return {{"since", format_day(previous_since())}, {"until", format_day(since - days(1))}};
+    return {{"since", format_day(previous_since())}, {"until", format_day(since - 1)}};
   }
 };
 
@@ -89,10 +74,13 @@ struct Selection {
   std::optional<std::string> latest_date;
 };
 
-std::variant<Selection, Response> select(const Request& request, engine::Warehouse& warehouse) {
+// `with_latest`: also find the newest day of data, which is otherwise read only when `until` is
+// not given (it is the default end).
+std::variant<Selection, Response> select(const Request& request, engine::Warehouse& warehouse,
+                                         bool with_latest = false) {
   Selection out;
   json::array errors;
-  std::optional<sys_days> since, until;
+  std::optional<Day> since, until;
   for (const char* name : {"since", "until"}) {
     const auto text = request.query_value(name);
     if (!text) continue;
@@ -109,21 +97,23 @@ std::variant<Selection, Response> select(const Request& request, engine::Warehou
   if (const auto platform = request.query_value("platform"); platform && !platform->empty()) {
     out.platforms.push_back(*platform);
   }
-  engine::FactQuery newest;
-  newest.grouped = true;
-  newest.group_by = {"date"};
-  newest.platforms = out.platforms;
-  const auto dates = warehouse.facts(newest);
-  if (!dates.empty()) out.latest_date = dates.back().date;
+  if (with_latest || !until) {
+    engine::FactQuery newest;
+    newest.grouped = true;
+    newest.group_by = {"date"};
+    newest.platforms = out.platforms;
+    const auto dates = warehouse.facts(newest);
+    if (!dates.empty()) out.latest_date = dates.back().date;
+  }
   if (!until && out.latest_date) until = parse_day(*out.latest_date);
   if (!until && since) until = since;
   if (!until) return out;
-  if (!since) since = *until - days(kDefaultDays - 1);
+  if (!since) since = *until - (kDefaultDays - 1);
   if (*since > *until) {
     return problem(request, 400, "Bad query", "`since` is after `until`",
                    json::array{json::object{{"path", "since"}, {"message", "must not be after until"}}});
   }
-  if ((*until - *since).count() >= kLongestPeriod) {
+  if (*until - *since >= kLongestPeriod) {
     return problem(request, 400, "Bad query",
                    fmt::format("the period is longer than {} days", kLongestPeriod),
                    json::array{json::object{{"path", "since"}, {"message", "period too long"}}});
@@ -133,7 +123,7 @@ std::variant<Selection, Response> select(const Request& request, engine::Warehou
 }
 
 // The warehouse's daily campaign facts from `from` to the period's end, as kpi rows.
-json::array fact_rows(engine::Warehouse& warehouse, const Selection& selection, sys_days from,
+json::array fact_rows(engine::Warehouse& warehouse, const Selection& selection, Day from,
                       const std::vector<std::string>& account_ids = {},
                       const std::vector<std::string>& campaign_ids = {}) {
   engine::FactQuery query;
@@ -179,6 +169,12 @@ json::object pick(const json::object& row, std::span<const char* const> names) {
     out[name] = v != nullptr ? *v : json::value(nullptr);
   }
   return out;
+}
+
+// A string member of a kpi result ("" when absent or not a string).
+std::string text_of(const json::object& object, std::string_view name) {
+  const json::value* v = object.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 std::string campaign_key(const json::object& row) {
@@ -268,7 +264,7 @@ Response unavailable(const Request& request) {
 
 Response kpis(const ApiServices& api, const Request& request) {
   if (api.warehouse == nullptr) return unavailable(request);
-  auto chosen = select(request, *api.warehouse);
+  auto chosen = select(request, *api.warehouse, true);
   if (auto* refusal = std::get_if<Response>(&chosen)) return std::move(*refusal);
   const auto& selection = std::get<Selection>(chosen);
   json::object body{{"latest_date", selection.latest_date ? json::value(*selection.latest_date) : nullptr}};
@@ -287,7 +283,7 @@ Response kpis(const ApiServices& api, const Request& request) {
     const Period& period = *selection.period;
     body["period"] = period.json();
     body["previous"] = period.previous_json();
-    const sys_days history = std::min(period.previous_since(), period.since - days(kAnomalyHistoryDays));
+    const Day history = std::min(period.previous_since(), period.since - kAnomalyHistoryDays);
     const json::array rows = fact_rows(*api.warehouse, selection, history);
     const json::array customers = won_deals(*api.warehouse, period);
     auto totals = totals_by_currency(rows, period, &customers);
@@ -355,7 +351,7 @@ Response campaign(const ApiServices& api, const Request& request) {
   if (!selection.period) return problem(request, 404, "Not found", what);
   selection.platforms = {platform};
   const Period& period = *selection.period;
-  const sys_days history = std::min(period.previous_since(), period.since - days(kAnomalyHistoryDays));
+  const Day history = std::min(period.previous_since(), period.since - kAnomalyHistoryDays);
   const json::array rows = fact_rows(*api.warehouse, selection, history, {account}, {id});
   auto totals = totals_by_currency(rows, period, nullptr);
   if (totals.empty()) return problem(request, 404, "Not found", what);
@@ -382,13 +378,10 @@ Response campaign(const ApiServices& api, const Request& request) {
 // recommendation, whichever process computes it, so that a decision sticks to it.
 std::string recommendation_id(const json::object& found, const Period& period) {
   const json::object& campaign = found.at("campaign").as_object();
-  const auto text = [&](const char* name) {
-    const json::value* v = campaign.if_contains(name);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
   const std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
                                       std::string_view(found.at("rule").as_string()),
-                                      text("platform"), text("account_id"), text("campaign_id"),
+                                      text_of(campaign, "platform"), text_of(campaign, "account_id"),
+                                      text_of(campaign, "campaign_id"),
                                       format_day(period.since), format_day(period.until));
   unsigned char hash[12];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(key.data()),
@@ -487,18 +480,14 @@ Response decide(const ApiServices& api, const Request& request, bool accept) {
                        std::string(found->at("decision").at("status").as_string()));
   }
   const json::object& campaign = found->at("campaign").as_object();
-  const auto field = [&](const char* name) {
-    const json::value* v = campaign.if_contains(name);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
   engine::RecommendationDecisionRecord decision;
   decision.id = id;
   decision.status = accept ? "accepted" : "dismissed";
   decision.rule = std::string(found->at("rule").as_string());
   decision.action = std::string(found->at("action").as_string());
-  decision.platform = field("platform");
-  decision.account_id = field("account_id");
-  decision.campaign_id = field("campaign_id");
+  decision.platform = text_of(campaign, "platform");
+  decision.account_id = text_of(campaign, "account_id");
+  decision.campaign_id = text_of(campaign, "campaign_id");
   decision.decided_by = request.principal ? request.principal->email : "";
   decision.comment = comment;
   decision.decided_at = engine::now_millis();
@@ -510,7 +499,7 @@ Response decide(const ApiServices& api, const Request& request, bool accept) {
                                  {"platform", decision.platform},
                                  {"account_id", decision.account_id},
                                  {"campaign_id", decision.campaign_id},
-                                 {"campaign_name", field("campaign_name")},
+                                 {"campaign_name", text_of(campaign, "campaign_name")},
                                  {"explanation", found->at("explanation")},
                                  {"comment", comment},
                                  {"accepted_by", decision.decided_by}};

@@ -243,6 +243,12 @@ try {
     await page.getByRole('button', { name: /theme/i }).click();
     await page.goto(`${base}/workflows`);
     await page.getByRole('row').filter({ hasText: 'My CPA guardrail' }).waitFor();
+    // The choice is applied and kept across pages: the page itself is dark, not only the button.
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = background.match(/\d+/g).map(Number);
+    if (await page.evaluate(() => document.documentElement.dataset.theme) !== 'dark' || r + g + b > 3 * 80) {
+      throw new Error(`the page is not dark: theme ${await page.evaluate(() => document.documentElement.dataset.theme)}, background ${background}`);
+    }
     await shot(page, 'workflows-dark');
   });
 

@@ -133,7 +133,7 @@ TEST_F(KpisApiTest, CampaignsAndTheirDays) {
 }
 
 TEST_F(KpisApiTest, BadQueriesAreRefusedWithTheirField) {
-  for (const std::string query : {"since=2026-02-30", "until=yesterday", "since=2026-06-01&until=2026-05-01",
+  for (const std::string query : {"since=2026-02-30", "until=yesterday", "since=2026-+5-01", "since=2026-06-01&until=2026-05-01",
                                   "since=2024-01-01&until=2026-05-31"}) {
     const auto body = get("/api/v1/kpis?" + query, 400);
     EXPECT_FALSE(body.at("errors").as_array().empty()) << query;

@@ -10,6 +10,7 @@ import { Link } from '../router/Link';
 import { paths } from '../router/paths';
 import { DataView } from './DataView';
 import { LoadingState } from './LoadingState';
+import { DecisionComment } from './DecisionComment';
 import { ProblemAlert } from './ProblemAlert';
 import { RelativeTime } from './RelativeTime';
 
@@ -22,7 +23,6 @@ export function ApprovalCard({ approval, onDecided }: ApprovalCardProps) {
   const canDecide = usePermission('approvals');
   const canReadWorkflows = usePermission('workflows:read');
   const headingId = useId();
-  const commentId = useId();
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState<'approve' | 'reject' | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -105,17 +105,7 @@ export function ApprovalCard({ approval, onDecided }: ApprovalCardProps) {
             e.preventDefault();
           }}
         >
-          <div className="field">
-            <label htmlFor={commentId}>Comment (optional)</label>
-            <textarea
-              id={commentId}
-              rows={2}
-              value={comment}
-              onChange={(e) => setComment(e.target.value)}
-              aria-invalid={commentErrors.length > 0 || undefined}
-            />
-            {commentErrors.length > 0 && <p className="field-error">{commentErrors.join(' ')}</p>}
-          </div>
+          <DecisionComment value={comment} onChange={setComment} errors={commentErrors} />
           {error && commentErrors.length === 0 && <ProblemAlert error={error} action="Could not record the decision" />}
           <div className="button-row">
             <button type="button" className="button button-primary" disabled={busy !== null} onClick={() => void decide('approve')}>

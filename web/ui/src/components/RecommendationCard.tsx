@@ -17,6 +17,7 @@ import {
 import { toApiError } from '../lib/useAsync';
 import { Link } from '../router/Link';
 import { paths } from '../router/paths';
+import { DecisionComment } from './DecisionComment';
 import { ProblemAlert } from './ProblemAlert';
 
 export type DecisionKind = 'accept' | 'dismiss';
@@ -71,7 +72,6 @@ export function RecommendationCard({ rec, query, accepted, onDecided, onStale, r
   const canSeeWorkflows = usePermission('workflows:read');
   const canSeeRuns = usePermission('runs:read');
   const headingId = useId();
-  const commentId = useId();
   const effectId = useId();
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState<DecisionKind | null>(null);
@@ -155,17 +155,7 @@ export function RecommendationCard({ rec, query, accepted, onDecided, onStale, r
           </p>
           {canDecide ? (
             <form className="reco-form" onSubmit={(e) => e.preventDefault()} aria-busy={busy !== null || undefined}>
-              <div className="field">
-                <label htmlFor={commentId}>Comment (optional)</label>
-                <textarea
-                  id={commentId}
-                  rows={2}
-                  value={comment}
-                  onChange={(e) => setComment(e.target.value)}
-                  aria-invalid={commentErrors.length > 0 || undefined}
-                />
-                {commentErrors.length > 0 && <p className="field-error">{commentErrors.join(' ')}</p>}
-              </div>
+              <DecisionComment value={comment} onChange={setComment} errors={commentErrors} />
               {error && commentErrors.length === 0 && (
                 <ProblemAlert error={error} action="Could not record the decision" />
               )}

@@ -10,6 +10,15 @@ export function initialFieldText(input: WorkflowInput): FieldText {
   return String(input.default);
 }
 
+/** A number typed into a form, or why it is not one. */
+export function numberFromText(text: string, integer: boolean): number | { error: string } {
+  const n = Number(text.trim());
+  if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    return { error: integer ? 'Enter a whole number.' : 'Enter a number.' };
+  }
+  return n;
+}
+
 export interface ParsedInputs {
   values: Record<string, unknown>;
   errors: Record<string, string>;
@@ -31,16 +40,11 @@ export function parseInputs(inputs: WorkflowInput[], texts: Record<string, Field
       continue;
     }
     switch (input.type) {
-      case 'number': {
-        const n = Number(text);
-        if (!Number.isFinite(n)) errors[input.name] = 'Enter a number.';
-        else values[input.name] = n;
-        break;
-      }
+      case 'number':
       case 'integer': {
-        const n = Number(text);
-        if (!Number.isInteger(n)) errors[input.name] = 'Enter a whole number.';
-        else values[input.name] = n;
+        const read = numberFromText(text, input.type === 'integer');
+        if (typeof read === 'number') values[input.name] = read;
+        else errors[input.name] = read.error;
         break;
       }
       case 'object':

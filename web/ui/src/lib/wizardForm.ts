@@ -1,6 +1,7 @@
 // The wizard's form: what kind of field each template input becomes, its first value, and
 // reading the typed text back into values of the declared type.
 import type { WorkflowInput } from '../api/types';
+import { initialFieldText, numberFromText, type FieldText } from './inputValues';
 import { idFromName } from './wizardId';
 
 export type FieldKind = 'connection' | 'slack_channel' | 'number' | 'integer' | 'boolean' | 'text' | 'kept';
@@ -48,13 +49,9 @@ export function fieldLabel(input: WorkflowInput): string {
   return text || input.name.replace(/_/g, ' ');
 }
 
-export type FieldValue = string | boolean;
-
-export function initialValue(input: WorkflowInput): FieldValue {
-  if (input.type === 'boolean') return input.default === true;
-  if (input.default === undefined || input.default === null) return '';
-  return typeof input.default === 'string' ? input.default : String(input.default);
-}
+/** The wizard's fields hold what the run form's do: text, or a checkbox's state. */
+export type FieldValue = FieldText;
+export { initialFieldText as initialValue };
 
 /**
  * The connection a connection field starts with: the template's default when a connection of
@@ -91,7 +88,7 @@ export function parseWizardValues(inputs: WorkflowInput[], texts: Record<string,
   for (const input of inputs) {
     const kind = fieldKind(input);
     if (kind === 'kept') continue;
-    const raw = texts[input.name] ?? initialValue(input);
+    const raw = texts[input.name] ?? initialFieldText(input);
     if (kind === 'boolean') {
       values[input.name] = raw === true;
       continue;
@@ -100,10 +97,9 @@ export function parseWizardValues(inputs: WorkflowInput[], texts: Record<string,
     switch (kind) {
       case 'number':
       case 'integer': {
-        const n = Number(text);
-        if (text === '' || !Number.isFinite(n)) errors[input.name] = kind === 'integer' ? 'Enter a whole number.' : 'Enter a number.';
-        else if (kind === 'integer' && !Number.isInteger(n)) errors[input.name] = 'Enter a whole number.';
-        else values[input.name] = n;
+        const read = numberFromText(text, kind === 'integer');
+        if (typeof read === 'number') values[input.name] = read;
+        else errors[input.name] = read.error;
         break;
       }
       case 'connection':
