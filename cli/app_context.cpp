@@ -69,7 +69,14 @@ class LazyWarehouse final : public engine::Warehouse {
                                     std::string_view batch_id) override {
     return get().upsert_deals(rows, batch_id);
   }
+  engine::UpsertCounts upsert_campaigns(const std::vector<engine::CampaignRow>& rows,
+                                        std::string_view batch_id) override {
+    return get().upsert_campaigns(rows, batch_id);
+  }
   std::vector<engine::FactRow> facts(const engine::FactQuery& query) override { return get().facts(query); }
+  std::vector<engine::CampaignRow> campaigns(const engine::CampaignQuery& query) override {
+    return get().campaigns(query);
+  }
   std::vector<engine::DealRow> deals(const engine::DealQuery& query) override { return get().deals(query); }
   std::int64_t erase_mentions(const std::vector<std::string>& values,
                               std::string_view replacement, bool count_only) override {

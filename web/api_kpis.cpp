@@ -177,10 +177,28 @@ std::string text_of(const json::object& object, std::string_view name) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+std::string campaign_key(std::string_view platform, std::string_view account_id, std::string_view campaign_id) {
+  return fmt::format("{}\x1f{}\x1f{}", platform, account_id, campaign_id);
+}
+
 std::string campaign_key(const json::object& row) {
-  return fmt::format("{}\x1f{}\x1f{}", std::string_view(row.at("platform").as_string()),
-                     std::string_view(row.at("account_id").as_string()),
-                     std::string_view(row.at("campaign_id").as_string()));
+  return campaign_key(row.at("platform").as_string(), row.at("account_id").as_string(),
+                      row.at("campaign_id").as_string());
+}
+
+// The campaigns' last recorded status by campaign_key (null in the answers when never recorded:
+// only a sync or a pause records it).
+std::map<std::string, std::string> campaign_statuses(engine::Warehouse& warehouse, engine::CampaignQuery query) {
+  std::map<std::string, std::string> out;
+  for (const auto& c : warehouse.campaigns(query)) {
+    out[campaign_key(c.platform, c.account_id, c.campaign_id)] = c.status;
+  }
+  return out;
+}
+
+json::value status_of(const std::map<std::string, std::string>& statuses, const std::string& key) {
+  const auto found = statuses.find(key);
+  return found == statuses.end() ? json::value(nullptr) : json::value(found->second);
 }
 
 json::object period_spec(const Period& period) {
@@ -323,10 +341,15 @@ Response campaigns(const ApiServices& api, const Request& request) {
                       {"period", period_spec(period)},
                       {"compare", "previous_period"}};
     const json::object computed = kpi::compute(with);
+    engine::CampaignQuery status_query;
+    status_query.platforms = selection.platforms;
+    const auto statuses = campaign_statuses(*api.warehouse, status_query);
     for (const auto& r : computed.at("rows").as_array()) {
       const auto& row = r.as_object();
       json::object item = pick(row, kCampaignFields);
-      item["campaign_name"] = names[campaign_key(row)];
+      const std::string key = campaign_key(row);
+      item["campaign_name"] = names[key];
+      item["status"] = status_of(statuses, key);
       const json::value* changes = row.if_contains("changes");
       item["changes"] = changes != nullptr ? *changes : json::object{};
       items.push_back(std::move(item));
@@ -360,8 +383,10 @@ Response campaign(const ApiServices& api, const Request& request) {
   json::value name = nullptr;
   for (const auto& r : rows) name = r.at("campaign_name");
   const auto& t = entry.at("totals").as_object();
+  const auto statuses = campaign_statuses(*api.warehouse, {{platform}, {account}, {id}});
   json::object body{{"campaign", {{"platform", platform}, {"account_id", account}, {"campaign_id", id},
-                                  {"campaign_name", name}, {"currency", currency}}},
+                                  {"campaign_name", name}, {"currency", currency},
+                                  {"status", status_of(statuses, campaign_key(platform, account, id))}}},
                     {"period", period.json()},
                     {"previous", period.previous_json()},
                     {"totals", t},

@@ -146,6 +146,53 @@ json::value run(Warehouse& warehouse, const json::object& request) {
     }
     return counts_json(warehouse.upsert_deals(deals, batch_id));
   }
+  if (op == "upsert_campaigns") {
+    // Items as meta_ads.campaigns / google_ads.campaigns list them (id, name, status, account_id or
+    // customer_id) or as a pause reports them (campaign_id, status); `platform` and `account_id` of
+    // the request fill what an item leaves out.
+    const json::array& items = list_field(request, "campaigns");
+    const std::string platform = text_field(request, "platform", "request", false);
+    const std::string account = text_field(request, "account_id", "request", false);
+    auto first_of = [](const json::object& o, std::initializer_list<const char*> keys, const std::string& where,
+                       const std::string& fallback, bool required) {
+      for (const char* key : keys) {
+        if (std::string value = text_field(o, key, where, false); !value.empty()) return value;
+      }
+      if (required && fallback.empty()) {
+        throw RequestError(fmt::format("{}.{} is missing", where, *keys.begin()));
+      }
+      return fallback;
+    };
+    std::vector<CampaignRow> campaigns;
+    campaigns.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const std::string where = fmt::format("campaigns[{}]", i);
+      const auto* o = items[i].if_object();
+      if (o == nullptr) throw RequestError(where + " must be an object");
+      CampaignRow c;
+      c.platform = first_of(*o, {"platform"}, where, platform, true);
+      c.account_id = first_of(*o, {"account_id", "customer_id"}, where, account, true);
+      c.campaign_id = first_of(*o, {"campaign_id", "id"}, where, "", true);
+      c.name = first_of(*o, {"campaign_name", "name"}, where, "", false);
+      c.status = normalize_campaign_status(first_of(*o, {"status"}, where, "", true));
+      campaigns.push_back(std::move(c));
+    }
+    return counts_json(warehouse.upsert_campaigns(campaigns, batch_id));
+  }
+  if (op == "campaigns") {
+    CampaignQuery q;
+    q.platforms = strings(request, "platforms");
+    q.account_ids = strings(request, "account_ids");
+    q.campaign_ids = strings(request, "campaign_ids");
+    json::array campaigns;
+    for (const auto& c : warehouse.campaigns(q)) {
+      campaigns.push_back(json::object{{"platform", c.platform}, {"account_id", c.account_id},
+                                       {"campaign_id", c.campaign_id}, {"name", c.name},
+                                       {"status", c.status}, {"updated_at", c.updated_at}});
+    }
+    const std::size_t count = campaigns.size();
+    return json::object{{"campaigns", std::move(campaigns)}, {"count", count}};
+  }
   if (op == "facts") {
     FactQuery q;
     q.since = text_field(request, "since", "request", false);
@@ -178,7 +225,7 @@ json::value run(Warehouse& warehouse, const json::object& request) {
     const std::size_t count = deals.size();
     return json::object{{"deals", std::move(deals)}, {"count", count}};
   }
-  throw RequestError("op `" + op + "` is not one of upsert_facts, upsert_deals, facts, deals");
+  throw RequestError("op `" + op + "` is not one of upsert_facts, upsert_deals, upsert_campaigns, facts, deals, campaigns");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <mutex>
 #include <stdexcept>
 
@@ -15,7 +16,7 @@ namespace {
 
 using namespace store_detail;  // NOLINT(google-build-using-namespace): a .cpp of the store's family
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: campaigns
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS daily_facts (
@@ -57,7 +58,41 @@ CREATE TABLE IF NOT EXISTS crm_deals (
   PRIMARY KEY (source, deal_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS crm_deals_by_close_date ON crm_deals (close_date);
+CREATE TABLE IF NOT EXISTS campaigns (
+  platform TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  batch_id TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (platform, account_id, campaign_id)
+) WITHOUT ROWID;
 )sql";
+
+// The WHERE clause of a query, built from fixed column names with every value bound.
+struct Conditions {
+  std::string sql = " WHERE 1=1";
+  std::vector<std::string> binds;
+
+  void add(const std::string& value, const char* condition) {
+    if (value.empty()) return;
+    binds.push_back(value);
+    sql += fmt::format(" AND {} ?{}", condition, binds.size());
+  }
+  void add_list(const std::vector<std::string>& values, const char* column) {
+    if (values.empty()) return;
+    sql += fmt::format(" AND {} IN (", column);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      binds.push_back(values[i]);
+      sql += fmt::format("{}?{}", i == 0 ? "" : ",", binds.size());
+    }
+    sql += ")";
+  }
+  void bind(sqlite3_stmt* stmt) const {
+    for (std::size_t i = 0; i < binds.size(); ++i) bind_text(stmt, static_cast<int>(i + 1), binds[i]);
+  }
+};
 
 bool is_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
@@ -131,6 +166,15 @@ class SqliteWarehouse final : public Warehouse {
                         "currency=excluded.currency, stage=excluded.stage, pipeline=excluded.pipeline, "
                         "close_date=excluded.close_date, create_date=excluded.create_date, "
                         "channel=excluded.channel, batch_id=excluded.batch_id, updated_at=excluded.updated_at");
+    find_campaign_ = prepare(db_.get(),
+                             "SELECT name, status FROM campaigns WHERE platform=?1 AND account_id=?2 AND "
+                             "campaign_id=?3");
+    put_campaign_ = prepare(db_.get(),
+                            "INSERT INTO campaigns (platform, account_id, campaign_id, name, status, batch_id, "
+                            "updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (platform, account_id, "
+                            "campaign_id) DO UPDATE SET name=CASE WHEN excluded.name='' THEN campaigns.name "
+                            "ELSE excluded.name END, status=excluded.status, batch_id=excluded.batch_id, "
+                            "updated_at=excluded.updated_at");
   }
 
   UpsertCounts upsert_facts(const std::vector<FactRow>& rows, std::string_view batch_id) override {
@@ -217,6 +261,36 @@ class SqliteWarehouse final : public Warehouse {
         });
   }
 
+  UpsertCounts upsert_campaigns(const std::vector<CampaignRow>& rows, std::string_view batch_id) override {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const CampaignRow& r = rows[i];
+      require(!r.platform.empty(), i, "platform", "is empty");
+      require(!r.account_id.empty(), i, "account_id", "is empty");
+      require(!r.campaign_id.empty(), i, "campaign_id", "is empty");
+      require(!r.status.empty(), i, "status", "is empty");
+    }
+    const EpochMillis now = now_millis();
+    return upsert(
+        rows, find_campaign_.get(), put_campaign_.get(),
+        [](sqlite3_stmt* find, const CampaignRow& r) {
+          bind_text(find, 1, r.platform);
+          bind_text(find, 2, r.account_id);
+          bind_text(find, 3, r.campaign_id);
+        },
+        [](sqlite3_stmt* found, const CampaignRow& r) {
+          return (r.name.empty() || column_text(found, 0) == r.name) && column_text(found, 1) == r.status;
+        },
+        [&](sqlite3_stmt* put, const CampaignRow& r) {
+          bind_text(put, 1, r.platform);
+          bind_text(put, 2, r.account_id);
+          bind_text(put, 3, r.campaign_id);
+          bind_text(put, 4, r.name);
+          bind_text(put, 5, r.status);
+          bind_text(put, 6, batch_id);
+          bind_int(put, 7, now);
+        });
+  }
+
   std::int64_t erase_mentions(const std::vector<std::string>& values, std::string_view replacement,
                               bool count_only) override {
     std::lock_guard lock(mu_);
@@ -228,7 +302,8 @@ class SqliteWarehouse final : public Warehouse {
     if (match.empty()) return 0;
     std::int64_t changed = 0;
     in_transaction(db_.get(), [&] {
-      for (const auto& [table, column] : {std::pair{"crm_deals", "name"}, std::pair{"daily_facts", "campaign_name"}}) {
+      for (const auto& [table, column] : {std::pair{"crm_deals", "name"}, std::pair{"daily_facts", "campaign_name"},
+                                   std::pair{"campaigns", "name"}}) {
         const std::string where = fmt::format("{0} <> ?1 AND (", column) + fmt::format(fmt::runtime(match), column) + ")";
         const std::string sql = count_only ? fmt::format("SELECT COUNT(*) FROM {} WHERE {}", table, where)
                                            : fmt::format("UPDATE {} SET {} = ?1 WHERE {}", table, column, where);
@@ -280,28 +355,13 @@ class SqliteWarehouse final : public Warehouse {
     sql += grouped ? "SUM(spend_micros), SUM(impressions), SUM(clicks), SUM(conversions_micros), "
                      "SUM(revenue_micros), COUNT(*)"
                    : "spend_micros, impressions, clicks, conversions_micros, revenue_micros, 1";
-    sql += " FROM daily_facts WHERE 1=1";
-    int index = 0;
-    std::vector<std::string> binds;
-    auto add_bound = [&](const std::string& value, const char* condition) {
-      if (value.empty()) return;
-      sql += fmt::format(" AND {} ?{}", condition, ++index);
-      binds.push_back(value);
-    };
-    add_bound(query.since, "date >=");
-    add_bound(query.until, "date <=");
-    auto add_list = [&](const std::vector<std::string>& values, const char* column) {
-      if (values.empty()) return;
-      sql += fmt::format(" AND {} IN (", column);
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        sql += fmt::format("{}?{}", i == 0 ? "" : ",", ++index);
-        binds.push_back(values[i]);
-      }
-      sql += ")";
-    };
-    add_list(query.platforms, "platform");
-    add_list(query.account_ids, "account_id");
-    add_list(query.campaign_ids, "campaign_id");
+    Conditions where;
+    where.add(query.since, "date >=");
+    where.add(query.until, "date <=");
+    where.add_list(query.platforms, "platform");
+    where.add_list(query.account_ids, "account_id");
+    where.add_list(query.campaign_ids, "campaign_id");
+    sql += " FROM daily_facts" + where.sql;
     std::string order;
     if (grouped) {
       std::string group;
@@ -314,7 +374,7 @@ class SqliteWarehouse final : public Warehouse {
     sql += " ORDER BY " + order;
     std::lock_guard lock(mu_);
     Stmt stmt = prepare(db_.get(), sql);
-    for (std::size_t i = 0; i < binds.size(); ++i) bind_text(stmt.get(), static_cast<int>(i + 1), binds[i]);
+    where.bind(stmt.get());
     std::vector<FactRow> out;
     while (step(stmt.get())) {
       FactRow r;
@@ -338,32 +398,17 @@ class SqliteWarehouse final : public Warehouse {
   std::vector<DealRow> deals(const DealQuery& query) override {
     std::string sql =
         "SELECT source, deal_id, name, amount_micros, currency, stage, pipeline, close_date, create_date, "
-        "channel FROM crm_deals WHERE 1=1";
-    std::vector<std::string> binds;
-    int index = 0;
-    if (!query.closed_since.empty()) {
-      sql += fmt::format(" AND close_date >= ?{}", ++index);
-      binds.push_back(query.closed_since);
-    }
-    if (!query.closed_until.empty()) {
-      sql += fmt::format(" AND close_date <> '' AND close_date <= ?{}", ++index);
-      binds.push_back(query.closed_until);
-    }
-    auto add_list = [&](const std::vector<std::string>& values, const char* column) {
-      if (values.empty()) return;
-      sql += fmt::format(" AND {} IN (", column);
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        sql += fmt::format("{}?{}", i == 0 ? "" : ",", ++index);
-        binds.push_back(values[i]);
-      }
-      sql += ")";
-    };
-    add_list(query.stages, "stage");
-    add_list(query.channels, "channel");
-    sql += " ORDER BY source, deal_id";
+        "channel FROM crm_deals";
+    Conditions where;
+    where.add(query.closed_since, "close_date >=");
+    if (!query.closed_until.empty()) where.sql += " AND close_date <> ''";
+    where.add(query.closed_until, "close_date <=");
+    where.add_list(query.stages, "stage");
+    where.add_list(query.channels, "channel");
+    sql += where.sql + " ORDER BY source, deal_id";
     std::lock_guard lock(mu_);
     Stmt stmt = prepare(db_.get(), sql);
-    for (std::size_t i = 0; i < binds.size(); ++i) bind_text(stmt.get(), static_cast<int>(i + 1), binds[i]);
+    where.bind(stmt.get());
     std::vector<DealRow> out;
     while (step(stmt.get())) {
       DealRow r;
@@ -377,6 +422,30 @@ class SqliteWarehouse final : public Warehouse {
       r.close_date = column_text(stmt.get(), 7);
       r.create_date = column_text(stmt.get(), 8);
       r.channel = column_text(stmt.get(), 9);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::vector<CampaignRow> campaigns(const CampaignQuery& query) override {
+    Conditions where;
+    where.add_list(query.platforms, "platform");
+    where.add_list(query.account_ids, "account_id");
+    where.add_list(query.campaign_ids, "campaign_id");
+    const std::string sql = "SELECT platform, account_id, campaign_id, name, status, updated_at FROM campaigns" +
+                            where.sql + " ORDER BY platform, account_id, campaign_id";
+    std::lock_guard lock(mu_);
+    Stmt stmt = prepare(db_.get(), sql);
+    where.bind(stmt.get());
+    std::vector<CampaignRow> out;
+    while (step(stmt.get())) {
+      CampaignRow r;
+      r.platform = column_text(stmt.get(), 0);
+      r.account_id = column_text(stmt.get(), 1);
+      r.campaign_id = column_text(stmt.get(), 2);
+      r.name = column_text(stmt.get(), 3);
+      r.status = column_text(stmt.get(), 4);
+      r.updated_at = column_int(stmt.get(), 5);
       out.push_back(std::move(r));
     }
     return out;
@@ -419,9 +488,19 @@ class SqliteWarehouse final : public Warehouse {
   Stmt put_fact_;
   Stmt find_deal_;
   Stmt put_deal_;
+  Stmt find_campaign_;
+  Stmt put_campaign_;
 };
 
 }  // namespace
+
+std::string normalize_campaign_status(std::string_view platform_status) {
+  std::string s(platform_status);
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (s == "enabled") return "active";
+  if (s == "deleted") return "removed";
+  return s;
+}
 
 bool is_fact_group_field(std::string_view name) {
   return name == "platform" || name == "account_id" || name == "campaign_id" || name == "date" ||

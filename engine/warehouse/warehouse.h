@@ -53,6 +53,24 @@ struct DealRow {
   std::string channel;      // e.g. hs_analytics_source
 };
 
+// A campaign's current state, as the platform's campaign list (or a pause) last reported it.
+// `status` is normalized across platforms: active (Meta ACTIVE, Google ENABLED), paused, removed
+// (Meta DELETED, Google REMOVED), archived; anything else is kept in lower case.
+struct CampaignRow {
+  std::string platform;
+  std::string account_id;
+  std::string campaign_id;
+  std::string name;  // "" keeps the stored name (a pause reports no name)
+  std::string status;
+  std::int64_t updated_at = 0;  // epoch milliseconds of the last change; set by the warehouse
+};
+
+struct CampaignQuery {
+  std::vector<std::string> platforms;  // empty: all
+  std::vector<std::string> account_ids;
+  std::vector<std::string> campaign_ids;
+};
+
 struct UpsertCounts {
   std::int64_t inserted = 0;
   std::int64_t updated = 0;    // a stored row whose values changed (a restated day)
@@ -84,10 +102,13 @@ class Warehouse {
 
   virtual UpsertCounts upsert_facts(const std::vector<FactRow>& rows, std::string_view batch_id) = 0;
   virtual UpsertCounts upsert_deals(const std::vector<DealRow>& rows, std::string_view batch_id) = 0;
+  virtual UpsertCounts upsert_campaigns(const std::vector<CampaignRow>& rows, std::string_view batch_id) = 0;
 
   // Facts ordered by date, platform, account, campaign (or by the grouped fields).
   virtual std::vector<FactRow> facts(const FactQuery& query) = 0;
   virtual std::vector<DealRow> deals(const DealQuery& query) = 0;
+  // Campaigns ordered by platform, account, campaign.
+  virtual std::vector<CampaignRow> campaigns(const CampaignQuery& query) = 0;
 
   // Erasure (GDPR): the warehouse keeps no rows about people, but a deal or a campaign can be
   // named after one. Every deal name and campaign name that contains one of `values` (ignoring
@@ -104,6 +125,9 @@ struct SqliteWarehouseOptions {
 
 // Throws StoreError when the file cannot be opened or migrated.
 std::unique_ptr<Warehouse> open_sqlite_warehouse(const SqliteWarehouseOptions& options);
+
+// A platform's campaign status in the warehouse's words (see CampaignRow::status).
+std::string normalize_campaign_status(std::string_view platform_status);
 
 // The field names FactQuery::group_by accepts.
 bool is_fact_group_field(std::string_view name);

@@ -182,13 +182,14 @@ void set_status(sdk::Call& call, const std::string& target) {
                          {"updateMask", "status"}}}}});
   ex->classify = gads::classify;
   ex->authorize = bearer;
-  ex->on_ok = [campaign_id, target, resource](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
+  ex->on_ok = [campaign_id, target, resource, customer = ctx.customer](sdk::Call& c, mk::Exchange&, const sdk::HttpResponse& response) {
     json::value answer = json::parse(response.body);
     const auto* results = answer.is_object() ? answer.get_object().if_contains("results") : nullptr;
     if (results == nullptr || !results->is_array() || results->get_array().empty()) {
       throw sdk::StepError("Google Ads API did not confirm the change: " + mk::excerpt(response.body));
     }
-    c.complete(json::object{{"campaign_id", campaign_id}, {"status", target}, {"resource_name", resource}});
+    c.complete(json::object{{"campaign_id", campaign_id}, {"status", target}, {"customer_id", customer},
+                            {"resource_name", resource}});
   };
   mk::start(call, ex);
 }

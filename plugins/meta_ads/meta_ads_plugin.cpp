@@ -316,8 +316,12 @@ void set_status(sdk::Call& call, const std::string& target) {
                   });
     return;
   }
-  post_fields(call, connection, key, campaign_id, "status=" + target,
-              json::object{{"campaign_id", campaign_id}, {"status", target}});
+  json::object output{{"campaign_id", campaign_id}, {"status", target}};
+  // The account lets warehouse.upsert_campaigns record the new status without another lookup.
+  if (const auto account = call.input_or<std::string>("account_id", ""); !account.empty()) {
+    output["account_id"] = meta::account_path(account);
+  }
+  post_fields(call, connection, key, campaign_id, "status=" + target, std::move(output));
 }
 
 void set_budget(sdk::Call& call) {

@@ -1,4 +1,4 @@
-// The warehouse plugin: loads normalized daily facts and CRM deals into Flowpilot's marketing
+// The warehouse plugin: loads normalized daily facts, CRM deals and campaign states into Flowpilot's marketing
 // warehouse and reads them back, through the host's `warehouse` service (the plugin holds no
 // database of its own). Loads are upserts on the natural key: re-running a sync changes nothing,
 // and restated recent days overwrite what was stored.
@@ -27,6 +27,24 @@ constexpr const char* kUpsertDealsInput = R"({
               "description": "Deal rows as hubspot.deals returns them."},
     "source": {"type": "string", "default": "hubspot"},
     "batch_id": {"type": "string"}
+  }})";
+
+constexpr const char* kUpsertCampaignsInput = R"({
+  "type": "object", "required": ["campaigns", "platform"], "additionalProperties": false,
+  "properties": {
+    "campaigns": {"type": "array", "items": {"type": "object", "required": ["status"]},
+                  "description": "Campaigns as meta_ads.campaigns or google_ads.campaigns list them, or the outputs of a pause."},
+    "platform": {"enum": ["meta", "google_ads"], "description": "Platform of the campaigns."},
+    "account_id": {"type": "string", "description": "Ad account or customer id for campaigns that do not name one."},
+    "batch_id": {"type": "string"}
+  }})";
+
+constexpr const char* kCampaignsInput = R"({
+  "type": "object", "additionalProperties": false,
+  "properties": {
+    "platforms": {"type": "array", "items": {"type": "string"}},
+    "account_ids": {"type": "array", "items": {"type": "string"}},
+    "campaign_ids": {"type": "array", "items": {"type": "string"}}
   }})";
 
 constexpr const char* kCountsOutput = R"({
@@ -80,6 +98,11 @@ void upsert(sdk::Call& call, const char* op, const char* list) {
     return;
   }
   json::object request{{"op", op}, {list, rows}, {"batch_id", batch}};
+  if (std::string_view(op) == "upsert_campaigns") {
+    for (const char* key : {"platform", "account_id"}) {
+      if (const auto* v = call.input().if_contains(key)) request[key] = *v;
+    }
+  }
   if (std::string_view(op) == "upsert_deals") {
     const std::string source = call.input_or<std::string>("source", "hubspot");
     json::array& deals = request[list].as_array();
@@ -111,9 +134,17 @@ FLOWPILOT_PLUGIN("warehouse", "1.0.0",
                      .output_schema(kCountsOutput)
                      .flags(kLoads)
                      .start([](sdk::Call& call) { upsert(call, "upsert_deals", "deals"); }),
+                 sdk::Step("upsert_campaigns", "Records the status of campaigns (active, paused, ...) in the warehouse, where the dashboard shows it.")
+                     .input_schema(kUpsertCampaignsInput)
+                     .output_schema(kCountsOutput)
+                     .flags(kLoads)
+                     .start([](sdk::Call& call) { upsert(call, "upsert_campaigns", "campaigns"); }),
                  sdk::Step("facts", "Reads daily facts from the warehouse, optionally summed by platform, account, campaign or date.")
                      .input_schema(kFactsInput)
                      .start([](sdk::Call& call) { query(call, "facts"); }),
                  sdk::Step("deals", "Reads CRM deals from the warehouse by close date, stage and channel.")
                      .input_schema(kDealsInput)
-                     .start([](sdk::Call& call) { query(call, "deals"); }))
+                     .start([](sdk::Call& call) { query(call, "deals"); }),
+                 sdk::Step("campaigns", "Reads the campaigns' last recorded status from the warehouse.")
+                     .input_schema(kCampaignsInput)
+                     .start([](sdk::Call& call) { query(call, "campaigns"); }))

@@ -63,6 +63,18 @@ TEST_F(TemplateTest, UnifiedDailySyncLoadsBothPlatformsOnceEvenWhenRunTwice) {
   ASSERT_EQ(totals.size(), 1u) << "both accounts are in EUR";
   EXPECT_EQ(totals[0].spend_micros, expected);
 
+  // Every campaign of both accounts has its status recorded, in the warehouse's words.
+  const auto campaigns = warehouse_->campaigns({});
+  std::size_t expected_campaigns = 0;
+  for (const auto& c : sim_->campaigns()) {
+    if (c.account_id == "act_1001" || c.account_id == "1234567890") ++expected_campaigns;
+  }
+  EXPECT_EQ(campaigns.size(), expected_campaigns);
+  for (const auto& c : campaigns) {
+    EXPECT_TRUE(c.status == "active" || c.status == "paused") << c.campaign_id << " " << c.status;
+    EXPECT_FALSE(c.name.empty()) << c.campaign_id;
+  }
+
   ASSERT_EQ(run_template("unified-daily-sync.yaml"), RunStatus::succeeded) << failure();
   const auto again = steps_of(last_run_);
   EXPECT_EQ(again.at("load_meta").output.at("unchanged").as_int64(), meta_loaded);
@@ -109,6 +121,13 @@ TEST_F(TemplateTest, CpaGuardrailAsksThenPausesOnlyTheCampaignsOverTheTarget) {
     }
   }
   EXPECT_EQ(sim_->slack_messages().size(), 2u);
+  // The pauses are recorded in the warehouse, where the dashboard shows them.
+  const auto recorded = warehouse_->campaigns({{"meta"}, {"act_1001"}, {}});
+  ASSERT_EQ(recorded.size(), breached.size());
+  for (const auto& c : recorded) {
+    EXPECT_EQ(breached.count(c.campaign_id), 1u) << c.campaign_id;
+    EXPECT_EQ(c.status, "paused") << c.campaign_id;
+  }
 }
 
 TEST_F(TemplateTest, RecommendationPausePausesTheCampaignOnItsPlatformAndTellsSlack) {
@@ -138,6 +157,13 @@ TEST_F(TemplateTest, RecommendationPausePausesTheCampaignOnItsPlatformAndTellsSl
     const bool chosen = c.id == meta_campaign || c.id == google_campaign;
     EXPECT_EQ(c.status == "PAUSED", chosen) << c.platform << " " << c.id << " " << c.status;
   }
+  const auto recorded = warehouse_->campaigns({});
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(recorded[0].campaign_id, google_campaign);
+  EXPECT_EQ(recorded[0].account_id, google_customer);
+  EXPECT_EQ(recorded[1].campaign_id, meta_campaign);
+  EXPECT_EQ(recorded[1].account_id, "act_1001");
+  for (const auto& c : recorded) EXPECT_EQ(c.status, "paused") << c.campaign_id;
   const auto messages = sim_->slack_messages();
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_NE(messages[0].text.find("accepted by ana@example.com: CPA 25% above target."), std::string::npos)

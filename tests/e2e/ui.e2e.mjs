@@ -1,6 +1,6 @@
 // Drives the web UI in Debian's Chromium against a running demo (see run.sh): sign-in, every page,
 // a CPA guardrail built in the wizard, run, and approved in the inbox, and the paused campaign in
-// the run and the simulator.
+// the run, the simulator and the dashboard.
 // Fails on the first step that does not hold, and on any console error or uncaught exception
 // (but the 401 a wrong password is meant to get). Environment: FLOWPILOT_URL, SIMULATOR_URL, FLOWPILOT_ADMIN_PASSWORD,
 // SCREENSHOT_DIR.
@@ -178,9 +178,20 @@ try {
     if (paused !== pausedBefore + 1) throw new Error(`PAUSED in the simulator: ${pausedBefore} before, ${paused} after`);
   });
 
-  await step('the dashboard shows the KPIs, sorts campaigns by CPA and opens one by day', async () => {
+  // The campaign's row in the dashboard's table (its ids are under its name).
+  const campaignRow = (id) => page.getByRole('table', { name: /^Campaigns/ }).getByRole('row').filter({ hasText: `· ${id}` });
+  await step('the dashboard shows the campaign the guardrail paused as paused', async () => {
+    const pausedIds = await page.evaluate(async (path) => {
+      const run = await (await fetch(`/api/v1${path}`)).json();
+      return (run.steps.find((s) => s.step_id === 'pause')?.output ?? []).map((o) => o.campaign_id);
+    }, runPath);
+    if (pausedIds.length !== 1) throw new Error(`the pause step paused ${JSON.stringify(pausedIds)}`);
     await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
     await page.waitForURL(`${base}/dashboard`);
+    await campaignRow(pausedIds[0]).getByText('Paused', { exact: true }).waitFor();
+  });
+
+  await step('the dashboard shows the KPIs, sorts campaigns by CPA and opens one by day', async () => {
     const tiles = page.getByRole('list', { name: 'Key figures in EUR' });
     for (const name of ['Spend', 'Revenue', 'ROAS', 'CAC', 'CPA', 'Conversions']) {
       await tiles.getByRole('group', { name: `${name} (EUR)` }).waitFor();
@@ -216,6 +227,9 @@ try {
     await page.getByText('Succeeded', { exact: true }).first().waitFor();
     const after = await pausedInSimulator();
     if (after !== before + 1) throw new Error(`PAUSED in the simulator: ${before} before, ${after} after`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
+    const row = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'Lookalike - Purchasers 1%', exact: true }) });
+    await row.getByText('Paused', { exact: true }).waitFor();
   });
 
   await step('a Slack connection is added, tested and removed, its token never shown', async () => {

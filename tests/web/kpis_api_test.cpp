@@ -113,10 +113,17 @@ TEST_F(KpisApiTest, TheDefaultPeriodIsTheLast28DaysOfData) {
 }
 
 TEST_F(KpisApiTest, CampaignsAndTheirDays) {
+  // A sync recorded two campaigns' status; the third was never recorded.
+  warehouse_->upsert_campaigns({{"meta", "a1", "spiky", "Spiky", "paused"}, {"meta", "a1", "steady", "Steady", "active"}},
+                               "sync");
   const auto list = get("/api/v1/kpis/campaigns?since=2026-05-25&until=2026-05-31");
   ASSERT_EQ(list.at("items").as_array().size(), 3u);
   for (const auto& item : list.at("items").as_array()) {
-    if (item.at("campaign_id").as_string() != "spiky") continue;
+    const auto id = item.at("campaign_id").as_string();
+    EXPECT_EQ(item.at("status"), id == "spiky" ? json::value("paused") : id == "steady" ? json::value("active")
+                                                                                         : json::value(nullptr))
+        << id;
+    if (id != "spiky") continue;
     EXPECT_EQ(item.at("campaign_name").as_string(), "Spiky");
     EXPECT_DOUBLE_EQ(item.at("spend").to_number<double>(), 6 * 50 + 500);
     EXPECT_DOUBLE_EQ(item.at("changes").at("spend").at("previous").to_number<double>(), 350);
@@ -124,6 +131,7 @@ TEST_F(KpisApiTest, CampaignsAndTheirDays) {
   const auto one = get("/api/v1/kpis/campaigns/meta/a1/spiky?since=2026-05-25&until=2026-05-31");
   EXPECT_EQ(one.at("campaign").at("campaign_name").as_string(), "Spiky");
   EXPECT_EQ(one.at("campaign").at("currency").as_string(), "EUR");
+  EXPECT_EQ(one.at("campaign").at("status"), "paused");
   EXPECT_EQ(one.at("days").as_array().size(), 7u);
   EXPECT_EQ(one.at("funnel").at("impressions").to_number<double>(), 7000);
   EXPECT_EQ(one.at("funnel").at("clicks").to_number<double>(), 350);

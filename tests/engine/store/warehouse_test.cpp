@@ -147,5 +147,43 @@ TEST_F(WarehouseTest, DealsKeepUnknownAmountsAndFilterByCloseDate) {
   EXPECT_FALSE(all[1].amount_micros.has_value());
 }
 
+TEST_F(WarehouseTest, CampaignStatusesUpsertKeepNamesAndFilter) {
+  CampaignRow brand{"meta", "act_1", "c1", "Brand", "active"};
+  CampaignRow video{"google_ads", "123", "c2", "Video", "active"};
+  EXPECT_EQ(warehouse_->upsert_campaigns({brand, video}, "sync-1").inserted, 2);
+  EXPECT_EQ(warehouse_->upsert_campaigns({brand, video}, "sync-2").unchanged, 2);
+  // A pause reports no name: the stored one stays.
+  CampaignRow paused{"meta", "act_1", "c1", "", "paused"};
+  const auto counts = warehouse_->upsert_campaigns({paused}, "pause");
+  EXPECT_EQ(counts.updated, 1);
+  CampaignQuery meta;
+  meta.platforms = {"meta"};
+  auto found = warehouse_->campaigns(meta);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].name, "Brand");
+  EXPECT_EQ(found[0].status, "paused");
+  EXPECT_GT(found[0].updated_at, 0);
+  // Reporting the same status again is unchanged, with or without the name.
+  EXPECT_EQ(warehouse_->upsert_campaigns({paused}, "again").unchanged, 1);
+  EXPECT_EQ(warehouse_->campaigns({}).size(), 2u);
+  // The names are erasable like the facts' campaign names.
+  EXPECT_EQ(warehouse_->erase_mentions({"video"}, "[erased]", false), 1);
+  EXPECT_EQ(warehouse_->campaigns({{"google_ads"}, {}, {}})[0].name, "[erased]");
+  // A row without its key or status refuses the batch.
+  CampaignRow no_status{"meta", "act_1", "c3", "New", ""};
+  EXPECT_THROW(warehouse_->upsert_campaigns({no_status}, "b"), std::invalid_argument);
+  EXPECT_EQ(warehouse_->campaigns({}).size(), 2u);
+}
+
+TEST(CampaignStatus, PlatformStatusesShareOneVocabulary) {
+  EXPECT_EQ(normalize_campaign_status("ACTIVE"), "active");
+  EXPECT_EQ(normalize_campaign_status("ENABLED"), "active");
+  EXPECT_EQ(normalize_campaign_status("PAUSED"), "paused");
+  EXPECT_EQ(normalize_campaign_status("DELETED"), "removed");
+  EXPECT_EQ(normalize_campaign_status("REMOVED"), "removed");
+  EXPECT_EQ(normalize_campaign_status("ARCHIVED"), "archived");
+  EXPECT_EQ(normalize_campaign_status("IN_PROCESS"), "in_process");
+}
+
 }  // namespace
 }  // namespace flowpilot::engine

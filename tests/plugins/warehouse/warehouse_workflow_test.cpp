@@ -88,5 +88,59 @@ steps:
   EXPECT_EQ(won[0].at("source"), "hubspot");
 }
 
+TEST_F(WarehouseStepsTest, CampaignStatusesLoadFromListsAndPauses) {
+  // The shapes meta_ads.campaigns, google_ads.campaigns and a pause answer with.
+  auto status = run_to_end(R"(
+id: campaigns
+steps:
+  - id: meta
+    uses: warehouse.upsert_campaigns
+    with:
+      platform: meta
+      campaigns:
+        - {id: "11", name: Brand, status: ACTIVE, effective_status: ACTIVE, account_id: act_1}
+        - {id: "12", name: Video, status: PAUSED, account_id: act_1}
+  - id: google
+    uses: warehouse.upsert_campaigns
+    with:
+      platform: google_ads
+      campaigns: [{id: "21", name: Search, status: ENABLED, customer_id: "123"}]
+  - id: paused
+    uses: warehouse.upsert_campaigns
+    needs: [meta]
+    with: {platform: meta, account_id: act_1, campaigns: [{campaign_id: "11", status: PAUSED}]}
+  - {id: read, uses: warehouse.campaigns, needs: [paused, google]}
+)");
+  ASSERT_EQ(status, RunStatus::succeeded) << store_->get_run(last_run_)->error;
+  auto steps = steps_of(last_run_);
+  EXPECT_EQ(steps["meta"].output.at("inserted"), json::value(2));
+  EXPECT_EQ(steps["paused"].output.at("updated"), json::value(1));
+  const auto& campaigns = steps["read"].output.at("campaigns").as_array();
+  ASSERT_EQ(campaigns.size(), 3u) << json::serialize(campaigns);
+  EXPECT_EQ(campaigns[0].at("platform"), "google_ads");
+  EXPECT_EQ(campaigns[0].at("account_id"), "123");
+  EXPECT_EQ(campaigns[0].at("status"), "active");
+  EXPECT_EQ(campaigns[1].at("campaign_id"), "11");
+  EXPECT_EQ(campaigns[1].at("name"), "Brand");
+  EXPECT_EQ(campaigns[1].at("status"), "paused");
+  EXPECT_EQ(campaigns[2].at("status"), "paused");
+}
+
+TEST_F(WarehouseStepsTest, CampaignsWithoutAccountOrStatusAreRefusedWithTheirPath) {
+  auto status = run_to_end(R"(
+id: campaigns
+steps:
+  - id: load
+    uses: warehouse.upsert_campaigns
+    with:
+      platform: meta
+      campaigns: [{id: "11", status: ACTIVE, account_id: act_1}, {id: "12", status: ACTIVE}]
+)");
+  ASSERT_EQ(status, RunStatus::failed);
+  EXPECT_NE(steps_of(last_run_)["load"].error.find("campaigns[1].account_id is missing"), std::string::npos)
+      << steps_of(last_run_)["load"].error;
+  EXPECT_TRUE(warehouse_->campaigns({}).empty());
+}
+
 }  // namespace
 }  // namespace flowpilot::engine::testing

@@ -260,14 +260,17 @@ typedef struct fp_host_api {
    * the call that was told. A shorter pause never shortens a longer one already in force. */
   void (*rate_pause)(fp_call* call, fp_str key, uint64_t delay_ms);
 
-  /* Reads or writes the marketing warehouse (normalized daily facts and CRM deals). The request
-   * is a JSON object with an "op":
+  /* Reads or writes the marketing warehouse (normalized daily facts, CRM deals and campaign
+   * states). The request is a JSON object with an "op":
    *   {"op": "upsert_facts", "rows": [normalized rows], "batch_id": "..."}
    *   {"op": "upsert_deals", "deals": [deal rows], "batch_id": "..."}
+   *   {"op": "upsert_campaigns", "campaigns": [{id or campaign_id, name, status, account_id or
+   *    customer_id}], "platform", "account_id", "batch_id"}
    *       → {"inserted": n, "updated": n, "unchanged": n}
    *   {"op": "facts", "since", "until", "platforms", "account_ids", "campaign_ids", "group_by",
    *    "grouped"} → {"rows": [normalized rows, sums when grouped]}
    *   {"op": "deals", "closed_since", "closed_until", "stages", "channels"} → {"deals": [...]}
+   *   {"op": "campaigns", "platforms", "account_ids", "campaign_ids"} → {"campaigns": [...]}
    * The work runs off the worker threads; `done` runs on a worker thread. A malformed request or
    * row is answered with a non-zero status and a message naming the field ("rows[3].date ..."). */
   void (*warehouse)(fp_call* call, fp_str request_json, fp_result_fn done, void* user);

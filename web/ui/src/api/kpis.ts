@@ -86,6 +86,8 @@ export interface CampaignRow {
   campaign_id: string;
   campaign_name: string;
   currency: string;
+  /** Last recorded by a sync or a pause: active, paused, removed, archived; null when never recorded. */
+  status: CampaignStatus | null;
   spend: number;
   revenue: number;
   conversions: number;
@@ -104,6 +106,8 @@ export interface CampaignList {
   items: CampaignRow[];
 }
 
+export type CampaignStatus = 'active' | 'paused' | 'removed' | 'archived' | (string & {});
+
 export interface CampaignRef {
   platform: string;
   account_id: string;
@@ -121,7 +125,7 @@ export interface Funnel {
 }
 
 export interface CampaignDetail {
-  campaign: CampaignRef;
+  campaign: CampaignRef & { status: CampaignStatus | null };
   period: Period;
   totals: KpiTotals;
   funnel: Funnel;

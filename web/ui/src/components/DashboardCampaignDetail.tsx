@@ -1,6 +1,7 @@
 import { kpisApi, type CampaignRow } from '../api/kpis';
 import { formatSpan, platformName } from '../lib/kpiFormat';
 import { useAsync } from '../lib/useAsync';
+import { CampaignStatus } from './CampaignStatus';
 import { DashboardAnomalies } from './DashboardAnomalies';
 import { DashboardCharts } from './DashboardCharts';
 import { DashboardDayTable } from './DashboardDayTable';
@@ -33,6 +34,12 @@ export function DashboardCampaignDetail({ row, since, until }: { row: CampaignRo
         <div>
           <dt>Platform</dt>
           <dd>{platformName(campaign.platform)}</dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <CampaignStatus status={campaign.status} />
+          </dd>
         </div>
         <div>
           <dt>Account</dt>

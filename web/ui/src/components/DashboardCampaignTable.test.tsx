@@ -46,8 +46,12 @@ describe('DashboardCampaignTable', () => {
     render(<Harness onOpen={vi.fn()} />);
     const row = screen.getByRole('button', { name: 'Lookalike' }).closest('tr')!;
     const cells = within(row).getAllByRole('cell').map((c) => c.textContent);
-    expect(cells).toEqual(['Meta', '€0.00', '€0.00', '—', '—', '0', '2.00%', '5.00%']);
-    expect(within(screen.getByRole('button', { name: 'Brand search' }).closest('tr')!).getByText('Google Ads')).toBeTruthy();
+    expect(cells).toEqual(['Meta', 'Paused', '€0.00', '€0.00', '—', '—', '0', '2.00%', '5.00%']);
+    const brand = within(screen.getByRole('button', { name: 'Brand search' }).closest('tr')!);
+    expect(brand.getByText('Google Ads')).toBeTruthy();
+    expect(brand.getByText('Active')).toBeTruthy();
+    // Never recorded (no sync yet): said in words, not left blank.
+    expect(within(screen.getByRole('button', { name: 'Summer sale' }).closest('tr')!).getByText('Unknown')).toBeTruthy();
   });
 
   it('opens a campaign from its name', async () => {

@@ -1,4 +1,5 @@
 import type { CampaignRow } from '../api/kpis';
+import { CampaignStatus } from './CampaignStatus';
 import { platformName } from '../lib/kpiFormat';
 import { formatMetric } from '../lib/kpiMetrics';
 import { ariaSort, sortCampaigns, type SortKey, type SortState } from '../lib/kpiSort';
@@ -49,6 +50,7 @@ export function DashboardCampaignTable({
           <tr>
             <th scope="col">Campaign</th>
             <th scope="col">Platform</th>
+            <th scope="col">Status</th>
             <SortHeader sortKey="spend" sort={sort} onSort={onSort} />
             <th scope="col" className="num-col">
               Revenue
@@ -77,6 +79,9 @@ export function DashboardCampaignTable({
                 </span>
               </th>
               <td>{platformName(row.platform)}</td>
+              <td>
+                <CampaignStatus status={row.status} />
+              </td>
               <td className="num">{formatMetric('spend', row.spend, row.currency)}</td>
               <td className="num">{formatMetric('revenue', row.revenue, row.currency)}</td>
               <td className="num">{formatMetric('roas', row.roas, row.currency)}</td>

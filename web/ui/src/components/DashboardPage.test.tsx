@@ -95,6 +95,8 @@ describe('DashboardPage', () => {
     expect(await within(dialog).findByRole('list', { name: 'Funnel', hidden: true })).toBeTruthy();
     expect(within(dialog).getByText('CTR 2.00% of impressions')).toBeTruthy();
     expect(within(dialog).getByText('CVR 2.50% of clicks')).toBeTruthy();
+    // The table row says Unknown (never recorded); the detail answer says paused.
+    expect(within(dialog).getByText('Paused')).toBeTruthy();
     expect(within(dialog).getByRole('table', { name: 'Summer sale, day by day (EUR)', hidden: true })).toBeTruthy();
     expect(calls).toContain('/api/v1/kpis/campaigns/meta/act_1/c5?since=2026-10-26&until=2026-11-22');
   });

@@ -93,6 +93,7 @@ function campaign(name: string, id: string, values: Partial<CampaignRow>): Campa
     campaign_id: id,
     campaign_name: name,
     currency: 'EUR',
+    status: 'active',
     spend: 100,
     revenue: 300,
     conversions: 10,
@@ -111,8 +112,8 @@ export const campaignRows: CampaignRow[] = [
   campaign('Brand search', 'c1', { platform: 'google_ads', account_id: '123-456', spend: 500, roas: 5, cpa: 12.5, conversions: 40 }),
   campaign('Retargeting', 'c2', { spend: 300, roas: 2, cpa: 30, conversions: 10 }),
   campaign('Prospecting', 'c3', { spend: 800, revenue: 0, roas: 0, cpa: null, conversions: 0 }),
-  campaign('Lookalike', 'c4', { spend: 0, revenue: 0, roas: null, cpa: null, conversions: 0 }),
-  campaign('Summer sale', 'c5', { spend: 200, roas: 8, cpa: 8, conversions: 25 }),
+  campaign('Lookalike', 'c4', { spend: 0, revenue: 0, roas: null, cpa: null, conversions: 0, status: 'paused' }),
+  campaign('Summer sale', 'c5', { spend: 200, roas: 8, cpa: 8, conversions: 25, status: null }),
 ];
 
 export function campaignsFixture(): CampaignList {
@@ -126,7 +127,7 @@ export function campaignsFixture(): CampaignList {
 export function campaignDetailFixture(): CampaignDetail {
   const days = fixtureDays('2026-10-26', 28);
   return {
-    campaign: { platform: 'meta', account_id: 'act_1', campaign_id: 'c5', campaign_name: 'Summer sale', currency: 'EUR' },
+    campaign: { platform: 'meta', account_id: 'act_1', campaign_id: 'c5', campaign_name: 'Summer sale', currency: 'EUR', status: 'paused' },
     period: { since: '2026-10-26', until: '2026-11-22', days: 28 },
     totals: { ...eurTotals, spend: 200, revenue: 1_600, conversions: 25, roas: 8, cpa: 8 },
     funnel: { impressions: 50_000, clicks: 1_000, conversions: 25, ctr: 0.02, cvr: 0.025 },
