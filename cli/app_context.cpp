@@ -2,6 +2,7 @@
 
 #include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/store/store_url.h"
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -216,13 +217,15 @@ std::optional<std::string> AppContext::secret(std::string_view name) const {
 
 engine::Store& AppContext::store() {
   if (!store_) {
-    engine::SqliteStoreOptions options;
-    options.path = options_.db_path.empty() ? default_db_path() : options_.db_path;
-    options.durability =
-        options_.relaxed_durability ? engine::Durability::relaxed : engine::Durability::full;
+    engine::StoreOpenOptions options;
+    options.url = !options_.store_url.empty()
+                      ? options_.store_url
+                      : "sqlite://" + (options_.db_path.empty() ? default_db_path() : options_.db_path);
+    options.relaxed_durability = options_.relaxed_durability;
+    options.exclusive = options_.exclusive_store;
     options.on_commit = options_.on_commit;
     try {
-      store_ = engine::open_sqlite_store(options);
+      store_ = engine::open_store(options);
     } catch (const engine::StoreError& e) {
       throw UsageError(e.what());
     }

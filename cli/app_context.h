@@ -25,6 +25,10 @@ namespace flowpilot::cli {
 
 struct CommonOptions {
   std::string db_path;           // --db, FLOWPILOT_DB, default ./flowpilot.db
+  // A store URL (sqlite:// or postgres://) used instead of db_path for the store; db_path still
+  // places warehouse.db and files/.
+  std::string store_url;
+  bool exclusive_store = false;  // serve: refuse a PostgreSQL store another process serves
   // The marketing warehouse; "" = warehouse.db beside db_path. Opened on first use only, so
   // commands that never load data create no file.
   std::string warehouse_path;

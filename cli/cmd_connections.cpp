@@ -45,9 +45,6 @@ struct Opened {
 Opened open(const ConnectionsArgs& args, bool need_keys, bool create_keys) {
   Opened o;
   o.config = load_data_dir_config(args.data);
-  const std::string db = sqlite_path_or_throw(o.config);
-  std::error_code ec;
-  std::filesystem::create_directories(o.config.data_dir, ec);
   if (need_keys) {
     o.keys = load_keys(o.config, create_keys);
     if (!o.keys) {
@@ -60,13 +57,7 @@ Opened open(const ConnectionsArgs& args, bool need_keys, bool create_keys) {
                 << " (mode 0600); back it up: without it stored connections cannot be read\n";
     }
   }
-  engine::SqliteStoreOptions options;
-  options.path = db;
-  try {
-    o.store = engine::open_sqlite_store(options);
-  } catch (const engine::StoreError& e) {
-    throw UsageError(e.what());
-  }
+  o.store = open_config_store(o.config);
   o.service = std::make_unique<engine::ConnectionService>(
       *o.store, o.keys ? o.keys->keyring : engine::Keyring());
   return o;

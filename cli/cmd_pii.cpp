@@ -52,7 +52,8 @@ void print_report(const engine::ErasureReport& r) {
 int erase(const EraseArgs& args) {
   const ServeConfig config = load_data_dir_config(args.data);
   CommonOptions common;
-  common.db_path = sqlite_path_or_throw(config);
+  common.store_url = config.store_url();
+  common.db_path = local_db_path(config);
   common.plugin_paths = config.plugin_paths;
   AppContext context(common);
   // The marks come from the plugins the server loads, so the same fields count as personal.

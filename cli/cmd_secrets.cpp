@@ -18,19 +18,6 @@ struct SecretsArgs {
   bool retire_old = false;
 };
 
-std::unique_ptr<engine::Store> open_store(const ServeConfig& config) {
-  const std::string db = sqlite_path_or_throw(config);
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  engine::SqliteStoreOptions options;
-  options.path = db;
-  try {
-    return engine::open_sqlite_store(options);
-  } catch (const engine::StoreError& e) {
-    throw UsageError(e.what());
-  }
-}
-
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -46,7 +33,7 @@ int rotate_key(const SecretsArgs& args) {
         "use a key file (master_key_file) to rotate with this command, or put the new key first "
         "in FLOWPILOT_MASTER_KEY as `new:BASE64,old:BASE64` (see docs/connections.md)");
   }
-  auto store = open_store(config);
+  auto store = open_config_store(config);
   if (!keys) {
     keys = load_keys(config, true);
     std::cout << "created master key file " << keys->file.string() << " with key "
@@ -99,7 +86,7 @@ int list_keys(const SecretsArgs& args) {
     std::cout << "no master key configured\n";
     return kExitOk;
   }
-  auto store = open_store(config);
+  auto store = open_config_store(config);
   std::map<std::string, int> used;
   for (const auto& r : store->list_connections()) ++used[r.key_id];
   std::cout << "keys from " << (keys->from_env ? "FLOWPILOT_MASTER_KEY" : keys->file.string())

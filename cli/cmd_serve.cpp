@@ -23,6 +23,7 @@
 #include "engine/scheduler/cron_scheduler.h"
 #include "engine/schedule/cron.h"
 #include "engine/store/retention.h"
+#include "engine/store/store_url.h"
 #include "web/access.h"
 #include "web/api.h"
 #include "web/live_events.h"
@@ -159,11 +160,7 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   options.read_timeout = config.read_timeout;
   options.max_connections = static_cast<std::size_t>(config.max_connections);
   options.shutdown_timeout = config.shutdown_timeout;
-  auto sqlite_path = config.sqlite_path();
-  if (!sqlite_path) {
-    throw UsageError("store `" + mask_store_url(config.store_url()) +
-                     "`: this build stores runs in SQLite only (sqlite://PATH)");
-  }
+  const std::string db_path = local_db_path(config);
 
   // Block before any thread exists (the executor's, the store's, the server's): threads inherit
   // the mask, so the signals stay pending until sigwait below takes them.
@@ -189,7 +186,9 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   fanout.metrics = &server_metrics;
 
   CommonOptions common;
-  common.db_path = *sqlite_path;
+  common.store_url = config.store_url();
+  common.exclusive_store = true;
+  common.db_path = db_path;
   common.secrets_file = config.secrets_file;
   common.connections_file = config.connections_file;
   // Stored connections: keys from FLOWPILOT_MASTER_KEY or a file; the default file is created on
@@ -325,7 +324,7 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   api.http = &context.http();
   api.warehouse = &context.warehouse();
   // The csv steps' root (AppContext gives them files/ beside the database).
-  const fs::path db_folder = fs::path(*sqlite_path).parent_path();
+  const fs::path db_folder = fs::path(db_path).parent_path();
   api.files_root = (db_folder.empty() ? fs::path(".") : db_folder) / "files";
   api.max_file_download_bytes = config.max_upload_bytes;
   web::add_api_routes(router, api);

@@ -1,6 +1,6 @@
 #include "cli/master_keys.h"
 
-#include "engine/store/sqlite_store.h"
+#include "engine/store/store_url.h"
 
 #include <filesystem>
 
@@ -49,26 +49,25 @@ std::optional<engine::LoadedKeys> load_keys(const ServeConfig& config, bool crea
   }
 }
 
-std::string sqlite_path_or_throw(const ServeConfig& config) {
-  auto path = config.sqlite_path();
-  if (!path) {
-    throw UsageError("store `" + mask_store_url(config.store_url()) +
-                     "`: this build stores data in SQLite only (sqlite://PATH)");
-  }
-  return *path;
+std::string local_db_path(const ServeConfig& config) {
+  if (auto path = config.sqlite_path()) return *path;
+  return (std::filesystem::path(config.data_dir) / "flowpilot.db").string();
 }
 
-std::unique_ptr<engine::Store> open_data_dir_store(const DataDirFlags& flags) {
-  const ServeConfig config = load_data_dir_config(flags);
-  engine::SqliteStoreOptions options;
-  options.path = sqlite_path_or_throw(config);
+std::unique_ptr<engine::Store> open_config_store(const ServeConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   try {
-    return engine::open_sqlite_store(options);
+    engine::StoreOpenOptions options;
+    options.url = config.store_url();
+    return engine::open_store(options);
   } catch (const engine::StoreError& e) {
     throw UsageError(e.what());
   }
+}
+
+std::unique_ptr<engine::Store> open_data_dir_store(const DataDirFlags& flags) {
+  return open_config_store(load_data_dir_config(flags));
 }
 
 }  // namespace flowpilot::cli

@@ -39,11 +39,16 @@ engine::MasterKeyOptions master_key_options(const ServeConfig& config, bool crea
 // UsageError.
 std::optional<engine::LoadedKeys> load_keys(const ServeConfig& config, bool create);
 
-// The SQLite database path of the configuration (UsageError for PostgreSQL URLs).
-std::string sqlite_path_or_throw(const ServeConfig& config);
+// Where this process keeps its local files: the SQLite database path, or for a PostgreSQL store
+// `flowpilot.db` in data_dir, never created. The warehouse (warehouse.db) and the csv steps'
+// files/ live beside it.
+std::string local_db_path(const ServeConfig& config);
 
-// The store of the data directory these flags name, created if missing (as `serve` would);
-// store errors become UsageError.
+// The configuration's store (SQLite or PostgreSQL), with data_dir created if missing (as `serve`
+// would); store errors become UsageError.
+std::unique_ptr<engine::Store> open_config_store(const ServeConfig& config);
+
+// open_config_store for the configuration these flags name.
 std::unique_ptr<engine::Store> open_data_dir_store(const DataDirFlags& flags);
 
 }  // namespace flowpilot::cli

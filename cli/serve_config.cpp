@@ -2,6 +2,7 @@
 
 #include "engine/model/suggest.h"
 #include "engine/schedule/duration.h"
+#include "engine/store/store_url.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -95,7 +96,7 @@ std::string parse_store(std::string_view text, std::string& out) {
       if (starts_with_icase(text, scheme) && text.size() > scheme.size()) ok = true;
     }
     if (!ok) {
-      return backquoted(mask_store_url(text)) +
+      return backquoted(engine::mask_store_url(text)) +
              " is not a store URL; use sqlite:///abs/path, sqlite://relative/path or "
              "postgres://user:password@host/db";
     }
@@ -273,7 +274,7 @@ std::string format_int(int value) { return std::to_string(value); }
 std::string format_ms(std::chrono::milliseconds value) { return engine::format_duration(value); }
 
 std::string mask_all(std::string_view value) { return value.empty() ? std::string() : "***"; }
-std::string mask_url(std::string_view value) { return mask_store_url(value); }
+std::string mask_url(std::string_view value) { return engine::mask_store_url(value); }
 
 // A key of the table together with how it is stored and shown.
 struct KeyDef {
@@ -861,46 +862,6 @@ ServeConfig load_serve_config(const ServeConfigFlags& flags, const EnvLookup& en
   return config;
 }
 
-std::string mask_store_url(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  // SQLite URLs name a file: a ':' and '@' in its path are no password.
-  if (scheme_end == std::string_view::npos || lower(url.substr(0, scheme_end)) == "sqlite") {
-    return std::string(url);
-  }
-  const std::size_t authority = scheme_end + 3;
-  const std::size_t query = std::min(url.find_first_of("?#", authority), url.size());
-  std::string out(url.substr(0, authority));
-  const std::string_view rest = url.substr(authority, query - authority);
-  // The last '@' ends the user info: a password may itself contain '@' or '/'.
-  const auto at = rest.rfind('@');
-  const auto colon = rest.find(':');
-  if (at != std::string_view::npos && colon != std::string_view::npos && colon < at) {
-    out += std::string(rest.substr(0, colon + 1)) + "***" + std::string(rest.substr(at));
-  } else {
-    out += rest;
-  }
-  if (query == url.size()) return out;
-  // libpq also takes the password as a parameter: ?password=...
-  std::string_view params = url.substr(query + 1);
-  out += url[query];
-  bool first = true;
-  while (true) {
-    const auto amp = params.find('&');
-    const std::string_view param = params.substr(0, amp);
-    if (!first) out += '&';
-    first = false;
-    if (lower(param.substr(0, param.find('='))) == "password" &&
-        param.find('=') != std::string_view::npos) {
-      out += std::string(param.substr(0, param.find('=') + 1)) + "***";
-    } else {
-      out += param;
-    }
-    if (amp == std::string_view::npos) break;
-    params.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
 std::string render_effective_config(const ServeConfig& config) {
   struct Line {
     std::string text;
@@ -922,7 +883,7 @@ std::string render_effective_config(const ServeConfig& config) {
       for (auto& v : shown) v = def.mask(v);
     }
     if (path == "store" && config.store.empty()) {
-      comment += "; in effect " + mask_store_url(config.store_url());
+      comment += "; in effect " + engine::mask_store_url(config.store_url());
     }
     if (!def.key.list) {
       lines.push_back({indent + name + ": " + yaml_scalar(shown.front()), comment});

@@ -138,9 +138,6 @@ ServeConfig load_serve_config(const ServeConfigFlags& flags, const EnvLookup& en
 // shown as "***": metrics.token when set, and the password of a PostgreSQL store URL.
 std::string render_effective_config(const ServeConfig& config);
 
-// "postgres://user:***@host/db": the URL with its password (and any password= parameter) masked.
-std::string mask_store_url(std::string_view url);
-
 // The Markdown table of every key that docs/configuration.md carries between its markers.
 std::string config_reference_markdown();
 

@@ -2,7 +2,8 @@
 # Installs every Debian 12 package the build, the demo and the tests need. Idempotent: packages
 # already installed are left alone, and apt is not touched at all when nothing is missing.
 #   scripts/setup.sh          what the build and the demo need
-#   scripts/setup.sh --tests  also what the tests need (Chromium for the web UI's browser tests)
+#   scripts/setup.sh --tests  also what the tests need (Chromium for the web UI's browser tests,
+#                             the PostgreSQL server that tests/pg/pg_server.sh starts on its own)
 # The web UI builds with Node.js 20 or newer and npm; the machine's own are used when present.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ packages=(
   python3 prometheus
 )
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(chromium fonts-dejavu-core)
+  packages+=(chromium fonts-dejavu-core postgresql)
 fi
 
 missing=()
@@ -49,6 +50,16 @@ echo "setup: installing ${missing[*]}"
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
+# On a first install Debian creates (and, under systemd, starts) a `main` cluster on port 5432.
+# The tests start their own server in a temporary directory, so a system-wide one would only
+# use memory and a port; this drop-in makes the package skip it.
+if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+  dropin_dir=/etc/postgresql-common/createcluster.d
+  "${sudo_cmd[@]}" mkdir -p "$dropin_dir"
+  printf '%s\n' "# Written by Flowpilot's scripts/setup.sh: its tests start their own server." \
+                "create_main_cluster = false" |
+    "${sudo_cmd[@]}" tee "$dropin_dir/flowpilot-no-main-cluster.conf" >/dev/null
+fi
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 check_node

@@ -492,16 +492,6 @@ TEST_F(ServeConfigTest, ListenSplitsIntoHostAndPort) {
   EXPECT_EQ(c.listen_port(), 65535);
 }
 
-TEST_F(ServeConfigTest, MaskStoreUrl) {
-  EXPECT_EQ(mask_store_url("postgres://user:secret@host/db"), "postgres://user:***@host/db");
-  EXPECT_EQ(mask_store_url("postgresql://u:p@ss/w@h:5432/db?sslmode=require&password=x"),
-            "postgresql://u:***@h:5432/db?sslmode=require&password=***");
-  EXPECT_EQ(mask_store_url("postgres://user@host/db"), "postgres://user@host/db");
-  EXPECT_EQ(mask_store_url("postgres://host/db"), "postgres://host/db");
-  EXPECT_EQ(mask_store_url("sqlite:///a:b@c/db"), "sqlite:///a:b@c/db");
-  EXPECT_EQ(mask_store_url(""), "");
-}
-
 TEST_F(ServeConfigTest, SecretsAreMaskedInRender) {
   const ServeConfig c = load_serve_config(
       *parse_flags({"--store", "postgres://flowpilot:pa55-w0rd@db.internal:5432/flowpilot"}),

@@ -22,6 +22,7 @@
 #include "web/metrics.h"
 #include "web/router.h"
 #include "web/webhooks.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
@@ -58,7 +59,7 @@ class ServerFixture : public ::testing::Test {
       ADD_FAILURE() << refusal.to_string();
     }
     add_steps(registry_);
-    store_ = engine::open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
     catalog_ = std::make_unique<engine::WorkflowCatalog>(
         *store_, load_context(), std::vector<std::filesystem::path>{dir_ / "flows"});
     catalog_->load();

@@ -9,6 +9,7 @@
 #include "engine/access/tokens.h"
 #include "engine/access/users.h"
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
@@ -28,7 +29,7 @@ class AccessServicesTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-access-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
     users_ = std::make_unique<UserService>(*store_);
     tokens_ = std::make_unique<TokenService>(*store_);
   }

@@ -2,6 +2,7 @@
 // credentials for a step, moved ciphertexts refused, rotation and retirement, and the type table.
 #include "engine/connections/connections.h"
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -24,7 +25,7 @@ class ConnectionsTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-connections-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
     service_ = std::make_unique<ConnectionService>(*store_, keyring_);
   }
   void TearDown() override {

@@ -10,6 +10,7 @@
 #include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
 #include "engine/warehouse/warehouse.h"
+#include "store_under_test.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -150,7 +151,7 @@ class RuntimeTest : public ::testing::Test {
   }
 
   void open() {
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
     executor_ = make_executor();
   }
 

@@ -2,6 +2,7 @@
 // normalized emails, refusals that name the field, disabling, and password resets.
 #include "engine/access/users.h"
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +20,7 @@ class UsersTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-users-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
     users_ = std::make_unique<UserService>(*store_);
   }
   void TearDown() override {

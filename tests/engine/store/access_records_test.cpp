@@ -2,6 +2,8 @@
 // of their secret, revoking a user's sessions touches only theirs, and the audit log is
 // append-only even to SQL issued behind the store's back.
 #include "engine/store/sqlite_store.h"
+#include "store_raw_sql.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -20,7 +22,7 @@ class AccessRecordsTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-access-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
   }
   void TearDown() override {
     store_.reset();
@@ -100,19 +102,11 @@ TEST_F(AccessRecordsTest, TheAuditLogIsAppendOnlyAndFilters) {
   EXPECT_EQ(store_->list_audit(filter).size(), 1u);
 
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "flowpilot.db").c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET actor_email = 'someone-else'", nullptr, nullptr,
-                         &error),
-            SQLITE_OK);
-  ASSERT_NE(error, nullptr);
-  EXPECT_NE(std::string(error).find("append-only"), std::string::npos) << error;
-  sqlite3_free(error);
-  error = nullptr;
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_log", nullptr, nullptr, &error), SQLITE_OK);
-  sqlite3_free(error);
-  sqlite3_close(db);
+  const auto path = dir_ / "flowpilot.db";
+  const std::string update = testing::exec_raw_sql(path, "UPDATE audit_log SET actor_email = 'someone-else'");
+  EXPECT_NE(update.find("append-only"), std::string::npos) << update;
+  const std::string remove = testing::exec_raw_sql(path, "DELETE FROM audit_log");
+  EXPECT_NE(remove.find("append-only"), std::string::npos) << remove;
 }
 
 }  // namespace

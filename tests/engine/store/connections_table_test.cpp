@@ -1,6 +1,7 @@
 // The connections table: rows round-trip, replace by name, delete, and list by name; a batch of
 // puts (a key rotation) is applied whole or not at all.
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +20,7 @@ class ConnectionsTableTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-conn-table-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
   }
   void TearDown() override {
     store_.reset();

@@ -1,6 +1,7 @@
 // The recommendation_decisions table: a decision round-trips, is found only by its own id, and a
 // second decision about the same recommendation is refused whole.
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +19,7 @@ class RecommendationDecisionsTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-reco-table-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
   }
   void TearDown() override {
     store_.reset();

@@ -2,6 +2,7 @@
 // columns behind filtering by trigger and time and run lineage.
 #include "engine/store/retention.h"
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +21,7 @@ class ServerTablesTest : public ::testing::Test {
     std::random_device rd;
     dir_ = fs::temp_directory_path() / ("flowpilot-tables-" + std::to_string(rd()));
     fs::create_directories(dir_);
-    store_ = open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
   }
   void TearDown() override {
     store_.reset();

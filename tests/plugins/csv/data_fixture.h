@@ -9,6 +9,7 @@
 #include "engine/plugins/plugin_host.h"
 #include "engine/steps/builtin_steps.h"
 #include "engine/store/sqlite_store.h"
+#include "store_under_test.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -48,7 +49,7 @@ class DataWorkflowTest : public ::testing::Test {
     ASSERT_TRUE(registry_.has_step("csv.read"));
     ASSERT_TRUE(registry_.has_step("transform.filter"));
     ASSERT_TRUE(registry_.has_step("quality.check"));
-    store_ = engine::open_sqlite_store({dir_ / "flowpilot.db"});
+    store_ = ::flowpilot::engine::testing::open_store_under_test(dir_ / "flowpilot.db");
     auto resolver =
         [this](const engine::WorkflowVersionRecord& v) -> std::shared_ptr<const engine::Workflow> {
       return engine::load_workflow_source(v.source_text, v.source_file, v.format, context())

@@ -1,0 +1,155 @@
+// What only the PostgreSQL store does: migrations under an advisory lock, a server that drops its
+// connections, text PostgreSQL would refuse, and two stores (two processes) on one database. The
+// Store contract itself is sqlite_store_test.cpp, which also runs here (ctest's pg. copies).
+#include "engine/store/postgres_store.h"
+#include "store_raw_sql.h"
+#include "store_under_test.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+namespace flowpilot::engine {
+namespace {
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::testing_on_postgres()) GTEST_SKIP() << "runs in the pg. copy of the suite";
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("flowpilot-pg-" + std::to_string(rd()) + ".db");
+  }
+
+  PostgresStoreOptions options() const {
+    PostgresStoreOptions o;
+    o.url = testing::test_postgres_url();
+    o.schema = testing::test_schema_for(path_);
+    o.application_name = "flowpilot-test-" + o.schema;
+    return o;
+  }
+
+  static RunRecord run(const std::string& id, const std::string& key = "") {
+    RunRecord r;
+    r.id = id;
+    r.workflow_id = "wf";
+    r.workflow_version = "v1";
+    r.idempotency_key = key;
+    r.created_at = now_millis();
+    return r;
+  }
+
+  static WriteBatch batch(WriteOp op) {
+    WriteBatch b;
+    b.ops.push_back(std::move(op));
+    return b;
+  }
+
+  std::filesystem::path path_;
+};
+
+TEST_F(PostgresStoreTest, MigratesOnceAndRefusesANewerSchema) {
+  open_postgres_store(options()).reset();
+  open_postgres_store(options()).reset();
+  EXPECT_EQ(testing::exec_raw_sql(path_, "DO $$ BEGIN IF (SELECT count(*) FROM schema_migrations) <> 1 THEN "
+                                         "RAISE EXCEPTION 'migrated twice'; END IF; END $$"),
+            "");
+  ASSERT_EQ(testing::exec_raw_sql(path_, "INSERT INTO schema_migrations VALUES (" +
+                                             std::to_string(postgres_schema_version() + 5) + ", 0)"),
+            "");
+  try {
+    open_postgres_store(options());
+    FAIL() << "a schema newer than this binary was opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer than this flowpilot"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PostgresStoreTest, ABadServerIsNamedWithoutItsPassword) {
+  PostgresStoreOptions o = options();
+  o.url = "postgres://flowpilot:s3cret-pw@127.0.0.1:1/flowpilot";
+  try {
+    open_postgres_store(o);
+    FAIL() << "connected to port 1";
+  } catch (const StoreError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("postgres://flowpilot:***@127.0.0.1:1/flowpilot"), std::string::npos) << what;
+    EXPECT_EQ(what.find("s3cret-pw"), std::string::npos) << what;
+  }
+}
+
+TEST_F(PostgresStoreTest, TextPostgresWouldRefuseIsStoredReadably) {
+  auto store = open_postgres_store(options());
+  RunRecord r = run("r1");
+  using namespace std::string_literals;  // NOLINT(google-build-using-namespace): a test's own scope
+  r.error = "bad \xff byte and a NUL \0 here"s;
+  r.inputs = boost::json::object{{"note", std::string("caf\xc3\xa9")}};
+  ASSERT_FALSE(store->commit(batch(CreateRun{r})).error);
+  const auto got = store->get_run("r1");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->error, "bad \xEF\xBF\xBD byte and a NUL \xEF\xBF\xBD here");
+  EXPECT_EQ(got->inputs.at("note").as_string(), "caf\xc3\xa9");
+}
+
+TEST_F(PostgresStoreTest, ConnectionsTheServerDropsAreOpenedAgain) {
+  auto store = open_postgres_store(options());
+  ASSERT_FALSE(store->commit(batch(CreateRun{run("r1")})).error);
+  ASSERT_TRUE(store->get_run("r1"));
+  // What a server restart does to every connection of this store (and only this store's).
+  ASSERT_EQ(testing::exec_raw_sql(path_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                                         "application_name = '" + options().application_name + "'"),
+            "");
+  EXPECT_TRUE(store->get_run("r1"));  // a reader reconnects
+  const CommitResult written = store->commit(batch(CreateRun{run("r2")}));
+  EXPECT_FALSE(written.error);  // so does the writer, before its transaction began
+  EXPECT_TRUE(store->get_run("r2"));
+}
+
+TEST_F(PostgresStoreTest, TwoStoresOnOneDatabaseCreateOneRunPerIdempotencyKey) {
+  auto a = open_postgres_store(options());
+  auto b = open_postgres_store(options());
+  constexpr int kKeys = 50;
+  std::vector<CommitResult> from_a(kKeys);
+  std::vector<CommitResult> from_b(kKeys);
+  std::thread ta([&] {
+    for (int i = 0; i < kKeys; ++i) from_a[i] = a->commit(batch(CreateRun{run("a" + std::to_string(i), "k" + std::to_string(i))}));
+  });
+  std::thread tb([&] {
+    for (int i = 0; i < kKeys; ++i) from_b[i] = b->commit(batch(CreateRun{run("b" + std::to_string(i), "k" + std::to_string(i))}));
+  });
+  ta.join();
+  tb.join();
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_FALSE(from_a[i].error);
+    ASSERT_FALSE(from_b[i].error);
+    ASSERT_EQ(from_a[i].created_runs.size(), 1u);
+    ASSERT_EQ(from_b[i].created_runs.size(), 1u);
+    EXPECT_NE(from_a[i].created_runs[0].created, from_b[i].created_runs[0].created) << "key " << i;
+    EXPECT_EQ(from_a[i].created_runs[0].run_id, from_b[i].created_runs[0].run_id) << "key " << i;
+  }
+  RunFilter all;
+  all.limit = 0;
+  EXPECT_EQ(a->list_runs(all).size(), static_cast<std::size_t>(kKeys));
+}
+
+TEST_F(PostgresStoreTest, AnExclusiveStoreRefusesASecondOneUntilItCloses) {
+  PostgresStoreOptions exclusive = options();
+  exclusive.exclusive = true;
+  auto first = open_postgres_store(exclusive);
+  try {
+    open_postgres_store(exclusive);
+    FAIL() << "two exclusive stores on one schema";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("another flowpilot process already serves"), std::string::npos) << e.what();
+  }
+  // Tools that only read or add records (the CLI) still open it; another schema is another store.
+  EXPECT_NO_THROW(open_postgres_store(options()));
+  PostgresStoreOptions elsewhere = exclusive;
+  elsewhere.schema += "b";
+  EXPECT_NO_THROW(open_postgres_store(elsewhere));
+  first.reset();
+  EXPECT_NO_THROW(open_postgres_store(exclusive));
+}
+
+}  // namespace
+}  // namespace flowpilot::engine
