@@ -56,11 +56,12 @@ boost::json::value yaml_to_json(const YAML::Node& node) {
   return boost::json::value(node.as<std::string>());
 }
 
-// Opens the warehouse file on first use, so that commands which never load data (validate,
-// plugins list) leave no file behind.
+// Opens the warehouse on first use, so that commands which never load data (validate, plugins
+// list) leave no file behind and need no database server.
 class LazyWarehouse final : public engine::Warehouse {
  public:
-  explicit LazyWarehouse(engine::SqliteWarehouseOptions options) : options_(std::move(options)) {}
+  using Open = std::function<std::unique_ptr<engine::Warehouse>()>;
+  explicit LazyWarehouse(Open open) : open_(std::move(open)) {}
 
   engine::UpsertCounts upsert_facts(const std::vector<engine::FactRow>& rows,
                                     std::string_view batch_id) override {
@@ -86,10 +87,10 @@ class LazyWarehouse final : public engine::Warehouse {
 
  private:
   engine::Warehouse& get() {
-    std::call_once(opened_, [this] { inner_ = engine::open_sqlite_warehouse(options_); });
+    std::call_once(opened_, [this] { inner_ = open_(); });
     return *inner_;
   }
-  engine::SqliteWarehouseOptions options_;
+  Open open_;
   std::once_flag opened_;
   std::unique_ptr<engine::Warehouse> inner_;
 };
@@ -112,11 +113,20 @@ AppContext::AppContext(const CommonOptions& options)
     throw UsageError(std::string("FLOWPILOT_HTTP_ALLOW_NETWORKS: ") + e.what());
   }
   const std::string db_path = options_.db_path.empty() ? default_db_path() : options_.db_path;
-  engine::SqliteWarehouseOptions warehouse_options;
-  warehouse_options.path = options_.warehouse_path.empty() ? data_dir_of(db_path) / "warehouse.db"
-                                                           : std::filesystem::path(options_.warehouse_path);
-  warehouse_options.relaxed_durability = options_.relaxed_durability;
-  warehouse_ = std::make_unique<LazyWarehouse>(warehouse_options);
+  // Processes sharing a PostgreSQL store share its warehouse too, in the same database.
+  if (engine::store_kind(options_.store_url) == engine::StoreKind::postgres) {
+    engine::PostgresWarehouseOptions warehouse_options;
+    warehouse_options.url = options_.store_url;
+    warehouse_ = std::make_unique<LazyWarehouse>(
+        [warehouse_options] { return engine::open_postgres_warehouse(warehouse_options); });
+  } else {
+    engine::SqliteWarehouseOptions warehouse_options;
+    warehouse_options.path = options_.warehouse_path.empty() ? data_dir_of(db_path) / "warehouse.db"
+                                                             : std::filesystem::path(options_.warehouse_path);
+    warehouse_options.relaxed_durability = options_.relaxed_durability;
+    warehouse_ = std::make_unique<LazyWarehouse>(
+        [warehouse_options] { return engine::open_sqlite_warehouse(warehouse_options); });
+  }
   // The csv steps read and write only inside these folders.
   boost::json::array roots;
   if (options_.file_roots.empty()) {

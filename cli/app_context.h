@@ -26,7 +26,8 @@ namespace flowpilot::cli {
 struct CommonOptions {
   std::string db_path;           // --db, FLOWPILOT_DB, default ./flowpilot.db
   // A store URL (sqlite:// or postgres://) used instead of db_path for the store; db_path still
-  // places warehouse.db and files/.
+  // places files/ (and warehouse.db for SQLite; a PostgreSQL store keeps the warehouse in its
+  // database, and warehouse_path is then unused).
   std::string store_url;
   bool exclusive_store = false;  // serve: refuse a PostgreSQL store another process serves
   // The marketing warehouse; "" = warehouse.db beside db_path. Opened on first use only, so

@@ -7,6 +7,7 @@
 #include "engine/access/audit.h"
 #include "engine/access/detail/credentials.h"
 #include "engine/access/erasure.h"
+#include "engine/store/store_url.h"
 
 #include <boost/json.hpp>
 
@@ -58,13 +59,18 @@ int erase(const EraseArgs& args) {
   AppContext context(common);
   // The marks come from the plugins the server loads, so the same fields count as personal.
   const engine::PiiCatalog marks(context.registry());
-  std::unique_ptr<engine::Warehouse> warehouse;
-  const auto warehouse_file = std::filesystem::path(config.data_dir) / "warehouse.db";
-  if (std::filesystem::exists(warehouse_file)) {
-    warehouse = engine::open_sqlite_warehouse({warehouse_file, false});
+  // A SQLite warehouse that was never created holds nothing to erase (and is not created here);
+  // a PostgreSQL one lives beside the store.
+  std::unique_ptr<engine::Warehouse> warehouse_file;
+  engine::Warehouse* warehouse = nullptr;
+  if (engine::store_kind(common.store_url) == engine::StoreKind::postgres) {
+    warehouse = &context.warehouse();
+  } else if (const auto file = std::filesystem::path(config.data_dir) / "warehouse.db"; std::filesystem::exists(file)) {
+    warehouse_file = engine::open_sqlite_warehouse({file, false});
+    warehouse = warehouse_file.get();
   }
   const engine::ErasureReport report = usage_errors_from<std::invalid_argument>([&] {
-    return engine::erase_person(context.store(), warehouse.get(), marks, {args.email, args.dry_run});
+    return engine::erase_person(context.store(), warehouse, marks, {args.email, args.dry_run});
   });
   if (!args.dry_run) {
     engine::AuditEntry entry;

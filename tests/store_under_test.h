@@ -1,13 +1,14 @@
-// The store a test suite runs against: SQLite at the given path, or, when the environment variable
-// FLOWPILOT_TEST_PG_URL_FILE names a file holding a PostgreSQL URL (ctest's `pg.` copies of the
-// store-backed suites, see tests/pg/), a PostgreSQL store in a schema of its own. The schema is
-// named after the path, so that reopening the same path (a restart in a test) reopens the same
-// data, and tests running side by side never share tables. Schemas are left for the throwaway
-// test server to take with it.
+// The store (or warehouse) a test suite runs against: SQLite at the given path, or, when the
+// environment variable FLOWPILOT_TEST_PG_URL_FILE names a file holding a PostgreSQL URL (ctest's
+// `pg.` copies of the store-backed suites, see tests/pg/), PostgreSQL in a schema of its own. The
+// schema is named after the path, so that reopening the same path (a restart in a test) reopens
+// the same data, and tests running side by side never share tables. Schemas are left for the
+// throwaway test server to take with it.
 #pragma once
 
 #include "engine/store/postgres_store.h"
 #include "engine/store/sqlite_store.h"
+#include "engine/warehouse/warehouse.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -54,6 +55,22 @@ inline std::unique_ptr<Store> open_store_under_test(const std::filesystem::path&
   SqliteStoreOptions options;
   options.path = sqlite_path;
   return open_store_under_test(options);
+}
+
+// The PostgreSQL schema that stands for the SQLite warehouse file at `sqlite_path`: apart from
+// the store's, as a warehouse file is apart from the store's file.
+inline std::string test_warehouse_schema_for(const std::filesystem::path& sqlite_path) {
+  return test_schema_for(sqlite_path) + "w";
+}
+
+// The warehouse a test runs against, chosen as open_store_under_test chooses the store.
+inline std::unique_ptr<Warehouse> open_warehouse_under_test(const std::filesystem::path& sqlite_path) {
+  const std::string url = test_postgres_url();
+  if (url.empty()) return open_sqlite_warehouse({sqlite_path});
+  PostgresWarehouseOptions options;
+  options.url = url;
+  options.schema = test_warehouse_schema_for(sqlite_path);
+  return open_postgres_warehouse(options);
 }
 
 }  // namespace flowpilot::engine::testing

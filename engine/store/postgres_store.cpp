@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <deque>
@@ -146,6 +147,22 @@ constexpr std::string_view kDeleteRunLogs = "DELETE FROM logs WHERE run_id = $1"
 constexpr std::string_view kPutRecommendationDecision =
     "INSERT INTO recommendation_decisions(id, status, rule, action, platform, account_id, campaign_id, "
     "run_id, decided_by, comment, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+// SKIP LOCKED: processes claiming at the same moment pass over each other's rows instead of
+// waiting, and get different runs.
+constexpr std::string_view kClaimRuns =
+    "WITH c AS (SELECT id FROM runs WHERE status IN ('queued', 'running') AND lease_expires_at <= $2 "
+    "AND claimable_at <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+    "UPDATE runs r SET lease_owner = $1, lease_epoch = r.lease_epoch + 1, lease_expires_at = $2 + $4 "
+    "FROM c WHERE r.id = c.id RETURNING r.id, r.lease_epoch, r.lease_expires_at";
+constexpr std::string_view kRenewLease =
+    "UPDATE runs SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $4 RETURNING id";
+constexpr std::string_view kReleaseLease =
+    "UPDATE runs SET lease_owner = '', lease_expires_at = 0, claimable_at = $4 "
+    "WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3";
+constexpr std::string_view kMakeClaimable = "UPDATE runs SET claimable_at = LEAST(claimable_at, $2) WHERE id = $1";
+// FOR UPDATE: a claim of the same run waits for this transaction, so the check holds until COMMIT.
+constexpr std::string_view kLeaseOf = "SELECT lease_owner, lease_epoch FROM runs WHERE id = $1 FOR UPDATE";
 
 // Token scopes are single words: one space-separated column keeps them readable in SQL.
 std::string join_words(const std::vector<std::string>& words) {
@@ -719,6 +736,7 @@ class PostgresStore final : public Store {
   void process_group(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void apply(const WriteOp& op, CommitResult& result);
+  void check_fence(const LeaseFence& fence);
   void rollback_if_open() noexcept;
 
   const std::string url_;
@@ -888,6 +906,7 @@ void PostgresStore::run_transaction(std::vector<Pending>& group, std::vector<Com
     if (batch.empty()) continue;
     if (isolate) c.exec("SAVEPOINT batch");
     try {
+      if (batch.fence) check_fence(*batch.fence);
       for (const WriteOp& op : batch.ops) apply(op, results[i]);
       if (isolate) c.exec("RELEASE SAVEPOINT batch");
     } catch (const PgError& e) {
@@ -906,6 +925,14 @@ void PostgresStore::run_transaction(std::vector<Pending>& group, std::vector<Com
   }
   commit_sent_ = true;
   c.exec("COMMIT");
+}
+
+void PostgresStore::check_fence(const LeaseFence& fence) {
+  PgResult r = writer_conn_->query(kLeaseOf, PgParams().text(fence.run_id));
+  if (PQntuples(r.get()) == 0 || pg_text(r.get(), 0, 0) != fence.owner || pg_int(r.get(), 0, 1) != fence.epoch) {
+    throw LeaseLost(fmt::format("run {}: the lease of {} (epoch {}) is no longer held; the write is refused",
+                                fence.run_id, fence.owner, fence.epoch));
+  }
 }
 
 void PostgresStore::rollback_if_open() noexcept {
@@ -1097,6 +1124,27 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                               .text(r.decided_by)
                                               .text(r.comment)
                                               .integer(r.decided_at));
+    } else if (const auto* o = std::get_if<ClaimRuns>(&op)) {
+      PgResult r = c.query(kClaimRuns, PgParams().text(o->owner).integer(o->now).integer(o->limit).integer(o->ttl_ms));
+      std::vector<RunLease> claimed;
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        claimed.push_back({pg_text(r.get(), i, 0), pg_int(r.get(), i, 1), pg_int(r.get(), i, 2)});
+      }
+      std::sort(claimed.begin(), claimed.end(), [](const RunLease& a, const RunLease& b) { return a.run_id < b.run_id; });
+      result.claimed.insert(result.claimed.end(), claimed.begin(), claimed.end());
+    } else if (const auto* o = std::get_if<RenewLeases>(&op)) {
+      for (const RunLease& lease : o->leases) {
+        PgResult r = c.query(kRenewLease, PgParams()
+                                              .text(lease.run_id)
+                                              .text(o->owner)
+                                              .integer(o->now + o->ttl_ms)
+                                              .integer(lease.epoch));
+        if (PQntuples(r.get()) == 0) result.lost_leases.push_back(lease.run_id);
+      }
+    } else if (const auto* o = std::get_if<ReleaseLease>(&op)) {
+      c.query(kReleaseLease, PgParams().text(o->run_id).text(o->owner).integer(o->epoch).integer(o->claimable_at));
+    } else if (const auto* o = std::get_if<MakeClaimable>(&op)) {
+      c.query(kMakeClaimable, PgParams().text(o->run_id).integer(o->at));
     }
   } catch (const PgError& e) {
     // Name the operation: "duplicate key value" alone does not say which write was refused.
@@ -1105,7 +1153,8 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
         "AppendLog",          "PutApproval",    "PutWorkflow",      "AppendRevision", "DeleteWorkflow",
         "PutScheduleFired",   "PruneRuns",      "PutConnection",    "DeleteConnection", "PutUser",
         "PutToken",           "PutSession",     "RevokeSessions",   "PruneSessions",  "AppendAudit",
-        "DeleteRunLogs",      "PutRecommendationDecision"};
+        "DeleteRunLogs",      "PutRecommendationDecision", "ClaimRuns", "RenewLeases", "ReleaseLease",
+        "MakeClaimable"};
     throw PgError(e.sqlstate(), e.connection_lost(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }

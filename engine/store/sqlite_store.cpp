@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/json/serializer.hpp>
@@ -94,6 +95,11 @@ enum WriterStmt : std::size_t {
   kAppendAudit,
   kDeleteRunLogs,
   kPutRecommendationDecision,
+  kClaimRuns,
+  kRenewLease,
+  kReleaseLease,
+  kMakeClaimable,
+  kLeaseOf,
   kWriterStmtCount,
 };
 
@@ -185,6 +191,14 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "INSERT INTO recommendation_decisions(id, status, rule, action, platform, account_id, "
     "campaign_id, run_id, decided_by, comment, decided_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    "UPDATE runs SET lease_owner = ?1, lease_epoch = lease_epoch + 1, lease_expires_at = ?2 + ?4 "
+    "WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'running') AND lease_expires_at <= ?2 "
+    "AND claimable_at <= ?2 ORDER BY id LIMIT ?3) RETURNING id, lease_epoch, lease_expires_at",
+    "UPDATE runs SET lease_expires_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND lease_epoch = ?4",
+    "UPDATE runs SET lease_owner = '', lease_expires_at = 0, claimable_at = ?4 "
+    "WHERE id = ?1 AND lease_owner = ?2 AND lease_epoch = ?3",
+    "UPDATE runs SET claimable_at = min(claimable_at, ?2) WHERE id = ?1",
+    "SELECT lease_owner, lease_epoch FROM runs WHERE id = ?1",
 };
 
 #undef FP_RUN_INSERT
@@ -428,6 +442,7 @@ class SqliteStore final : public Store {
   void process_group(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void apply(const WriteOp& op, CommitResult& result);
+  void check_fence(const LeaseFence& fence);
   void run_stmt(WriterStmt which);
   void bind_json(sqlite3_stmt* stmt, int index, const boost::json::value& value, std::size_t buf);
   void bind_run(sqlite3_stmt* stmt, const RunRecord& r);
@@ -693,6 +708,7 @@ void SqliteStore::run_transaction(std::vector<Pending>& group, std::vector<Commi
     const bool savepoint = isolate && batch.ops.size() > 1;
     if (savepoint) run_stmt(kSavepoint);
     try {
+      if (batch.fence) check_fence(*batch.fence);
       for (const WriteOp& op : batch.ops) apply(op, results[i]);
       if (savepoint) run_stmt(kRelease);
     } catch (const SqliteError& e) {
@@ -716,6 +732,16 @@ void SqliteStore::run_transaction(std::vector<Pending>& group, std::vector<Commi
     }
   }
   run_stmt(kCommit);
+}
+
+void SqliteStore::check_fence(const LeaseFence& fence) {
+  sqlite3_stmt* s = writer_stmts_[kLeaseOf].get();
+  StmtReset reset(s);
+  bind_text(s, 1, fence.run_id);
+  if (!step(s) || column_text(s, 0) != fence.owner || column_int(s, 1) != fence.epoch) {
+    throw LeaseLost(fmt::format("run {}: the lease of {} (epoch {}) is no longer held; the write is refused",
+                                fence.run_id, fence.owner, fence.epoch));
+  }
 }
 
 void SqliteStore::rollback_if_open() noexcept {
@@ -1021,6 +1047,42 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       bind_text(s, 10, r.comment);
       bind_int(s, 11, r.decided_at);
       step(s);
+    } else if (const auto* o = std::get_if<ClaimRuns>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kClaimRuns].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->owner);
+      bind_int(s, 2, o->now);
+      bind_int(s, 3, o->limit);
+      bind_int(s, 4, o->ttl_ms);
+      std::vector<RunLease> claimed;
+      while (step(s)) claimed.push_back({column_text(s, 0), column_int(s, 1), column_int(s, 2)});
+      std::sort(claimed.begin(), claimed.end(), [](const RunLease& a, const RunLease& b) { return a.run_id < b.run_id; });
+      result.claimed.insert(result.claimed.end(), claimed.begin(), claimed.end());
+    } else if (const auto* o = std::get_if<RenewLeases>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kRenewLease].get();
+      for (const RunLease& lease : o->leases) {
+        StmtReset reset(s);
+        bind_text(s, 1, lease.run_id);
+        bind_text(s, 2, o->owner);
+        bind_int(s, 3, o->now + o->ttl_ms);
+        bind_int(s, 4, lease.epoch);
+        step(s);
+        if (sqlite3_changes(writer_db_.get()) == 0) result.lost_leases.push_back(lease.run_id);
+      }
+    } else if (const auto* o = std::get_if<ReleaseLease>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kReleaseLease].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->run_id);
+      bind_text(s, 2, o->owner);
+      bind_int(s, 3, o->epoch);
+      bind_int(s, 4, o->claimable_at);
+      step(s);
+    } else if (const auto* o = std::get_if<MakeClaimable>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kMakeClaimable].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->run_id);
+      bind_int(s, 2, o->at);
+      step(s);
     }
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
@@ -1030,7 +1092,8 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         "AppendRevision",     "DeleteWorkflow", "PutScheduleFired", "PruneRuns",
         "PutConnection",      "DeleteConnection", "PutUser",  "PutToken",
         "PutSession",         "RevokeSessions",   "PruneSessions", "AppendAudit",
-        "DeleteRunLogs",      "PutRecommendationDecision"};
+        "DeleteRunLogs",      "PutRecommendationDecision", "ClaimRuns", "RenewLeases",
+        "ReleaseLease",       "MakeClaimable"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -286,14 +287,69 @@ struct DeleteRunLogs { std::string run_id; };
 // Records what a person decided about a dashboard recommendation; fails if it was decided before.
 struct PutRecommendationDecision { RecommendationDecisionRecord record; };
 
+// ---- run leases (several processes on one database) ------------------------------------------
+// A worker process executes a run while it holds the run's lease. Each claim raises the run's
+// lease epoch: a batch fenced with an older epoch (a worker that stalled past its lease while
+// another claimed the run) is refused, so a late worker cannot overwrite the new owner's work.
+struct RunLease {
+  std::string run_id;
+  std::int64_t epoch = 0;
+  EpochMillis expires_at = 0;
+};
+// Claims up to `limit` unfinished runs (queued or running) whose lease is free or expired and
+// that are claimable (claimable_at <= now), oldest first; several processes claiming at once get
+// different runs. CommitResult::claimed lists them.
+struct ClaimRuns {
+  std::string owner;
+  int limit = 16;
+  EpochMillis now = 0;
+  EpochMillis ttl_ms = 30'000;
+};
+// Extends the leases `owner` still holds (same epoch) to now + ttl; CommitResult::lost_leases
+// names the runs whose lease was taken over or ended.
+struct RenewLeases {
+  std::string owner;
+  std::vector<RunLease> leases;
+  EpochMillis now = 0;
+  EpochMillis ttl_ms = 30'000;
+};
+// Gives a lease up (the run finished, or waits for a person). The run can be claimed again once
+// `claimable_at` has passed: 0 at once, a time for a retry or an approval that expires, or
+// kNeverClaimable until something (a decision) makes it claimable again with MakeClaimable.
+struct ReleaseLease {
+  std::string run_id;
+  std::string owner;
+  std::int64_t epoch = 0;
+  EpochMillis claimable_at = 0;
+};
+inline constexpr EpochMillis kNeverClaimable = std::numeric_limits<EpochMillis>::max();
+struct MakeClaimable { std::string run_id; EpochMillis at = 0; };
+
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
                              PutScheduleFired, PruneRuns, PutConnection, DeleteConnection,
                              PutUser, PutToken, PutSession, RevokeSessions, PruneSessions,
-                             AppendAudit, DeleteRunLogs, PutRecommendationDecision>;
+                             AppendAudit, DeleteRunLogs, PutRecommendationDecision, ClaimRuns,
+                             RenewLeases, ReleaseLease, MakeClaimable>;
+
+// The lease a batch's writes depend on (see RunLease).
+struct LeaseFence {
+  std::string run_id;
+  std::string owner;
+  std::int64_t epoch = 0;
+};
+
+// A batch refused because its fence no longer holds: the run's lease belongs to someone else.
+class LeaseLost : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
+  // When set, the batch applies only if `fence.owner` still holds the run's lease with that epoch
+  // (checked inside the transaction); otherwise it fails with LeaseLost and nothing is applied.
+  std::optional<LeaseFence> fence;
   template <class Op>
   void add(Op op) { ops.emplace_back(std::move(op)); }
   bool empty() const { return ops.empty(); }
@@ -306,6 +362,8 @@ struct CommitResult {
   struct Created { std::string run_id; bool created = true; };
   std::vector<Created> created_runs;
   std::size_t pruned_runs = 0;  // PruneRuns ops in the batch
+  std::vector<RunLease> claimed;         // ClaimRuns ops in the batch
+  std::vector<std::string> lost_leases;  // RenewLeases ops: runs no longer held
 };
 
 using CommitCallback = std::function<void(CommitResult)>;

@@ -1,5 +1,7 @@
 #include "engine/warehouse/warehouse.h"
 
+#include "engine/warehouse/detail/row_checks.h"
+
 #include "engine/store/detail/sqlite_handle.h"
 
 #include <fmt/format.h>
@@ -94,19 +96,6 @@ struct Conditions {
   }
 };
 
-bool is_date(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i == 4 || i == 7) continue;
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-void require(bool ok, std::size_t index, const char* field, const std::string& what) {
-  if (!ok) throw std::invalid_argument(fmt::format("rows[{}].{} {}", index, field, what));
-}
-
 // Runs `body` inside one write transaction, rolled back when it throws.
 template <class F>
 void in_transaction(sqlite3* db, F&& body) {
@@ -178,14 +167,7 @@ class SqliteWarehouse final : public Warehouse {
   }
 
   UpsertCounts upsert_facts(const std::vector<FactRow>& rows, std::string_view batch_id) override {
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const FactRow& r = rows[i];
-      require(!r.platform.empty(), i, "platform", "is empty");
-      require(!r.account_id.empty(), i, "account_id", "is empty");
-      require(!r.campaign_id.empty(), i, "campaign_id", "is empty");
-      require(is_date(r.date), i, "date", "`" + r.date + "` is not a date (YYYY-MM-DD)");
-      require(r.impressions >= 0 && r.clicks >= 0, i, "impressions", "and clicks must not be negative");
-    }
+    warehouse_detail::check_fact_rows(rows);
     const EpochMillis now = now_millis();
     return upsert(
         rows, find_fact_.get(), put_fact_.get(),
@@ -219,15 +201,7 @@ class SqliteWarehouse final : public Warehouse {
   }
 
   UpsertCounts upsert_deals(const std::vector<DealRow>& rows, std::string_view batch_id) override {
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const DealRow& r = rows[i];
-      require(!r.source.empty(), i, "source", "is empty");
-      require(!r.deal_id.empty(), i, "deal_id", "is empty");
-      require(r.close_date.empty() || is_date(r.close_date), i, "close_date",
-              "`" + r.close_date + "` is not a date (YYYY-MM-DD)");
-      require(r.create_date.empty() || is_date(r.create_date), i, "create_date",
-              "`" + r.create_date + "` is not a date (YYYY-MM-DD)");
-    }
+    warehouse_detail::check_deal_rows(rows);
     const EpochMillis now = now_millis();
     return upsert(
         rows, find_deal_.get(), put_deal_.get(),
@@ -262,13 +236,7 @@ class SqliteWarehouse final : public Warehouse {
   }
 
   UpsertCounts upsert_campaigns(const std::vector<CampaignRow>& rows, std::string_view batch_id) override {
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const CampaignRow& r = rows[i];
-      require(!r.platform.empty(), i, "platform", "is empty");
-      require(!r.account_id.empty(), i, "account_id", "is empty");
-      require(!r.campaign_id.empty(), i, "campaign_id", "is empty");
-      require(!r.status.empty(), i, "status", "is empty");
-    }
+    warehouse_detail::check_campaign_rows(rows);
     const EpochMillis now = now_millis();
     return upsert(
         rows, find_campaign_.get(), put_campaign_.get(),
@@ -321,18 +289,7 @@ class SqliteWarehouse final : public Warehouse {
   }
 
   std::vector<FactRow> facts(const FactQuery& query) override {
-    for (const auto& g : query.group_by) {
-      if (!is_fact_group_field(g)) {
-        throw std::invalid_argument("group_by: `" + g +
-                                    "` is not one of platform, account_id, campaign_id, date, currency");
-      }
-    }
-    for (const auto* bound : {&query.since, &query.until}) {
-      if (!bound->empty() && !is_date(*bound)) {
-        throw std::invalid_argument(fmt::format("{}: `{}` is not a date (YYYY-MM-DD)",
-                                                bound == &query.since ? "since" : "until", *bound));
-      }
-    }
+    warehouse_detail::check_fact_query(query);
     // Column names come from the fixed list above, values are bound: nothing of the caller's text
     // reaches the SQL.
     std::vector<std::string> keys;

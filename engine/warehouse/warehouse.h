@@ -126,6 +126,22 @@ struct SqliteWarehouseOptions {
 // Throws StoreError when the file cannot be opened or migrated.
 std::unique_ptr<Warehouse> open_sqlite_warehouse(const SqliteWarehouseOptions& options);
 
+// The warehouse on PostgreSQL, for several flowpilot processes sharing one database: the same
+// tables, counts, ordering and errors as the SQLite warehouse. Tables are created at open under
+// an advisory lock, so processes starting together create them once. Calls are serialized on one
+// connection; a connection the server dropped is opened again (a read is tried once more, a write
+// transaction that failed before its COMMIT was sent is tried again; one whose COMMIT got no
+// answer throws StoreError, since it may or may not have been applied).
+struct PostgresWarehouseOptions {
+  std::string url;     // a libpq URI (postgres://user@host:port/db?...) or key=value conninfo
+  std::string schema;  // "" = the server's default search path; otherwise created when missing
+  std::string application_name = "flowpilot-warehouse";  // as pg_stat_activity shows it
+};
+
+// Connects and creates the tables when missing. Throws StoreError naming the server (never the
+// password) when it cannot connect, or when the warehouse there is newer than this binary.
+std::unique_ptr<Warehouse> open_postgres_warehouse(const PostgresWarehouseOptions& options);
+
 // A platform's campaign status in the warehouse's words (see CampaignRow::status).
 std::string normalize_campaign_status(std::string_view platform_status);
 

@@ -14,6 +14,8 @@
 # matter (a crash loses a test run, nothing else); queries, locking and transactions behave as
 # in production. Benchmarks set up their own server with their own settings.
 # As root, the server runs as the `postgres` system user, since PostgreSQL refuses to run as root.
+# When that user cannot reach DIR (a checkout under a private directory such as mktemp -d), the
+# server's files go to a directory under /tmp, named in DIR/run_dir; DIR keeps url and port.
 set -euo pipefail
 
 readonly db_name=flowpilot_test
@@ -62,9 +64,9 @@ ensure_system_user() {
 }
 
 log_tail() {
-  if [ -f "$dir/postgres.log" ]; then
-    echo "--- last lines of $dir/postgres.log:" >&2
-    tail -n 40 "$dir/postgres.log" >&2
+  if [ -f "$home/postgres.log" ]; then
+    echo "--- last lines of $home/postgres.log:" >&2
+    tail -n 40 "$home/postgres.log" >&2
   fi
 }
 
@@ -113,8 +115,8 @@ pick_port() {
 socket_dir_for() {  # <port>
   if [ -f "$dir/socket_dir" ]; then
     cat "$dir/socket_dir"
-  elif [ $(( ${#dir} + ${#1} + 10 )) -le 107 ]; then
-    echo "$dir"
+  elif [ $(( ${#home} + ${#1} + 10 )) -le 107 ]; then
+    echo "$home"
   else
     local short
     short=$(mktemp -d /tmp/flowpilot-pg.XXXXXX)
@@ -146,8 +148,8 @@ init_cluster() {
   fi
   [ -f "$data/PG_VERSION" ] && return 0
   if ! as_owner "$bindir/initdb" -D "$data" -U "$owner" --auth=trust --encoding=UTF8 \
-         --locale=C --no-sync >"$dir/initdb.log" 2>&1; then
-    cat "$dir/initdb.log" >&2
+         --locale=C --no-sync >"$home/initdb.log" 2>&1; then
+    cat "$home/initdb.log" >&2
     die "initdb into $data failed"
   fi
   echo "include 'flowpilot_test.conf'" | as_owner tee -a "$data/postgresql.conf" >/dev/null
@@ -158,13 +160,13 @@ start_server() {
   for attempt in 1 2 3 4 5; do
     port=$(pick_port)
     write_settings "$port" "$(socket_dir_for "$port")"
-    log_size=$(stat -c %s "$dir/postgres.log" 2>/dev/null || echo 0)
-    if as_owner "$bindir/pg_ctl" start -D "$data" -l "$dir/postgres.log" -w -t 60 -s &&
+    log_size=$(stat -c %s "$home/postgres.log" 2>/dev/null || echo 0)
+    if as_owner "$bindir/pg_ctl" start -D "$data" -l "$home/postgres.log" -w -t 60 -s &&
        wait_ready "$port"; then
       echo "$port" >"$dir/port"
       return 0
     fi
-    new_log=$(tail -c +"$((log_size + 1))" "$dir/postgres.log" 2>/dev/null || true)
+    new_log=$(tail -c +"$((log_size + 1))" "$home/postgres.log" 2>/dev/null || true)
     # Someone else may have bound the port between the check and the start: try another.
     if grep -q 'could not bind\|Address already in use' <<<"$new_log"; then
       echo "pg_server: port $port was taken meanwhile (attempt $attempt), trying another" >&2
@@ -199,8 +201,12 @@ cmd_start() {
   if [ "$(id -u)" -eq 0 ]; then
     [ "$owner" != "$pg_system_user" ] || ensure_system_user
     chown "$owner:" "$dir"
-    runuser -u "$owner" -- test -w "$dir" -a -x "$dir" ||
-      die "$dir is not writable by user $owner (every parent directory needs o+x)"
+    if [ "$home" = "$dir" ] && ! runuser -u "$owner" -- test -w "$dir" -a -x "$dir"; then
+      home=$(mktemp -d /tmp/flowpilot-pg.XXXXXX)
+      chown "$owner:" "$home"
+      echo "$home" >"$dir/run_dir"
+      data=$home/data
+    fi
   fi
   if server_running; then
     write_url
@@ -216,7 +222,7 @@ cmd_restart() {
   if [ ! -f "$data/PG_VERSION" ] || [ ! -f "$dir/port" ]; then
     die "no cluster in $dir; run: $0 start $dir"
   fi
-  if ! as_owner "$bindir/pg_ctl" restart -D "$data" -l "$dir/postgres.log" -m fast -w -t 60 -s ||
+  if ! as_owner "$bindir/pg_ctl" restart -D "$data" -l "$home/postgres.log" -m fast -w -t 60 -s ||
      ! wait_ready "$(cat "$dir/port")"; then
     log_tail
     die "PostgreSQL did not restart in $data"
@@ -230,7 +236,7 @@ check_removable() {
   for entry in "$dir"/* "$dir"/.[!.]*; do
     [ -e "$entry" ] || continue
     case "${entry##*/}" in
-      data | url | port | postgres.log | initdb.log | socket_dir | .s.PGSQL.*) ;;
+      data | url | port | postgres.log | initdb.log | socket_dir | run_dir | .s.PGSQL.*) ;;
       *) die "not touching $dir: it holds ${entry##*/}, which pg_server.sh did not create" ;;
     esac
   done
@@ -251,6 +257,9 @@ cmd_stop() {
   if [ -f "$dir/socket_dir" ]; then
     rm -rf -- "$(cat "$dir/socket_dir")"
   fi
+  if [ "$home" != "$dir" ]; then
+    rm -rf -- "$home"
+  fi
   rm -rf -- "$dir"
 }
 
@@ -259,7 +268,12 @@ action=$1
 [ -n "$2" ] || usage
 dir=$(realpath -m -- "$2")
 [ "$dir" != / ] || die "refusing to use / as the server directory"
-data=$dir/data
+home=$dir
+if [ -f "$dir/run_dir" ]; then
+  home=$(cat "$dir/run_dir")
+  case "$home" in /tmp/flowpilot-pg.*) ;; *) die "$dir/run_dir names $home, not a directory of ours" ;; esac
+fi
+data=$home/data
 if [ "$action" = stop ] && [ ! -d "$dir" ]; then
   exit 0
 fi

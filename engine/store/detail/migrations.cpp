@@ -218,7 +218,17 @@ CREATE TABLE recommendation_decisions (
 );
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations = {{
+// Run leases: which process executes a run, since when, and the epoch that fences late writes of
+// a previous owner (engine/store/store.h, RunLease). The partial index serves the claim query.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE runs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN claimable_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_unfinished ON runs(id) WHERE status IN ('queued', 'running');
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations = {{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -226,6 +236,7 @@ constexpr std::array<Migration, 7> kMigrations = {{
     {5, kV5},
     {6, kV6},
     {7, kV7},
+    {8, kV8},
 }};
 
 int current_version(sqlite3* db) {

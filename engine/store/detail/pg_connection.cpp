@@ -144,7 +144,15 @@ PgConnection::PgConnection(const std::string& url, const std::string& applicatio
     const std::unique_ptr<char, decltype(&PQfreemem)> quoted(
         PQescapeIdentifier(conn_.get(), schema.data(), schema.size()), &PQfreemem);
     if (!quoted) throw PgError("22000", false, "store schema `" + schema + "`: " + error_message(conn_.get()));
-    if (create_schema) exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted.get()));
+    if (create_schema) {
+      try {
+        exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted.get()));
+      } catch (const PgError& e) {
+        // Processes creating the same schema at once: IF NOT EXISTS can still lose the race on the
+        // catalog's unique index, and then the schema exists, which is all that was asked.
+        if (e.sqlstate() != "23505" && e.sqlstate() != "42P06") throw;
+      }
+    }
     exec(fmt::format("SET search_path TO {}", quoted.get()));
   }
 }

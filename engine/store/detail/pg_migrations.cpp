@@ -201,7 +201,16 @@ CREATE TABLE recommendation_decisions(
   decided_at BIGINT NOT NULL);
 )sql";
 
-constexpr std::array<PgMigration, 1> kMigrations = {{{7, kV7}}};
+// As the SQLite store's migration 8: run leases.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE runs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN lease_expires_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN claimable_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX runs_unfinished ON runs(id) WHERE status IN ('queued', 'running');
+)sql";
+
+constexpr std::array<PgMigration, 2> kMigrations = {{{7, kV7}, {8, kV8}}};
 
 // Any constant shared by every flowpilot process: the lock serializes their migrations.
 constexpr std::int64_t kMigrationLock = 0x666c6f77'6d696772;  // "flowmigr"

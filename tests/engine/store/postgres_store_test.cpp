@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <thread>
 
 namespace flowpilot::engine {
@@ -50,9 +51,14 @@ class PostgresStoreTest : public ::testing::Test {
 
 TEST_F(PostgresStoreTest, MigratesOnceAndRefusesANewerSchema) {
   open_postgres_store(options()).reset();
+  // A second open finds every migration applied and applies none again (applied_at unchanged).
+  ASSERT_EQ(testing::exec_raw_sql(path_, "CREATE TABLE first_pass AS SELECT * FROM schema_migrations"), "");
   open_postgres_store(options()).reset();
-  EXPECT_EQ(testing::exec_raw_sql(path_, "DO $$ BEGIN IF (SELECT count(*) FROM schema_migrations) <> 1 THEN "
-                                         "RAISE EXCEPTION 'migrated twice'; END IF; END $$"),
+  EXPECT_EQ(testing::exec_raw_sql(
+                path_, "DO $$ BEGIN IF EXISTS (SELECT * FROM schema_migrations EXCEPT SELECT * FROM first_pass) "
+                       "OR (SELECT max(version) FROM schema_migrations) <> " +
+                           std::to_string(postgres_schema_version()) +
+                           " THEN RAISE EXCEPTION 'migrated again'; END IF; END $$"),
             "");
   ASSERT_EQ(testing::exec_raw_sql(path_, "INSERT INTO schema_migrations VALUES (" +
                                              std::to_string(postgres_schema_version() + 5) + ", 0)"),
@@ -130,6 +136,38 @@ TEST_F(PostgresStoreTest, TwoStoresOnOneDatabaseCreateOneRunPerIdempotencyKey) {
   RunFilter all;
   all.limit = 0;
   EXPECT_EQ(a->list_runs(all).size(), static_cast<std::size_t>(kKeys));
+}
+
+TEST_F(PostgresStoreTest, ProcessesClaimingAtOnceGetDifferentRuns) {
+  auto a = open_postgres_store(options());
+  auto b = open_postgres_store(options());
+  constexpr int kRuns = 200;
+  WriteBatch runs;
+  for (int i = 0; i < kRuns; ++i) {
+    RunRecord r = run(new_run_id());
+    r.status = RunStatus::queued;
+    runs.ops.push_back(CreateRun{r});
+  }
+  ASSERT_FALSE(a->commit(std::move(runs)).error);
+  const EpochMillis now = now_millis();
+  auto drain = [now](Store& store, const std::string& owner, std::vector<std::string>& got) {
+    for (;;) {
+      CommitResult r = store.commit(batch(ClaimRuns{owner, 7, now, 60'000}));
+      ASSERT_FALSE(r.error);
+      if (r.claimed.empty()) return;
+      for (const auto& l : r.claimed) got.push_back(l.run_id);
+    }
+  };
+  std::vector<std::string> got_a;
+  std::vector<std::string> got_b;
+  std::thread ta([&] { drain(*a, "a", got_a); });
+  std::thread tb([&] { drain(*b, "b", got_b); });
+  ta.join();
+  tb.join();
+  std::set<std::string> all(got_a.begin(), got_a.end());
+  for (const auto& id : got_b) EXPECT_TRUE(all.insert(id).second) << id << " was claimed twice";
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kRuns));
+  EXPECT_EQ(got_a.size() + got_b.size(), static_cast<std::size_t>(kRuns));
 }
 
 TEST_F(PostgresStoreTest, AnExclusiveStoreRefusesASecondOneUntilItCloses) {

@@ -609,6 +609,91 @@ TEST_F(SqliteStoreTest, UnfinishedRunIdsAreQueuedOrRunningOldestFirst) {
   EXPECT_EQ(store->unfinished_run_ids(), expected);
 }
 
+// ---- run leases ------------------------------------------------------------------------------
+
+std::vector<RunLease> claim(Store& store, const std::string& owner, int limit, EpochMillis now,
+                            EpochMillis ttl = 100) {
+  CommitResult r = store.commit(batch_of(ClaimRuns{owner, limit, now, ttl}));
+  EXPECT_FALSE(r.error) << error_text(r);
+  return r.claimed;
+}
+
+std::vector<std::string> ids_of(const std::vector<RunLease>& leases) {
+  std::vector<std::string> ids;
+  for (const auto& l : leases) ids.push_back(l.run_id);
+  return ids;
+}
+
+TEST_F(SqliteStoreTest, ClaimsHandOutEachUnfinishedRunOnceOldestFirst) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("r1", "wf", RunStatus::running)},
+                                   CreateRun{make_run("r2", "wf", RunStatus::succeeded)},
+                                   CreateRun{make_run("r3", "wf", RunStatus::queued)},
+                                   CreateRun{make_run("r4", "wf", RunStatus::queued)})));
+  const auto a = claim(*store, "worker-a", 2, 1000);
+  EXPECT_EQ(ids_of(a), (std::vector<std::string>{"r1", "r3"}));
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].epoch, 1);
+  EXPECT_EQ(a[0].expires_at, 1100);
+  EXPECT_EQ(ids_of(claim(*store, "worker-b", 5, 1000)), (std::vector<std::string>{"r4"}));
+  EXPECT_TRUE(claim(*store, "worker-c", 5, 1000).empty()) << "finished runs and held leases are not claimed";
+}
+
+TEST_F(SqliteStoreTest, AnExpiredLeaseGoesToTheNextClaimAndFencesTheOldOwner) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("r1", "wf", RunStatus::running)})));
+  const RunLease a = claim(*store, "worker-a", 1, 1000).at(0);
+  // While held, the owner's fenced writes apply and its renewals extend the lease.
+  WriteBatch held = batch_of(PutStep{make_step("r1", "first")});
+  held.fence = LeaseFence{"r1", "worker-a", a.epoch};
+  expect_ok(store->commit(std::move(held)));
+  CommitResult renewed = store->commit(batch_of(RenewLeases{"worker-a", {a}, 1080, 100}));
+  expect_ok(renewed);
+  EXPECT_TRUE(renewed.lost_leases.empty());
+  EXPECT_TRUE(claim(*store, "worker-b", 1, 1150).empty()) << "renewed until 1180";
+  // worker-a stalls past its lease; worker-b takes the run over.
+  const auto b = claim(*store, "worker-b", 1, 1200);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].epoch, a.epoch + 1);
+  // worker-a wakes up: its late write is refused whole, and its renewal says the lease is gone.
+  WriteBatch late = batch_of(PutStep{make_step("r1", "late")}, AppendLog{LogRecord{"r1", "late", -1, 1, 5, "info", "x"}});
+  late.fence = LeaseFence{"r1", "worker-a", a.epoch};
+  CommitResult refused = store->commit(std::move(late));
+  ASSERT_TRUE(refused.error);
+  EXPECT_NE(error_text(refused).find("no longer held"), std::string::npos) << error_text(refused);
+  try {
+    std::rethrow_exception(refused.error);
+  } catch (const LeaseLost&) {
+  } catch (...) {
+    ADD_FAILURE() << "not LeaseLost: " << error_text(refused);
+  }
+  EXPECT_EQ(store->get_steps("r1").size(), 1u);
+  EXPECT_TRUE(store->get_logs("r1").empty());
+  CommitResult lost = store->commit(batch_of(RenewLeases{"worker-a", {a}, 1210, 100}));
+  EXPECT_EQ(lost.lost_leases, (std::vector<std::string>{"r1"}));
+  // The new owner's fenced writes apply.
+  WriteBatch now_b = batch_of(PutStep{make_step("r1", "second")});
+  now_b.fence = LeaseFence{"r1", "worker-b", b[0].epoch};
+  expect_ok(store->commit(std::move(now_b)));
+}
+
+TEST_F(SqliteStoreTest, AReleasedRunIsClaimableAgainWhenItSays) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("waits", "wf", RunStatus::running)},
+                                   CreateRun{make_run("retries", "wf", RunStatus::running)})));
+  const auto held = claim(*store, "worker-a", 2, 1000);
+  ASSERT_EQ(held.size(), 2u);
+  // One waits for a person; the other for a retry due at 5000.
+  expect_ok(store->commit(batch_of(ReleaseLease{"waits", "worker-a", held[1].epoch, kNeverClaimable},
+                                   ReleaseLease{"retries", "worker-a", held[0].epoch, 5000})));
+  EXPECT_TRUE(claim(*store, "worker-b", 5, 4999).empty());
+  EXPECT_EQ(ids_of(claim(*store, "worker-b", 5, 5000, 10'000'000)), (std::vector<std::string>{"retries"}));
+  EXPECT_TRUE(claim(*store, "worker-b", 5, 1'000'000).empty()) << "waits for a decision";
+  // A decision makes it claimable; a later, larger time does not push it back.
+  expect_ok(store->commit(batch_of(MakeClaimable{"waits", 0}, MakeClaimable{"waits", 9'000'000})));
+  EXPECT_EQ(ids_of(claim(*store, "worker-c", 5, 1'000'000)), (std::vector<std::string>{"waits"}));
+}
+
 // ---- idempotency -----------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, IdempotencyKeyInOneBatchCreatesOneRun) {

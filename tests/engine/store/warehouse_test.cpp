@@ -1,12 +1,17 @@
-// The SQLite warehouse: idempotent upserts on the natural key, restated days, exact grouped sums
-// checked against sums computed here, and malformed rows refused whole.
+// The warehouse contract: idempotent upserts on the natural key, restated days, exact grouped sums
+// checked against sums computed here, and malformed rows refused whole. Runs on SQLite, and on
+// PostgreSQL in ctest's pg. copies (postgres_warehouse_test.cpp has what only PostgreSQL does).
 #include "engine/warehouse/warehouse.h"
+#include "store_raw_sql.h"
+#include "store_under_test.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
 #include <random>
+#include <thread>
+#include <tuple>
 
 namespace flowpilot::engine {
 namespace {
@@ -17,8 +22,9 @@ class WarehouseTest : public ::testing::Test {
     std::random_device rd;
     dir_ = std::filesystem::temp_directory_path() / ("flowpilot-wh-" + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
-    warehouse_ = open_sqlite_warehouse({dir_ / "warehouse.db"});
+    warehouse_ = testing::open_warehouse_under_test(path());
   }
+  std::filesystem::path path() const { return dir_ / "warehouse.db"; }
   void TearDown() override {
     warehouse_.reset();
     std::filesystem::remove_all(dir_);
@@ -61,7 +67,7 @@ TEST_F(WarehouseTest, UpsertsAreIdempotentAndRestatedDaysOverwrite) {
   EXPECT_EQ(stored[2].spend_micros, 250'000);
   // Reopening finds the same data.
   warehouse_.reset();
-  warehouse_ = open_sqlite_warehouse({dir_ / "warehouse.db"});
+  warehouse_ = testing::open_warehouse_under_test(path());
   EXPECT_EQ(warehouse_->facts({}).size(), 3u);
 }
 
@@ -173,6 +179,229 @@ TEST_F(WarehouseTest, CampaignStatusesUpsertKeepNamesAndFilter) {
   CampaignRow no_status{"meta", "act_1", "c3", "New", ""};
   EXPECT_THROW(warehouse_->upsert_campaigns({no_status}, "b"), std::invalid_argument);
   EXPECT_EQ(warehouse_->campaigns({}).size(), 2u);
+}
+
+TEST_F(WarehouseTest, RepeatedKeysInOneBatchCountAsIfLoadedOneByOne) {
+  const FactRow a1 = fact("c1", "2026-05-01", 100);
+  FactRow a2 = a1;
+  a2.spend_micros = 200;
+  const FactRow b = fact("c2", "2026-05-01", 300);
+  // a1 and b are new, a2 restates a1, then a2 and b come again unchanged.
+  auto counts = warehouse_->upsert_facts({a1, b, a2, a2, b}, "b1");
+  EXPECT_EQ(counts.inserted, 2);
+  EXPECT_EQ(counts.updated, 1);
+  EXPECT_EQ(counts.unchanged, 2);
+  auto stored = warehouse_->facts({});
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].spend_micros, 200);
+  // Back and forth: every change counts, and the last row of the batch stays.
+  counts = warehouse_->upsert_facts({a1, a2, a1}, "b2");
+  EXPECT_EQ(counts.inserted, 0);
+  EXPECT_EQ(counts.updated, 3);
+  EXPECT_EQ(counts.unchanged, 0);
+  EXPECT_EQ(warehouse_->facts({})[0].spend_micros, 100);
+
+  DealRow known;
+  known.deal_id = "7";
+  known.amount_micros = 5'000'000;
+  DealRow unknown = known;
+  unknown.amount_micros.reset();
+  counts = warehouse_->upsert_deals({known, unknown, unknown}, "b");
+  EXPECT_EQ(counts.inserted, 1);
+  EXPECT_EQ(counts.updated, 1);
+  EXPECT_EQ(counts.unchanged, 1);
+  ASSERT_EQ(warehouse_->deals({}).size(), 1u);
+  EXPECT_FALSE(warehouse_->deals({})[0].amount_micros.has_value());
+
+  // A nameless row keeps the name the row before it gave.
+  const CampaignRow named{"meta", "act_1", "c1", "Brand", "active"};
+  const CampaignRow paused{"meta", "act_1", "c1", "", "paused"};
+  const CampaignRow renamed{"meta", "act_1", "c1", "Brand 2", "paused"};
+  counts = warehouse_->upsert_campaigns({named, paused, paused, renamed, paused}, "b");
+  EXPECT_EQ(counts.inserted, 1);
+  EXPECT_EQ(counts.updated, 2);
+  EXPECT_EQ(counts.unchanged, 2);
+  const auto campaigns = warehouse_->campaigns({});
+  ASSERT_EQ(campaigns.size(), 1u);
+  EXPECT_EQ(campaigns[0].name, "Brand 2");
+  EXPECT_EQ(campaigns[0].status, "paused");
+}
+
+// SQLite's row-by-row upsert, written out: what the warehouse must report for any batch.
+struct FactModel {
+  // In the order facts({}) returns: date, platform, account, campaign.
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  std::map<Key, FactRow> stored;
+
+  UpsertCounts apply(const std::vector<FactRow>& rows) {
+    UpsertCounts counts;
+    for (const FactRow& r : rows) {
+      auto [it, inserted] = stored.try_emplace(Key{r.date, r.platform, r.account_id, r.campaign_id}, r);
+      if (inserted) {
+        ++counts.inserted;
+      } else if (same(it->second, r)) {
+        ++counts.unchanged;
+      } else {
+        it->second = r;
+        ++counts.updated;
+      }
+    }
+    return counts;
+  }
+
+  static bool same(const FactRow& a, const FactRow& b) {
+    return a.campaign_name == b.campaign_name && a.currency == b.currency && a.spend_micros == b.spend_micros &&
+           a.impressions == b.impressions && a.clicks == b.clicks &&
+           a.conversions_micros == b.conversions_micros && a.revenue_micros == b.revenue_micros;
+  }
+};
+
+TEST_F(WarehouseTest, LargeBatchesWithRepeatedKeysCountLikeARowByRowLoad) {
+  // 12,000 rows over 8,000 keys: most keys repeat, some many times, and a batch is larger than
+  // one statement of the PostgreSQL warehouse.
+  std::mt19937 random(11);
+  auto batch = [&] {
+    std::vector<FactRow> rows;
+    for (int i = 0; i < 12'000; ++i) {
+      const auto day = 1 + random() % 20;
+      FactRow r = fact("c" + std::to_string(random() % 400), "2026-03-" + std::string(day < 10 ? "0" : "") +
+                                                                 std::to_string(day),
+                       1000 * static_cast<std::int64_t>(1 + random() % 3));
+      r.campaign_name = random() % 2 == 0 ? "A" : "B";
+      rows.push_back(std::move(r));
+    }
+    return rows;
+  };
+  FactModel model;
+  for (int load = 1; load <= 2; ++load) {
+    const auto rows = batch();
+    const UpsertCounts expected = model.apply(rows);
+    const UpsertCounts got = warehouse_->upsert_facts(rows, "load-" + std::to_string(load));
+    EXPECT_EQ(got.inserted, expected.inserted) << "load " << load;
+    EXPECT_EQ(got.updated, expected.updated) << "load " << load;
+    EXPECT_EQ(got.unchanged, expected.unchanged) << "load " << load;
+  }
+  const auto stored = warehouse_->facts({});
+  ASSERT_EQ(stored.size(), model.stored.size());
+  auto expected = model.stored.begin();
+  for (const FactRow& r : stored) {
+    ASSERT_EQ(r.campaign_id, expected->second.campaign_id);
+    ASSERT_EQ(r.date, expected->second.date);
+    ASSERT_TRUE(FactModel::same(r, expected->second)) << r.campaign_id << " " << r.date;
+    ++expected;
+  }
+}
+
+TEST_F(WarehouseTest, TextOrdersByBytesAndSumsStayExactBeyondDoublePrecision) {
+  // Byte order, whatever the database's locale: upper case, then '_', then lower case.
+  FactRow early = fact("a", "2026-05-01", 5'000'000'000'000'001);
+  early.campaign_name = "apple";
+  FactRow late = fact("a", "2026-05-02", 5'000'000'000'000'002);
+  late.campaign_name = "Zebra";
+  warehouse_->upsert_facts({early, late, fact("B", "2026-05-01", 1), fact("_", "2026-05-01", 1)}, "b");
+  const auto stored = warehouse_->facts({});
+  ASSERT_EQ(stored.size(), 4u);
+  EXPECT_EQ(stored[0].campaign_id, "B");
+  EXPECT_EQ(stored[1].campaign_id, "_");
+  EXPECT_EQ(stored[2].campaign_id, "a");
+  FactQuery by_campaign;
+  by_campaign.group_by = {"campaign_id"};
+  const auto totals = warehouse_->facts(by_campaign);
+  ASSERT_EQ(totals.size(), 3u);
+  EXPECT_EQ(totals[2].campaign_id, "a");
+  EXPECT_EQ(totals[2].spend_micros, 10'000'000'000'000'003);
+  EXPECT_EQ(totals[2].campaign_name, "apple");  // the greatest in byte order
+  warehouse_->upsert_campaigns({{"meta", "act_1", "a", "", "active"},
+                                {"meta", "act_1", "B", "", "active"},
+                                {"meta", "act_1", "_", "", "active"}},
+                               "b");
+  const auto campaigns = warehouse_->campaigns({});
+  ASSERT_EQ(campaigns.size(), 3u);
+  EXPECT_EQ(campaigns[0].campaign_id, "B");
+  EXPECT_EQ(campaigns[1].campaign_id, "_");
+  EXPECT_EQ(campaigns[2].campaign_id, "a");
+}
+
+TEST_F(WarehouseTest, ErasureIgnoresCaseCountsRowsOnceAndCountOnlyWritesNothing) {
+  FactRow fact_named = fact("c1", "2026-05-01", 1);
+  fact_named.campaign_name = "Retargeting Jane DOE";
+  warehouse_->upsert_facts({fact_named, fact("c2", "2026-05-01", 1)}, "b");
+  DealRow deal_named;
+  deal_named.deal_id = "1";
+  deal_named.name = "jane doe - renewal";
+  DealRow other_deal;
+  other_deal.deal_id = "2";
+  other_deal.name = "Acme";
+  warehouse_->upsert_deals({deal_named, other_deal}, "b");
+  warehouse_->upsert_campaigns({{"meta", "act_1", "c1", "Retargeting JANE doe", "active"},
+                                {"meta", "act_1", "c3", "M\xC3\xBCller Spring", "active"}},
+                               "b");
+  EXPECT_EQ(warehouse_->erase_mentions({"Jane Doe"}, "[erased]", true), 3);
+  EXPECT_EQ(warehouse_->erase_mentions({"Jane Doe"}, "[erased]", true), 3);
+  // A name that mentions both values is one row.
+  EXPECT_EQ(warehouse_->erase_mentions({"jane", "DOE"}, "[erased]", false), 3);
+  EXPECT_EQ(warehouse_->erase_mentions({"Jane Doe"}, "[erased]", false), 0);
+  EXPECT_EQ(warehouse_->facts({})[0].campaign_name, "[erased]");
+  EXPECT_EQ(warehouse_->deals({})[0].name, "[erased]");
+  EXPECT_EQ(warehouse_->deals({})[1].name, "Acme");
+  // Case is folded for ASCII letters only, as SQLite's lower() does.
+  EXPECT_EQ(warehouse_->erase_mentions({"M\xC3\x9CLLER"}, "[erased]", true), 0);
+  EXPECT_EQ(warehouse_->erase_mentions({"M\xC3\xBCLLER"}, "[erased]", true), 1);
+  EXPECT_EQ(warehouse_->erase_mentions({}, "[erased]", false), 0);
+}
+
+TEST_F(WarehouseTest, CallsFromSeveralThreadsAreSerialized) {
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 10;
+  std::vector<std::thread> threads;
+  std::vector<std::int64_t> inserted(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        const std::string campaign = "t" + std::to_string(t) + "-" + std::to_string(b);
+        inserted[t] += warehouse_->upsert_facts({fact(campaign, "2026-05-01", 1), fact(campaign, "2026-05-02", 2)},
+                                                "b").inserted;
+        warehouse_->facts({});
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(inserted[t], 2 * kBatches);
+  EXPECT_EQ(warehouse_->facts({}).size(), static_cast<std::size_t>(2 * kThreads * kBatches));
+}
+
+// "" when `sql` succeeded on the warehouse's own database (file or schema), else the error.
+std::string exec_warehouse_sql(const std::filesystem::path& path, const std::string& sql) {
+  if (!testing::testing_on_postgres()) return testing::exec_raw_sql(path, sql);
+  try {
+    store_detail::PgConnection conn(testing::test_postgres_url(), "flowpilot-test",
+                                    testing::test_warehouse_schema_for(path), false);
+    conn.exec(sql);
+    return {};
+  } catch (const StoreError& e) {
+    return e.what();
+  }
+}
+
+TEST_F(WarehouseTest, AWarehouseNewerThanThisBinaryIsRefused) {
+  warehouse_->upsert_facts({fact("c1", "2026-05-01", 1)}, "b");
+  warehouse_.reset();
+  ASSERT_EQ(exec_warehouse_sql(path(), testing::testing_on_postgres() ? "UPDATE warehouse_schema SET version = 3"
+                                                                      : "PRAGMA user_version=3"),
+            "");
+  try {
+    testing::open_warehouse_under_test(path());
+    FAIL() << "a warehouse newer than this binary was opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("the warehouse schema is version 3, newer than this flowpilot knows (2)"),
+              std::string::npos)
+        << e.what();
+  }
+  ASSERT_EQ(exec_warehouse_sql(path(), testing::testing_on_postgres() ? "UPDATE warehouse_schema SET version = 2"
+                                                                      : "PRAGMA user_version=2"),
+            "");
+  warehouse_ = testing::open_warehouse_under_test(path());
+  EXPECT_EQ(warehouse_->facts({}).size(), 1u);
 }
 
 TEST(CampaignStatus, PlatformStatusesShareOneVocabulary) {
