@@ -4,11 +4,16 @@
 //   chain      a 40-step sequential chain, end to end, repeated
 //   overhead   the chain again on a tmpfs database with relaxed durability: the engine's own cost
 //              per step (scheduling, expressions, JSON, SQLite CPU) without the disk flush
-// Usage: flowpilot_bench [--dir DIR] [--repeat N]   (DIR: where the durable database lives)
+//   claim      the latency of claiming 16 runs out of 10,000 queued ones (run leases)
+// Usage: flowpilot_bench [--dir DIR] [--repeat N] [--store postgres://...]
+//   DIR: where the durable SQLite databases live. With --store, every case runs on that
+//   PostgreSQL database instead (each in a fresh schema), and the tmpfs case is left out.
 #include "engine/executor/executor.h"
 #include "engine/loader/loader.h"
 #include "engine/plugins/plugin_host.h"
 #include "engine/steps/builtin_steps.h"
+#include "engine/store/detail/pg_connection.h"
+#include "engine/store/postgres_store.h"
 #include "engine/store/sqlite_store.h"
 
 #include <fmt/format.h>
@@ -40,6 +45,28 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+std::string g_postgres_url;  // --store: run on PostgreSQL
+
+// A fresh store named `name`: a SQLite file at `db`, or a PostgreSQL schema of that name.
+std::unique_ptr<fe::Store> fresh_store(const fs::path& db, const std::string& name, fe::Durability durability) {
+  if (!g_postgres_url.empty()) {
+    const std::string schema = "bench_" + name;
+    fe::store_detail::PgConnection(g_postgres_url, "flowpilot-bench", "", false)
+        .exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    fe::PostgresStoreOptions options;
+    options.url = g_postgres_url;
+    options.schema = schema;
+    return fe::open_postgres_store(options);
+  }
+  fs::remove(db);
+  fs::remove(db.string() + "-wal");
+  fs::remove(db.string() + "-shm");
+  fe::SqliteStoreOptions options;
+  options.path = db;
+  options.durability = durability;
+  return fe::open_sqlite_store(options);
+}
+
 struct Bench {
   fe::PluginHost plugins{fe::PluginServices{}};
   fe::StepRegistry registry;
@@ -54,13 +81,7 @@ struct Bench {
       std::cerr << "core plugin not found in " << fe::builtin_plugin_dir() << "\n";
       std::exit(2);
     }
-    fs::remove(db);
-    fs::remove(db.string() + "-wal");
-    fs::remove(db.string() + "-shm");
-    fe::SqliteStoreOptions options;
-    options.path = db;
-    options.durability = durability;
-    store = fe::open_sqlite_store(options);
+    store = fresh_store(db, db.stem().string(), durability);
     executor = std::make_unique<fe::Executor>(*store, registry, expressions, nullptr,
                                               [](const fe::WorkflowVersionRecord&) {
                                                 return std::shared_ptr<const fe::Workflow>();
@@ -110,11 +131,12 @@ int main(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--dir") dir = argv[i + 1];
     else if (flag == "--repeat") repeat = std::stoi(argv[i + 1]);
+    else if (flag == "--store") g_postgres_url = argv[i + 1];
   }
   fs::create_directories(dir);
   const fs::path shm = fs::exists("/dev/shm") ? fs::path("/dev/shm") : dir;
-  std::cout << fmt::format("machine: {} hardware threads; durable database in {}\n\n",
-                           std::thread::hardware_concurrency(), dir.string());
+  std::cout << fmt::format("machine: {} hardware threads; store: {}\n\n", std::thread::hardware_concurrency(),
+                           g_postgres_url.empty() ? "SQLite in " + dir.string() : std::string("PostgreSQL"));
   std::cout << "| benchmark | result |\n| --- | --- |\n";
 
   {
@@ -169,10 +191,13 @@ steps:
         "{:.0f} steps/s |\n",
         clients, ms, runs / (ms / 1000.0), 3 * runs / (ms / 1000.0));
   }
-  for (const auto& [label, path, durability] :
-       {std::tuple{"40-step chain end to end, durable", dir / "chain.db", fe::Durability::full},
-        std::tuple{"40-step chain, relaxed durability on tmpfs (engine overhead)",
-                   shm / "flowpilot-bench-chain.db", fe::Durability::relaxed}}) {
+  std::vector<std::tuple<const char*, fs::path, fe::Durability>> chains = {
+      {"40-step chain end to end, durable", dir / "chain.db", fe::Durability::full}};
+  if (g_postgres_url.empty()) {
+    chains.emplace_back("40-step chain, relaxed durability on tmpfs (engine overhead)",
+                        shm / "flowpilot-bench-chain.db", fe::Durability::relaxed);
+  }
+  for (const auto& [label, path, durability] : chains) {
     Bench b(path, durability);
     auto wf = b.load(chain_yaml(40));
     check(b.run(wf), "warm-up");
@@ -188,6 +213,34 @@ steps:
     fs::remove(path);
     fs::remove(path.string() + "-wal");
     fs::remove(path.string() + "-shm");
+  }
+  {
+    // What a worker process pays to take work: one ClaimRuns of 16 runs while 10,000 wait.
+    auto store = fresh_store(dir / "claim.db", "claim", fe::Durability::full);
+    fe::WriteBatch queued;
+    for (int i = 0; i < 10'000; ++i) {
+      fe::RunRecord r;
+      r.id = fe::new_run_id();
+      r.workflow_id = "wf";
+      r.workflow_version = "v1";
+      r.created_at = fe::now_millis();
+      queued.add(fe::CreateRun{r});
+    }
+    if (store->commit(std::move(queued)).error) std::exit(1);
+    std::vector<double> samples;
+    std::size_t claimed = 0;
+    for (int i = 0; i < 200; ++i) {
+      fe::WriteBatch claim;
+      claim.add(fe::ClaimRuns{"bench", 16, fe::now_millis(), 600'000});
+      const auto t0 = Clock::now();
+      const fe::CommitResult r = store->commit(std::move(claim));
+      samples.push_back(ms_since(t0));
+      if (r.error) std::exit(1);
+      claimed += r.claimed.size();
+    }
+    std::cout << fmt::format("| claim 16 of 10,000 queued runs (200 claims, {} runs taken), durable | median {:.2f} ms, "
+                             "p99 {:.2f} ms |\n",
+                             claimed, percentile(samples, 0.5), percentile(samples, 0.99));
   }
   return 0;
 }

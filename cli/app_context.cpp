@@ -233,6 +233,7 @@ engine::Store& AppContext::store() {
                       : "sqlite://" + (options_.db_path.empty() ? default_db_path() : options_.db_path);
     options.relaxed_durability = options_.relaxed_durability;
     options.exclusive = options_.exclusive_store;
+    options.on_exclusive_lost = options_.on_exclusive_store_lost;
     options.on_commit = options_.on_commit;
     try {
       store_ = engine::open_store(options);

@@ -30,6 +30,7 @@ struct CommonOptions {
   // database, and warehouse_path is then unused).
   std::string store_url;
   bool exclusive_store = false;  // serve: refuse a PostgreSQL store another process serves
+  std::function<void(const std::string& why)> on_exclusive_store_lost;  // ...and stop if it is taken
   // The marketing warehouse; "" = warehouse.db beside db_path. Opened on first use only, so
   // commands that never load data create no file.
   std::string warehouse_path;

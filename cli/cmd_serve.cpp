@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdexcept>
 
 namespace flowpilot::cli {
@@ -188,6 +189,11 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   CommonOptions common;
   common.store_url = config.store_url();
   common.exclusive_store = true;
+  common.on_exclusive_store_lost = [](const std::string& why) {
+    log_fields(spdlog::level::critical, "stopping: the store is no longer this process's alone", {{"reason", why}});
+    // The same way out as an operator's SIGTERM: requests finish, running steps park durably.
+    ::kill(::getpid(), SIGTERM);
+  };
   common.db_path = db_path;
   common.secrets_file = config.secrets_file;
   common.connections_file = config.connections_file;

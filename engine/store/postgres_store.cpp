@@ -31,6 +31,7 @@ using store_detail::PgResult;
 
 constexpr int kMaxTransactionAttempts = 5;
 constexpr std::int64_t kExclusiveLockClass = 0x666c6f77;  // "flow"; the other key is the schema
+constexpr std::chrono::seconds kLockCheckInterval{1};
 constexpr std::chrono::milliseconds kFirstRetryDelay{50};
 
 // ---- SQL -------------------------------------------------------------------------------------
@@ -746,7 +747,15 @@ class PostgresStore final : public Store {
   const std::size_t max_ops_per_commit_;
   const std::function<void(std::chrono::duration<double>, std::size_t)> on_commit_;
 
-  std::unique_ptr<PgConnection> lock_conn_;    // holds the exclusive lock, when asked for
+  bool try_lock();
+  void watch_lock();
+
+  std::unique_ptr<PgConnection> lock_conn_;    // holds the exclusive lock (watchdog thread only)
+  std::function<void(const std::string&)> on_lock_lost_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_stop_ = false;
+  std::thread watchdog_;
   std::unique_ptr<PgConnection> writer_conn_;  // writer thread only (after the constructor)
   bool commit_sent_ = false;                    // writer thread only
 
@@ -774,19 +783,17 @@ PostgresStore::PostgresStore(const PostgresStoreOptions& options)
   if (url_.empty()) throw StoreError("PostgreSQL store: no URL given");
   writer_conn_ = std::make_unique<PgConnection>(url_, application_name_, schema_, true);
   if (options.exclusive) {
-    lock_conn_ = connect();
-    // Keyed by the schema, so that stores in different schemas of one database stay independent.
-    PgResult got = lock_conn_->query_once(
-        "SELECT pg_try_advisory_lock($1::int, hashtext(current_schema())), current_schema()",
-        PgParams().integer(kExclusiveLockClass));
-    if (!pg_bool(got.get(), 0, 0)) {
+    if (!try_lock()) {
       throw StoreError(fmt::format(
           "another flowpilot process already serves this PostgreSQL store (schema `{}` of {}); "
           "stop it first: two processes would both execute the same runs",
-          pg_text(got.get(), 0, 1), mask_store_url(url_)));
+          schema_.empty() ? std::string("public") : schema_, mask_store_url(url_)));
     }
+    on_lock_lost_ = options.on_exclusive_lost;
   }
   store_detail::migrate_postgres(*writer_conn_);
+  // Threads start last: nothing after them can throw and leave them running.
+  if (lock_conn_) watchdog_ = std::thread([this] { watch_lock(); });
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -797,6 +804,50 @@ PostgresStore::~PostgresStore() {
   }
   work_cv_.notify_one();
   writer_.join();
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_stop_ = true;
+  }
+  watch_cv_.notify_one();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+bool PostgresStore::try_lock() {
+  lock_conn_ = connect();
+  // Keyed by the schema, so that stores in different schemas of one database stay independent.
+  PgResult got = lock_conn_->query_once("SELECT pg_try_advisory_lock($1::int, hashtext(current_schema()))",
+                                        PgParams().integer(kExclusiveLockClass));
+  return pg_bool(got.get(), 0, 0);
+}
+
+// The lock lives as long as its connection: when the server restarts, the lock is gone, and
+// another process could take it. Taking it back at once keeps the store exclusive; when someone
+// else has it, this process must stop executing runs, which the callback arranges.
+void PostgresStore::watch_lock() {
+  std::unique_lock lock(watch_mu_);
+  while (!watch_stop_) {
+    watch_cv_.wait_for(lock, kLockCheckInterval, [&] { return watch_stop_; });
+    if (watch_stop_) return;
+    lock.unlock();
+    std::string lost;
+    try {
+      lock_conn_->query_once("SELECT 1", PgParams());
+    } catch (const PgError& e) {
+      if (e.connection_lost()) {
+        try {
+          if (!try_lock()) lost = "another process took the store's lock while the connection was down";
+        } catch (const StoreError&) {
+          // The server is still away: nobody else can take the lock meanwhile; try again later.
+        }
+      }
+    } catch (const StoreError&) {
+    }
+    if (!lost.empty()) {
+      if (on_lock_lost_) on_lock_lost_(lost);
+      return;
+    }
+    lock.lock();
+  }
 }
 
 void PostgresStore::submit(WriteBatch batch, CommitCallback done) {

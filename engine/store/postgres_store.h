@@ -33,6 +33,10 @@ struct PostgresStoreOptions {
   // this flag on the same database and schema is refused (StoreError) instead of also resuming
   // and executing the same runs. For `serve`, until processes can divide the work by role.
   bool exclusive = false;
+  // Called (once, from a store thread) when the exclusive lock was lost and another process holds
+  // it now (the server restarted and the other process was faster): this process must stop
+  // executing runs. `serve` shuts down.
+  std::function<void(const std::string& why)> on_exclusive_lost = nullptr;
   std::size_t max_ops_per_commit = 20'000;  // a larger queue is split over several commits
   // As SqliteStoreOptions::on_commit.
   std::function<void(std::chrono::duration<double> seconds, std::size_t batches)> on_commit = nullptr;

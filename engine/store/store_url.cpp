@@ -79,6 +79,7 @@ std::unique_ptr<Store> open_store(const StoreOpenOptions& options) {
     pg.url = options.url;
     pg.on_commit = options.on_commit;
     pg.exclusive = options.exclusive;
+    pg.on_exclusive_lost = options.on_exclusive_lost;
     return open_postgres_store(pg);
   }
   SqliteStoreOptions sqlite;

@@ -26,6 +26,7 @@ struct StoreOpenOptions {
   std::string url;
   bool relaxed_durability = false;  // SQLite only: synchronous=NORMAL (see sqlite_store.h)
   bool exclusive = false;           // PostgreSQL only: see PostgresStoreOptions::exclusive
+  std::function<void(const std::string& why)> on_exclusive_lost = nullptr;  // and on_exclusive_lost
   std::function<void(std::chrono::duration<double> seconds, std::size_t batches)> on_commit = nullptr;
 };
 

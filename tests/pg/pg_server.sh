@@ -12,7 +12,7 @@
 # cluster holds nothing but test data and is reachable only from this machine. fsync,
 # synchronous_commit and full_page_writes are off because the cluster's durability does not
 # matter (a crash loses a test run, nothing else); queries, locking and transactions behave as
-# in production. Benchmarks set up their own server with their own settings.
+# in production. FLOWPILOT_PG_DURABLE=1 keeps PostgreSQL's durable defaults instead (benchmarks).
 # As root, the server runs as the `postgres` system user, since PostgreSQL refuses to run as root.
 # When that user cannot reach DIR (a checkout under a private directory such as mktemp -d), the
 # server's files go to a directory under /tmp, named in DIR/run_dir; DIR keeps url and port.
@@ -135,10 +135,11 @@ port = $1
 unix_socket_directories = '$2'
 max_connections = 200
 shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 EOF
+  if [ "${FLOWPILOT_PG_DURABLE:-0}" != 1 ]; then
+    printf '%s\n' "fsync = off" "synchronous_commit = off" "full_page_writes = off" |
+      as_owner tee -a "$data/flowpilot_test.conf" >/dev/null
+  fi
 }
 
 init_cluster() {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -187,6 +189,41 @@ TEST_F(PostgresStoreTest, AnExclusiveStoreRefusesASecondOneUntilItCloses) {
   EXPECT_NO_THROW(open_postgres_store(elsewhere));
   first.reset();
   EXPECT_NO_THROW(open_postgres_store(exclusive));
+}
+
+TEST_F(PostgresStoreTest, AnExclusiveStoreTakesItsLockBackOrSaysItLostIt) {
+  std::promise<std::string> lost;
+  std::atomic<int> calls{0};
+  PostgresStoreOptions exclusive = options();
+  exclusive.exclusive = true;
+  exclusive.on_exclusive_lost = [&](const std::string& why) {
+    if (calls++ == 0) lost.set_value(why);
+  };
+  auto first = open_postgres_store(exclusive);
+  const std::string kill_first = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+                                 exclusive.application_name + "'";
+  // The server drops the lock's connection: nobody else wants the lock, so the store takes it back.
+  ASSERT_EQ(testing::exec_raw_sql(path_, kill_first), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(calls.load(), 0);
+  PostgresStoreOptions second = exclusive;
+  second.application_name += "-second";
+  second.on_exclusive_lost = nullptr;
+  EXPECT_THROW(open_postgres_store(second), StoreError) << "the lock was taken back";
+  // This time another process is faster: the first store reports the loss.
+  ASSERT_EQ(testing::exec_raw_sql(path_, kill_first), "");
+  std::unique_ptr<Store> other;
+  for (int i = 0; i < 50 && !other; ++i) {
+    try {
+      other = open_postgres_store(second);
+    } catch (const StoreError&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ASSERT_TRUE(other) << "the lock was not freed with its connection";
+  auto reported = lost.get_future();
+  ASSERT_EQ(reported.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_NE(reported.get().find("another process took"), std::string::npos);
 }
 
 }  // namespace
