@@ -57,8 +57,12 @@ constexpr std::string_view kTokenColumns =
   "error, idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of) " \
   "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 
-constexpr std::string_view kCreateRun = FP_RUN_INSERT " ON CONFLICT(idempotency_key) DO NOTHING RETURNING id";
-constexpr std::string_view kRunIdByKey = "SELECT id FROM runs WHERE idempotency_key = $1";
+// One statement that answers which run holds the key: the new one, or (when the key is taken,
+// maybe by an earlier statement of this very transaction) the one that had it.
+constexpr std::string_view kCreateRun =
+    "WITH ins AS (" FP_RUN_INSERT " ON CONFLICT(idempotency_key) DO NOTHING RETURNING id) "
+    "SELECT id, true FROM ins UNION ALL SELECT id, false FROM runs WHERE idempotency_key = $9 "
+    "AND NOT EXISTS (SELECT 1 FROM ins)";
 // An upsert on the id only: a key held by another run stays a constraint violation.
 constexpr std::string_view kPutRun =
     FP_RUN_INSERT
@@ -736,6 +740,16 @@ class PostgresStore final : public Store {
   void writer_loop();
   void process_group(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results);
+  // One SQL statement of a write op, with what to take from its answer.
+  struct Statement {
+    using Handler = std::function<void(const PGresult*, CommitResult&)>;
+    std::string_view sql;
+    PgParams params;
+    Handler handler;
+  };
+  static void plan(const WriteOp& op, std::vector<Statement>& out);
+  static std::string_view op_name(const WriteOp& op);
+  bool run_pipelined(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void apply(const WriteOp& op, CommitResult& result);
   void check_fence(const LeaseFence& fence);
   void rollback_if_open() noexcept;
@@ -946,7 +960,55 @@ void PostgresStore::process_group(std::vector<Pending>& group, std::vector<Commi
   }
 }
 
+// The fast path: every statement of the group sent in one pipeline inside one transaction, so a
+// group costs three round trips (BEGIN, the pipeline, COMMIT) instead of several per write.
+// Returns false, with the transaction rolled back, when a statement failed or a fence no longer
+// holds: the careful path below then finds out which batch it was.
+bool PostgresStore::run_pipelined(std::vector<Pending>& group, std::vector<CommitResult>& results) {
+  PgConnection& c = *writer_conn_;
+  std::vector<Statement> statements;
+  std::vector<std::size_t> batch_of;  // the group member each statement belongs to
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const WriteBatch& batch = group[i].batch;
+    if (const auto& fence = batch.fence) {
+      statements.push_back(Statement{kLeaseOf, std::move(PgParams().text(fence->run_id)),
+                                     [fence = *fence](const PGresult* r, CommitResult&) {
+                                       if (PQntuples(r) == 0 || pg_text(r, 0, 0) != fence.owner ||
+                                           pg_int(r, 0, 1) != fence.epoch) {
+                                         throw LeaseLost("lease lost");
+                                       }
+                                     }});
+    }
+    for (const WriteOp& op : batch.ops) plan(op, statements);
+    batch_of.resize(statements.size(), i);
+  }
+  if (statements.empty()) return true;
+  std::vector<std::pair<std::string_view, const PgParams*>> sent;
+  sent.reserve(statements.size());
+  for (const Statement& st : statements) sent.emplace_back(st.sql, &st.params);
+  c.exec("BEGIN");
+  try {
+    std::vector<PgResult> answers = c.pipeline(sent);
+    for (std::size_t k = 0; k < statements.size(); ++k) {
+      if (statements[k].handler) statements[k].handler(answers[k].get(), results[batch_of[k]]);
+    }
+  } catch (const PgError& e) {
+    if (e.transient() || !c.usable()) throw;
+    rollback_if_open();
+    for (CommitResult& r : results) r = CommitResult{};
+    return false;
+  } catch (const StoreError&) {
+    rollback_if_open();
+    for (CommitResult& r : results) r = CommitResult{};
+    return false;
+  }
+  commit_sent_ = true;
+  c.exec("COMMIT");
+  return true;
+}
+
 void PostgresStore::run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results) {
+  if (run_pipelined(group, results)) return;
   PgConnection& c = *writer_conn_;
   c.exec("BEGIN");
   // In PostgreSQL a failed statement aborts the whole transaction: with more than one batch in the
@@ -995,12 +1057,14 @@ void PostgresStore::rollback_if_open() noexcept {
   }
 }
 
-void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
-  PgConnection& c = *writer_conn_;
-  try {
+void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) {
+  auto add = [&out](std::string_view sql, PgParams params, Statement::Handler handler = nullptr) {
+    out.push_back(Statement{sql, std::move(params), std::move(handler)});
+  };
+  {
     if (const auto* o = std::get_if<PutStep>(&op)) {
       const StepRecord& r = o->record;
-      c.query(kPutStep, PgParams()
+      add(kPutStep, PgParams()
                             .text(r.run_id)
                             .text(r.step_id)
                             .integer(r.index)
@@ -1014,7 +1078,7 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                             .integer(r.wake_at));
     } else if (const auto* o = std::get_if<PutAttempt>(&op)) {
       const AttemptRecord& r = o->record;
-      c.query(kPutAttempt, PgParams()
+      add(kPutAttempt, PgParams()
                                .text(r.run_id)
                                .text(r.step_id)
                                .integer(r.index)
@@ -1027,7 +1091,7 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                .integer(r.finished_at));
     } else if (const auto* o = std::get_if<AppendLog>(&op)) {
       const LogRecord& r = o->record;
-      c.query(kAppendLog, PgParams()
+      add(kAppendLog, PgParams()
                               .text(r.run_id)
                               .text(r.step_id)
                               .integer(r.index)
@@ -1037,21 +1101,16 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                               .text(r.message));
     } else if (const auto* o = std::get_if<PutRun>(&op)) {
       PgParams p;
-      c.query(kPutRun, add_run(p, o->record));
+      add(kPutRun, std::move(add_run(p, o->record)));
     } else if (const auto* o = std::get_if<CreateRun>(&op)) {
       PgParams p;
-      PgResult inserted = c.query(kCreateRun, add_run(p, o->record));
-      if (PQntuples(inserted.get()) > 0) {
-        result.created_runs.push_back({o->record.id, true});
-      } else {
-        // The key is taken (maybe by an earlier op of this very transaction): report its owner.
-        PgResult owner = c.query(kRunIdByKey, PgParams().text(o->record.idempotency_key));
-        if (PQntuples(owner.get()) == 0) throw StoreError("run insert ignored but its idempotency key has no run");
-        result.created_runs.push_back({pg_text(owner.get(), 0, 0), false});
-      }
+      add(kCreateRun, std::move(add_run(p, o->record)), [](const PGresult* r, CommitResult& result) {
+        if (PQntuples(r) == 0) throw StoreError("run insert ignored but its idempotency key has no run");
+        result.created_runs.push_back({pg_text(r, 0, 0), pg_bool(r, 0, 1)});
+      });
     } else if (const auto* o = std::get_if<PutApproval>(&op)) {
       const ApprovalRecord& r = o->record;
-      c.query(kPutApproval, PgParams()
+      add(kPutApproval, PgParams()
                                 .text(r.run_id)
                                 .text(r.step_id)
                                 .text(to_string(r.status))
@@ -1063,7 +1122,7 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                 .integer(r.expires_at));
     } else if (const auto* o = std::get_if<PutWorkflowVersion>(&op)) {
       const WorkflowVersionRecord& r = o->record;
-      c.query(kPutWorkflowVersion, PgParams()
+      add(kPutWorkflowVersion, PgParams()
                                        .text(r.workflow_id)
                                        .text(r.version)
                                        .text(r.format)
@@ -1072,7 +1131,7 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                        .integer(r.created_at));
     } else if (const auto* o = std::get_if<PutWorkflow>(&op)) {
       const WorkflowRecord& r = o->record;
-      c.query(kPutWorkflow, PgParams()
+      add(kPutWorkflow, PgParams()
                                 .text(r.id)
                                 .text(r.source)
                                 .text(r.source_file)
@@ -1083,19 +1142,19 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                 .integer(r.updated_at));
     } else if (const auto* o = std::get_if<AppendRevision>(&op)) {
       const RevisionRecord& r = o->record;
-      c.query(kAppendRevision,
+      add(kAppendRevision,
               PgParams().text(r.workflow_id).integer(r.revision).text(r.version).text(r.note).integer(r.created_at));
     } else if (const auto* o = std::get_if<DeleteWorkflow>(&op)) {
-      c.query(kDeleteWorkflow, PgParams().text(o->workflow_id));
-      c.query(kDeleteRevisions, PgParams().text(o->workflow_id));
+      add(kDeleteWorkflow, PgParams().text(o->workflow_id));
+      add(kDeleteRevisions, PgParams().text(o->workflow_id));
     } else if (const auto* o = std::get_if<PruneRuns>(&op)) {
-      PgResult pruned = c.query(kPruneRuns, PgParams().integer(o->finished_before).integer(o->limit));
-      result.pruned_runs += static_cast<std::size_t>(PQntuples(pruned.get()));
+      add(kPruneRuns, PgParams().integer(o->finished_before).integer(o->limit),
+          [](const PGresult* r, CommitResult& result) { result.pruned_runs += static_cast<std::size_t>(PQntuples(r)); });
     } else if (const auto* o = std::get_if<PutScheduleFired>(&op)) {
-      c.query(kPutScheduleFired, PgParams().text(o->schedule_key).integer(o->fired_at));
+      add(kPutScheduleFired, PgParams().text(o->schedule_key).integer(o->fired_at));
     } else if (const auto* o = std::get_if<PutConnection>(&op)) {
       const ConnectionRecord& r = o->record;
-      c.query(kPutConnection, PgParams()
+      add(kPutConnection, PgParams()
                                   .text(r.name)
                                   .text(r.type)
                                   .json(r.config)
@@ -1105,10 +1164,10 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                   .integer(r.created_at)
                                   .integer(r.updated_at));
     } else if (const auto* o = std::get_if<DeleteConnection>(&op)) {
-      c.query(kDeleteConnection, PgParams().text(o->name));
+      add(kDeleteConnection, PgParams().text(o->name));
     } else if (const auto* o = std::get_if<PutUser>(&op)) {
       const UserRecord& r = o->record;
-      c.query(kPutUser, PgParams()
+      add(kPutUser, PgParams()
                             .text(r.id)
                             .text(r.email)
                             .text(r.name)
@@ -1120,7 +1179,7 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                             .integer(r.password_changed_at));
     } else if (const auto* o = std::get_if<PutToken>(&op)) {
       const TokenRecord& r = o->record;
-      c.query(kPutToken, PgParams()
+      add(kPutToken, PgParams()
                              .text(r.id)
                              .text(r.user_id)
                              .text(r.name)
@@ -1133,7 +1192,7 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                              .text(join_words(r.workflows)));
     } else if (const auto* o = std::get_if<PutSession>(&op)) {
       const SessionRecord& r = o->record;
-      c.query(kPutSession, PgParams()
+      add(kPutSession, PgParams()
                                .text(r.id_hash)
                                .text(r.user_id)
                                .text(r.csrf_token)
@@ -1144,12 +1203,12 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                .integer(r.expires_at)
                                .integer(r.revoked_at));
     } else if (const auto* o = std::get_if<RevokeSessions>(&op)) {
-      c.query(kRevokeSessions, PgParams().text(o->user_id).integer(o->at));
+      add(kRevokeSessions, PgParams().text(o->user_id).integer(o->at));
     } else if (const auto* o = std::get_if<PruneSessions>(&op)) {
-      c.query(kPruneSessions, PgParams().integer(o->before));
+      add(kPruneSessions, PgParams().integer(o->before));
     } else if (const auto* o = std::get_if<AppendAudit>(&op)) {
       const AuditRecord& r = o->record;
-      c.query(kAppendAudit, PgParams()
+      add(kAppendAudit, PgParams()
                                 .integer(r.at)
                                 .text(r.actor_id)
                                 .text(r.actor_email)
@@ -1160,10 +1219,10 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                 .json(r.details)
                                 .text(r.request_id));
     } else if (const auto* o = std::get_if<DeleteRunLogs>(&op)) {
-      c.query(kDeleteRunLogs, PgParams().text(o->run_id));
+      add(kDeleteRunLogs, PgParams().text(o->run_id));
     } else if (const auto* o = std::get_if<PutRecommendationDecision>(&op)) {
       const RecommendationDecisionRecord& r = o->record;
-      c.query(kPutRecommendationDecision, PgParams()
+      add(kPutRecommendationDecision, PgParams()
                                               .text(r.id)
                                               .text(r.status)
                                               .text(r.rule)
@@ -1176,37 +1235,51 @@ void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
                                               .text(r.comment)
                                               .integer(r.decided_at));
     } else if (const auto* o = std::get_if<ClaimRuns>(&op)) {
-      PgResult r = c.query(kClaimRuns, PgParams().text(o->owner).integer(o->now).integer(o->limit).integer(o->ttl_ms));
-      std::vector<RunLease> claimed;
-      for (int i = 0; i < PQntuples(r.get()); ++i) {
-        claimed.push_back({pg_text(r.get(), i, 0), pg_int(r.get(), i, 1), pg_int(r.get(), i, 2)});
-      }
-      std::sort(claimed.begin(), claimed.end(), [](const RunLease& a, const RunLease& b) { return a.run_id < b.run_id; });
-      result.claimed.insert(result.claimed.end(), claimed.begin(), claimed.end());
+      add(kClaimRuns, PgParams().text(o->owner).integer(o->now).integer(o->limit).integer(o->ttl_ms),
+          [](const PGresult* r, CommitResult& result) {
+            std::vector<RunLease> claimed;
+            for (int i = 0; i < PQntuples(r); ++i) claimed.push_back({pg_text(r, i, 0), pg_int(r, i, 1), pg_int(r, i, 2)});
+            std::sort(claimed.begin(), claimed.end(),
+                      [](const RunLease& a, const RunLease& b) { return a.run_id < b.run_id; });
+            result.claimed.insert(result.claimed.end(), claimed.begin(), claimed.end());
+          });
     } else if (const auto* o = std::get_if<RenewLeases>(&op)) {
       for (const RunLease& lease : o->leases) {
-        PgResult r = c.query(kRenewLease, PgParams()
-                                              .text(lease.run_id)
-                                              .text(o->owner)
-                                              .integer(o->now + o->ttl_ms)
-                                              .integer(lease.epoch));
-        if (PQntuples(r.get()) == 0) result.lost_leases.push_back(lease.run_id);
+        add(kRenewLease, PgParams().text(lease.run_id).text(o->owner).integer(o->now + o->ttl_ms).integer(lease.epoch),
+            [id = lease.run_id](const PGresult* r, CommitResult& result) {
+              if (PQntuples(r) == 0) result.lost_leases.push_back(id);
+            });
       }
     } else if (const auto* o = std::get_if<ReleaseLease>(&op)) {
-      c.query(kReleaseLease, PgParams().text(o->run_id).text(o->owner).integer(o->epoch).integer(o->claimable_at));
+      add(kReleaseLease, PgParams().text(o->run_id).text(o->owner).integer(o->epoch).integer(o->claimable_at));
     } else if (const auto* o = std::get_if<MakeClaimable>(&op)) {
-      c.query(kMakeClaimable, PgParams().text(o->run_id).integer(o->at));
+      add(kMakeClaimable, PgParams().text(o->run_id).integer(o->at));
     }
-  } catch (const PgError& e) {
-    // Name the operation: "duplicate key value" alone does not say which write was refused.
-    static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
+  }
+}
+
+std::string_view PostgresStore::op_name(const WriteOp& op) {
+  // Named in errors: "duplicate key value" alone does not say which write was refused.
+  static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
         "PutWorkflowVersion", "CreateRun",      "PutRun",           "PutStep",        "PutAttempt",
         "AppendLog",          "PutApproval",    "PutWorkflow",      "AppendRevision", "DeleteWorkflow",
         "PutScheduleFired",   "PruneRuns",      "PutConnection",    "DeleteConnection", "PutUser",
         "PutToken",           "PutSession",     "RevokeSessions",   "PruneSessions",  "AppendAudit",
         "DeleteRunLogs",      "PutRecommendationDecision", "ClaimRuns", "RenewLeases", "ReleaseLease",
         "MakeClaimable"};
-    throw PgError(e.sqlstate(), e.connection_lost(), fmt::format("{}: {}", kNames[op.index()], e.what()));
+  return kNames[op.index()];
+}
+
+void PostgresStore::apply(const WriteOp& op, CommitResult& result) {
+  std::vector<Statement> statements;
+  plan(op, statements);
+  for (Statement& st : statements) {
+    try {
+      PgResult r = writer_conn_->query(st.sql, st.params);
+      if (st.handler) st.handler(r.get(), result);
+    } catch (const PgError& e) {
+      throw PgError(e.sqlstate(), e.connection_lost(), fmt::format("{}: {}", op_name(op), e.what()));
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 // The scale-out store: PostgreSQL through libpq, for several flowpilot processes sharing one
 // database. Versioned migrations run at open (under an advisory lock, so processes starting
 // together migrate once); one writer connection group-commits every batch queued while the
-// previous commit was in flight, as the SQLite store does; reads use a pool of connections with
-// statements prepared once per connection.
+// previous commit was in flight, as the SQLite store does, sending the group's statements in one
+// pipeline; reads use a pool of connections with statements prepared once per connection.
 //
 // Durability: a callback that has run is a committed transaction, as durable as the server's
 // settings make it (synchronous_commit=on, the default, waits for the WAL flush).

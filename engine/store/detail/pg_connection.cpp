@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "engine/store/store_url.h"
@@ -179,7 +180,7 @@ void PgConnection::exec(std::string_view sql) {
 PgResult PgConnection::query(std::string_view sql, const PgParams& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size());
+    std::string name = "s" + std::to_string(next_name_++);
     const std::string text(sql);
     check(PQprepare(conn_.get(), name.c_str(), text.c_str(), params.size(), nullptr), sql);
     it = prepared_.emplace(text, std::move(name)).first;
@@ -188,6 +189,91 @@ PgResult PgConnection::query(std::string_view sql, const PgParams& params) {
   return check(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(), nullptr,
                               nullptr, 0),
                sql);
+}
+
+std::vector<PgResult> PgConnection::pipeline(
+    const std::vector<std::pair<std::string_view, const PgParams*>>& statements) {
+  // Answers are read after each chunk: with every statement sent first, the server's answers could
+  // fill the socket buffers while it waits for us to read, and we for it to read.
+  constexpr std::size_t kChunk = 512;
+  std::vector<PgResult> results;
+  results.reserve(statements.size());
+  std::optional<PgError> failure;
+  std::vector<std::string> prepared_here;  // names of statements prepared in this pipeline
+  if (PQenterPipelineMode(conn_.get()) != 1) {
+    throw PgError("", !usable(), "PostgreSQL: cannot enter pipeline mode: " + error_message(conn_.get()));
+  }
+  try {
+    for (std::size_t begin = 0; begin < statements.size() && !failure; begin += kChunk) {
+      const std::size_t end = std::min(statements.size(), begin + kChunk);
+      // What each answer belongs to: -1 a PREPARE, else the statement's index.
+      std::vector<std::ptrdiff_t> expected;
+      std::vector<std::vector<const char*>> values;
+      values.reserve(end - begin);
+      for (std::size_t i = begin; i < end; ++i) {
+        const auto& [sql, params] = statements[i];
+        auto it = prepared_.find(sql);
+        if (it == prepared_.end()) {
+          std::string name = "s" + std::to_string(next_name_++);
+          const std::string text(sql);
+          if (PQsendPrepare(conn_.get(), name.c_str(), text.c_str(), params->size(), nullptr) != 1) break;
+          expected.push_back(-1);
+          prepared_here.push_back(name);
+          it = prepared_.emplace(text, std::move(name)).first;
+        }
+        values.push_back(params->pointers());
+        if (PQsendQueryPrepared(conn_.get(), it->second.c_str(), params->size(), values.back().data(), nullptr,
+                                nullptr, 0) != 1) {
+          break;
+        }
+        expected.push_back(static_cast<std::ptrdiff_t>(i));
+      }
+      if (PQpipelineSync(conn_.get()) != 1) {
+        throw PgError("08006", !usable(), "PostgreSQL: pipeline failed: " + error_message(conn_.get()));
+      }
+      for (const std::ptrdiff_t what : expected) {
+        PgResult result(PQgetResult(conn_.get()));
+        // Each answer ends with a null result.
+        while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
+        const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+        const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+        if (!ok && !failure && status != PGRES_PIPELINE_ABORTED) {
+          const std::string_view sql = what < 0 ? std::string_view("PREPARE") : statements[static_cast<std::size_t>(what)].first;
+          try {
+            check(result.release(), sql);
+          } catch (const PgError& e) {
+            failure = e;
+          }
+          continue;
+        }
+        if (!ok && !failure) failure = PgError("", false, "PostgreSQL: pipeline aborted");
+        if (what >= 0) results.push_back(std::move(result));
+      }
+      PgResult sync(PQgetResult(conn_.get()));  // PGRES_PIPELINE_SYNC
+      if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+        throw PgError("08006", !usable(), "PostgreSQL: pipeline out of step: " + error_message(conn_.get()));
+      }
+      if (expected.size() < (end - begin)) {
+        throw PgError("08006", !usable(), "PostgreSQL: could not send a statement: " + error_message(conn_.get()));
+      }
+    }
+  } catch (const PgError& e) {
+    if (!failure) failure = e;
+  }
+  PQexitPipelineMode(conn_.get());
+  if (failure) {
+    // A PREPARE the server skipped or refused left no statement behind: forget its name.
+    for (const auto& name : prepared_here) {
+      for (auto it = prepared_.begin(); it != prepared_.end(); ++it) {
+        if (it->second == name) {
+          prepared_.erase(it);
+          break;
+        }
+      }
+    }
+    throw *failure;
+  }
+  return results;
 }
 
 PgResult PgConnection::query_once(std::string_view sql, const PgParams& params) {

@@ -84,6 +84,12 @@ class PgConnection {
   // Runs `sql` unprepared (one-off statements with varying text). Throws PgError.
   PgResult query_once(std::string_view sql, const PgParams& params);
 
+  // Sends every statement (each prepared once on this connection, like query()) before reading
+  // any answer, in libpq's pipeline mode, so a group of statements costs one round trip instead of
+  // one each. Statements run in order; after a failure the server skips the rest, and this throws
+  // the first failure's PgError. Call inside a transaction: a failure leaves it aborted.
+  std::vector<PgResult> pipeline(const std::vector<std::pair<std::string_view, const PgParams*>>& statements);
+
   // In a transaction and not yet failed (PQTRANS_INTRANS).
   bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
 
@@ -92,6 +98,7 @@ class PgConnection {
 
   std::unique_ptr<PGconn, PgConnCloser> conn_;
   std::map<std::string, std::string, std::less<>> prepared_;  // sql -> statement name
+  std::size_t next_name_ = 0;  // names are never reused, even after a failed PREPARE
 };
 
 // Column readers over a result in text format. NULL reads as "" / 0 / JSON null.
