@@ -824,6 +824,17 @@ PostgresStore::~PostgresStore() {
   }
   watch_cv_.notify_one();
   if (watchdog_.joinable()) watchdog_.join();
+  // Released here, before the connection closes: the server drops a closed session's locks only
+  // once its backend has gone, a moment later, and a process starting right after this one would
+  // otherwise find the store still taken.
+  if (lock_conn_ && lock_conn_->usable()) {
+    try {
+      lock_conn_->query_once("SELECT pg_advisory_unlock($1::int, hashtext(current_schema()))",
+                             PgParams().integer(kExclusiveLockClass));
+    } catch (const StoreError&) {
+      // Closing the connection releases it as well.
+    }
+  }
 }
 
 bool PostgresStore::try_lock() {

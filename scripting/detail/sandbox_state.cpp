@@ -27,7 +27,8 @@
 // - string.dump is removed from the string library itself, because ("").dump reaches it through
 //   the string metatable.
 // - string.find/match/gmatch/gsub are wrapped with a cost bound and a clock check, because the
-//   matcher runs in C where the count hook cannot interrupt it (see pattern_guard.h).
+//   matcher runs in C where the count hook cannot interrupt it (see pattern_guard.h); string.rep
+//   answers "" at once for an empty string and separator (see guarded_rep).
 // - setmetatable refuses metatables with __gc: a finalizer would run during a later collection,
 //   outside the evaluation that created it (possibly while no hook limit is armed).
 // - type() is replaced so that context views report "table".
@@ -183,6 +184,26 @@ enum class PatternFunction { find, match_or_gsub, gmatch };
 
 // Wraps string.find/match/gmatch/gsub: checks the clock (a C function can run long between two
 // hook calls) and refuses calls whose estimated matcher cost is above kMaxPatternSteps.
+// string.rep(s, n, sep) with s and sep both empty: Lua's C loop still runs n times (copying
+// nothing), out of reach of the count hook, so `string.rep("", 3^31)` would run for hours. The
+// answer is "" whatever n is; any other repetition is bounded by the memory limit, because the
+// whole result is allocated before the loop.
+int guarded_rep(lua_State* L) {
+  std::size_t length = 0;
+  std::size_t separator = 0;
+  luaL_checklstring(L, 1, &length);
+  luaL_checkinteger(L, 2);
+  luaL_optlstring(L, 3, "", &separator);
+  if (length + separator == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 int guarded_pattern_call(lua_State* L) {
   StateContext* ctx = context_of(L);
   if (ctx->scope != nullptr && std::chrono::steady_clock::now() >= ctx->deadline) {
@@ -290,6 +311,9 @@ int setup_sandbox(lua_State* L) {
     lua_pushcclosure(L, guarded_pattern_call, 2);
     lua_setfield(L, -2, name);
   }
+  lua_getfield(L, -1, "rep");
+  lua_pushcclosure(L, guarded_rep, 1);
+  lua_setfield(L, -2, "rep");
   add_string_functions(L, -1);
   lua_pop(L, 1);
 

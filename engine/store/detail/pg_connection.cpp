@@ -260,7 +260,10 @@ std::vector<PgResult> PgConnection::pipeline(
   } catch (const PgError& e) {
     if (!failure) failure = e;
   }
-  PQexitPipelineMode(conn_.get());
+  // Answers still pending (a pipeline that broke off half-way) keep the connection in pipeline
+  // mode: it is then unusable, and the caller must treat it as lost.
+  const bool exited = PQexitPipelineMode(conn_.get()) == 1;
+  if (failure && !exited) failure = PgError(failure->sqlstate(), true, failure->what());
   if (failure) {
     // A PREPARE the server skipped or refused left no statement behind: forget its name.
     for (const auto& name : prepared_here) {

@@ -75,7 +75,11 @@ class PgConnection {
                bool create_schema);
 
   PGconn* get() const { return conn_.get(); }
-  bool usable() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  // Connected, and not left in pipeline mode by a pipeline that broke off half-way (then only a
+  // new connection is safe).
+  bool usable() const {
+    return PQstatus(conn_.get()) == CONNECTION_OK && PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF;
+  }
 
   // Statements without parameters or results (DDL, transaction control). Throws PgError.
   void exec(std::string_view sql);
