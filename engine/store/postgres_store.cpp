@@ -169,6 +169,14 @@ constexpr std::string_view kMakeClaimable = "UPDATE runs SET claimable_at = LEAS
 // FOR UPDATE: a claim of the same run waits for this transaction, so the check holds until COMMIT.
 constexpr std::string_view kLeaseOf = "SELECT lease_owner, lease_epoch FROM runs WHERE id = $1 FOR UPDATE";
 
+// `lease_of` is kLeaseOf's answer for the fence's run.
+void require_lease(const PGresult* lease_of, const LeaseFence& fence) {
+  if (PQntuples(lease_of) == 0 || pg_text(lease_of, 0, 0) != fence.owner || pg_int(lease_of, 0, 1) != fence.epoch) {
+    throw LeaseLost(fmt::format("run {}: the lease of {} (epoch {}) is no longer held; the write is refused",
+                                fence.run_id, fence.owner, fence.epoch));
+  }
+}
+
 // Token scopes are single words: one space-separated column keeps them readable in SQL.
 std::string join_words(const std::vector<std::string>& words) {
   std::string out;
@@ -983,12 +991,7 @@ bool PostgresStore::run_pipelined(std::vector<Pending>& group, std::vector<Commi
     const WriteBatch& batch = group[i].batch;
     if (const auto& fence = batch.fence) {
       statements.push_back(Statement{kLeaseOf, std::move(PgParams().text(fence->run_id)),
-                                     [fence = *fence](const PGresult* r, CommitResult&) {
-                                       if (PQntuples(r) == 0 || pg_text(r, 0, 0) != fence.owner ||
-                                           pg_int(r, 0, 1) != fence.epoch) {
-                                         throw LeaseLost("lease lost");
-                                       }
-                                     }});
+                                     [fence = *fence](const PGresult* r, CommitResult&) { require_lease(r, fence); }});
     }
     for (const WriteOp& op : batch.ops) plan(op, statements);
     batch_of.resize(statements.size(), i);
@@ -1052,11 +1055,7 @@ void PostgresStore::run_transaction(std::vector<Pending>& group, std::vector<Com
 }
 
 void PostgresStore::check_fence(const LeaseFence& fence) {
-  PgResult r = writer_conn_->query(kLeaseOf, PgParams().text(fence.run_id));
-  if (PQntuples(r.get()) == 0 || pg_text(r.get(), 0, 0) != fence.owner || pg_int(r.get(), 0, 1) != fence.epoch) {
-    throw LeaseLost(fmt::format("run {}: the lease of {} (epoch {}) is no longer held; the write is refused",
-                                fence.run_id, fence.owner, fence.epoch));
-  }
+  require_lease(writer_conn_->query(kLeaseOf, PgParams().text(fence.run_id)).get(), fence);
 }
 
 void PostgresStore::rollback_if_open() noexcept {
@@ -1069,7 +1068,9 @@ void PostgresStore::rollback_if_open() noexcept {
 }
 
 void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) {
-  auto add = [&out](std::string_view sql, PgParams params, Statement::Handler handler = nullptr) {
+  // Params arrive as the builder chain's reference to a temporary: moved, not copied (they hold
+  // whole step outputs).
+  auto add = [&out](std::string_view sql, PgParams& params, Statement::Handler handler = nullptr) {
     out.push_back(Statement{sql, std::move(params), std::move(handler)});
   };
   {
@@ -1112,10 +1113,10 @@ void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) {
                               .text(r.message));
     } else if (const auto* o = std::get_if<PutRun>(&op)) {
       PgParams p;
-      add(kPutRun, std::move(add_run(p, o->record)));
+      add(kPutRun, add_run(p, o->record));
     } else if (const auto* o = std::get_if<CreateRun>(&op)) {
       PgParams p;
-      add(kCreateRun, std::move(add_run(p, o->record)), [](const PGresult* r, CommitResult& result) {
+      add(kCreateRun, add_run(p, o->record), [](const PGresult* r, CommitResult& result) {
         if (PQntuples(r) == 0) throw StoreError("run insert ignored but its idempotency key has no run");
         result.created_runs.push_back({pg_text(r, 0, 0), pg_bool(r, 0, 1)});
       });

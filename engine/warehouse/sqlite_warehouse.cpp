@@ -290,45 +290,16 @@ class SqliteWarehouse final : public Warehouse {
 
   std::vector<FactRow> facts(const FactQuery& query) override {
     warehouse_detail::check_fact_query(query);
-    // Column names come from the fixed list above, values are bound: nothing of the caller's text
-    // reaches the SQL.
-    std::vector<std::string> keys;
-    const bool grouped = query.grouped || !query.group_by.empty();
-    if (grouped) {
-      keys = query.group_by;
-      if (std::find(keys.begin(), keys.end(), "currency") == keys.end()) keys.emplace_back("currency");
-    }
-    std::string sql = "SELECT ";
-    static constexpr std::array<const char*, 6> kKeys = {"platform", "account_id", "campaign_id",
-                                                         "date", "campaign_name", "currency"};
-    for (const char* k : kKeys) {
-      const bool kept = !grouped || std::find(keys.begin(), keys.end(), k) != keys.end() ||
-                        (std::string_view(k) == "campaign_name" &&
-                         std::find(keys.begin(), keys.end(), "campaign_id") != keys.end());
-      sql += kept ? (grouped && std::string_view(k) == "campaign_name" ? "MAX(campaign_name)" : std::string(k))
-                  : std::string("''");
-      sql += ", ";
-    }
-    sql += grouped ? "SUM(spend_micros), SUM(impressions), SUM(clicks), SUM(conversions_micros), "
-                     "SUM(revenue_micros), COUNT(*)"
-                   : "spend_micros, impressions, clicks, conversions_micros, revenue_micros, 1";
+    // Column names come from a fixed list, values are bound: nothing of the caller's text reaches
+    // the SQL.
+    const auto shape = warehouse_detail::fact_query_sql(query, "");
     Conditions where;
     where.add(query.since, "date >=");
     where.add(query.until, "date <=");
     where.add_list(query.platforms, "platform");
     where.add_list(query.account_ids, "account_id");
     where.add_list(query.campaign_ids, "campaign_id");
-    sql += " FROM daily_facts" + where.sql;
-    std::string order;
-    if (grouped) {
-      std::string group;
-      for (const auto& k : keys) group += (group.empty() ? "" : ", ") + k;
-      sql += " GROUP BY " + group;
-      order = group;
-    } else {
-      order = "date, platform, account_id, campaign_id";
-    }
-    sql += " ORDER BY " + order;
+    const std::string sql = shape.select + " FROM daily_facts" + where.sql + shape.tail;
     std::lock_guard lock(mu_);
     Stmt stmt = prepare(db_.get(), sql);
     where.bind(stmt.get());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -71,6 +72,39 @@ void check_fact_query(const FactQuery& query) {
           fmt::format("{}: {}", bound == &query.since ? "since" : "until", not_a_date(*bound)));
     }
   }
+}
+
+FactQuerySql fact_query_sql(const FactQuery& query, std::string_view sum_suffix) {
+  std::vector<std::string> keys;
+  const bool grouped = query.grouped || !query.group_by.empty();
+  if (grouped) {
+    keys = query.group_by;
+    if (std::find(keys.begin(), keys.end(), "currency") == keys.end()) keys.emplace_back("currency");
+  }
+  auto keyed = [&](std::string_view k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
+  FactQuerySql out;
+  out.select = "SELECT ";
+  for (const std::string_view k : {"platform", "account_id", "campaign_id", "date", "campaign_name", "currency"}) {
+    // A campaign's name goes with its id (the newest-sorting one when it was renamed).
+    const bool kept = !grouped || keyed(k) || (k == "campaign_name" && keyed("campaign_id"));
+    if (!kept) out.select += "''";
+    else if (grouped && k == "campaign_name") out.select += "MAX(campaign_name)";
+    else out.select += k;
+    out.select += ", ";
+  }
+  if (grouped) {
+    for (const char* measure : {"spend_micros", "impressions", "clicks", "conversions_micros", "revenue_micros"}) {
+      out.select += fmt::format("SUM({}){}, ", measure, sum_suffix);
+    }
+    out.select += "COUNT(*)";
+    std::string group;
+    for (const auto& k : keys) group += (group.empty() ? "" : ", ") + k;
+    out.tail = " GROUP BY " + group + " ORDER BY " + group;
+  } else {
+    out.select += "spend_micros, impressions, clicks, conversions_micros, revenue_micros, 1";
+    out.tail = " ORDER BY date, platform, account_id, campaign_id";
+  }
+  return out;
 }
 
 }  // namespace flowpilot::engine::warehouse_detail
