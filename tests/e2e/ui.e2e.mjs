@@ -141,7 +141,8 @@ try {
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/\/runs\/[^/]+$/);
     runPath = new URL(page.url()).pathname;
-    await page.getByText('Waiting', { exact: true }).first().waitFor();
+    // The page's notice, not a graph node's chip: React Flow keeps nodes hidden until it has measured them.
+    await page.getByRole('status').filter({ hasText: 'This run waits for approval of step' }).waitFor();
   });
 
   await step('the approvals inbox shows what the guardrail would pause', async () => {
