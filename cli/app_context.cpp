@@ -14,6 +14,7 @@
 #include <iostream>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -310,6 +311,16 @@ engine::Executor& AppContext::executor() {
     engine::ExecutorOptions options;
     options.worker_threads = options_.worker_threads;
     options.on_event = options_.on_event;
+    options.leases = options_.leases;
+    if (!options.leases &&
+        engine::store_kind(options_.store_url) == engine::StoreKind::postgres) {
+      // Servers may share this store: the runs this command starts are leased to it, so that no
+      // worker claims them meanwhile, and it claims nobody else's.
+      engine::ExecutorOptions::Leases leases;
+      leases.owner = "cli:" + std::to_string(::getpid()) + ":" + engine::new_run_id().substr(13);
+      leases.claim = false;
+      options.leases = leases;
+    }
     // The operator's caps for lua steps (defaults and maxima; a workflow may only lower them).
     auto env_number = [](const char* name, std::uint64_t fallback) -> std::uint64_t {
       const char* v = std::getenv(name);

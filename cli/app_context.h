@@ -47,6 +47,8 @@ struct CommonOptions {
   std::vector<std::string> plugin_paths;  // searched after the built-in directory
   bool relaxed_durability = false;        // synchronous=NORMAL (explicit opt-in)
   std::size_t worker_threads = 0;         // 0: one per core
+  // Set when several processes share a PostgreSQL store (serve --role): runs are leased.
+  std::optional<engine::ExecutorOptions::Leases> leases;
   engine::RunEventListener on_event;
   std::function<void(std::chrono::duration<double>, std::size_t)> on_commit;
 };

@@ -21,6 +21,7 @@
 #include "engine/access/users.h"
 #include "engine/catalog/workflow_catalog.h"
 #include "engine/scheduler/cron_scheduler.h"
+#include "engine/scheduler/leader_election.h"
 #include "engine/schedule/cron.h"
 #include "engine/store/retention.h"
 #include "engine/store/store_url.h"
@@ -35,7 +36,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <csignal>
 #include <cstdlib>
@@ -145,6 +149,15 @@ std::string create_first_admin(engine::Store& store) {
   return line;
 }
 
+// Names this process in run leases: "host:pid:random", unique even across a pid reused after a
+// restart.
+std::string lease_owner_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+         engine::new_run_id().substr(13);
+}
+
 }  // namespace
 
 int run_server(const ServeConfig& config, const ServerReady& on_ready) {
@@ -186,9 +199,24 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   EventFanout fanout;
   fanout.metrics = &server_metrics;
 
+  // On PostgreSQL any number of processes may share the store, each with some of the roles: runs
+  // are leased to workers, one scheduler leads. SQLite has one process doing everything.
+  const bool shared_store = !config.sqlite_path();
+  if (!shared_store && !config.all_roles()) {
+    throw UsageError("role `" + config.roles + "` needs a PostgreSQL store (--store postgres://...): "
+                     "with SQLite one process has every role");
+  }
   CommonOptions common;
   common.store_url = config.store_url();
-  common.exclusive_store = true;
+  if (shared_store) {
+    engine::ExecutorOptions::Leases leases;
+    leases.owner = lease_owner_name();
+    leases.ttl = config.lease_ttl;
+    leases.renew_every = std::max(std::chrono::milliseconds(100), config.lease_ttl / 3);
+    leases.execute = config.has_role("worker");
+    common.leases = leases;
+  }
+  common.exclusive_store = !shared_store;
   common.on_exclusive_store_lost = [](const std::string& why) {
     log_fields(spdlog::level::critical, "stopping: the store is no longer this process's alone", {{"reason", why}});
     // The same way out as an operator's SIGTERM: requests finish, running steps park durably.
@@ -278,16 +306,39 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   scheduler_options.warn = [](std::string message) {
     log_fields(spdlog::level::warn, message, {});
   };
-  engine::CronScheduler scheduler(hooks, scheduler_options);
-  scheduler.set_schedules(schedules_of(catalog));
-  catalog.set_listener([&scheduler, &catalog] {
+  // Exists while this process leads the scheduling; a new leader reads what was fired from the
+  // store, and a tick's idempotency key keeps a tick fired by the old one from firing again.
+  std::mutex scheduler_mu;
+  std::unique_ptr<engine::CronScheduler> scheduler;
+  auto lead_scheduling = [&] {
+    auto fresh = std::make_unique<engine::CronScheduler>(hooks, scheduler_options);
+    fresh->set_schedules(schedules_of(catalog));
+    fresh->start();
+    std::lock_guard lock(scheduler_mu);
+    scheduler = std::move(fresh);
+  };
+  auto stop_scheduling = [&] {
+    std::unique_ptr<engine::CronScheduler> old;
+    {
+      std::lock_guard lock(scheduler_mu);
+      old = std::move(scheduler);
+    }
+    if (old) old->stop();
+  };
+  catalog.set_listener([&scheduler_mu, &scheduler, &catalog] {
     report_problems(catalog);
+    std::lock_guard lock(scheduler_mu);
+    if (!scheduler) return;
     try {
-      scheduler.set_schedules(schedules_of(catalog));
+      scheduler->set_schedules(schedules_of(catalog));
     } catch (const std::exception& e) {
       log_fields(spdlog::level::err, std::string("cron schedules not updated: ") + e.what(), {});
     }
   });
+  std::optional<engine::LeaderElection> election;
+  if (config.has_role("scheduler") && shared_store) {
+    election.emplace(store, "scheduler", lead_scheduling, stop_scheduling);
+  }
 
   web::LiveEvents live_events;
   fanout.live = &live_events;
@@ -295,6 +346,9 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   webhook_options.rate = config.webhook_rate;
   webhook_options.burst = config.webhook_burst;
   webhook_options.result_timeout = config.result_timeout;
+  if (shared_store && !config.has_role("worker")) {
+    webhook_options.poll_results = std::chrono::milliseconds(100);
+  }
   web::WebhookReceiver webhooks(
       web::WebhookServices{catalog, executor, store, context.expressions(),
                            [&context](std::string_view name) { return context.secret(name); },
@@ -312,7 +366,8 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
                         web::AccessOptions{config.secure_cookies});
 
   web::Router router;
-  access.install(router);
+  const bool api_role = config.has_role("api");
+  if (api_role) access.install(router);
   web::add_health_routes(router, [&store] {
     // A point read of a run that cannot exist: cheap, and fails if the database does not answer.
     // Migrations ran when the store opened, so an answering store is a migrated one.
@@ -333,15 +388,17 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   const fs::path db_folder = fs::path(db_path).parent_path();
   api.files_root = (db_folder.empty() ? fs::path(".") : db_folder) / "files";
   api.max_file_download_bytes = config.max_upload_bytes;
-  web::add_api_routes(router, api);
-  web::add_ui_routes(router);
+  if (api_role) {
+    web::add_api_routes(router, api);
+    web::add_ui_routes(router);
+  }
   fanout.mask_error = std::make_shared<const web::LiveEvents::ErrorMask>(web::personal_data_masker(api));
   // The executor outlives this scope's later locals on every way out, even a failed start.
   struct ForgetMask {
     EventFanout& fanout;
     ~ForgetMask() { fanout.mask_error.store(nullptr); }
   } forget_mask{fanout};
-  webhooks.add_routes(router);
+  if (api_role) webhooks.add_routes(router);
   router.set_observer([&server_metrics](const web::RequestSummary& r) {
     server_metrics.observe_request(r);
     if (log_enabled(spdlog::level::debug)) {
@@ -358,7 +415,11 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   } catch (const std::exception& e) {
     throw UsageError(e.what());
   }
-  scheduler.start();
+  if (election) {
+    election->start();
+  } else if (config.has_role("scheduler")) {
+    lead_scheduling();
+  }
   catalog.start_watching(config.watch_interval);
   std::optional<engine::RetentionPruner> retention;
   if (config.retention_runs.count() > 0) {
@@ -381,7 +442,8 @@ int run_server(const ServeConfig& config, const ServerReady& on_ready) {
   sigwait(&signals, &received);
   if (before_stop) before_stop();
   log_fields(spdlog::level::info, "stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
-  scheduler.stop();
+  if (election) election->stop();
+  stop_scheduling();
   if (retention) retention->stop();
   live_events.close_all();
   server.stop();

@@ -105,6 +105,33 @@ std::string parse_store(std::string_view text, std::string& out) {
   return {};
 }
 
+// "worker, api" -> "api,worker": the roles in one order, each once.
+std::string parse_roles(std::string_view text, std::string& out) {
+  static constexpr std::string_view kRoles[] = {"api", "scheduler", "worker"};
+  bool wanted[3] = {false, false, false};
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view part = text.substr(start, end - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    const auto* it = std::find(std::begin(kRoles), std::end(kRoles), part);
+    if (it == std::end(kRoles)) {
+      return backquoted(part) + " is not a role; use api, scheduler and worker, comma-separated";
+    }
+    wanted[it - std::begin(kRoles)] = true;
+    start = end + 1;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (!wanted[i]) continue;
+    if (!out.empty()) out += ',';
+    out += kRoles[i];
+  }
+  return {};
+}
+
 std::string parse_positive_duration(std::string_view text, std::chrono::milliseconds& out) {
   std::string error;
   const auto d = engine::parse_duration(text, &error);
@@ -352,6 +379,22 @@ const KeyDef kKeys[] = {
              "`postgres://user:password@host/db`; empty means `sqlite://<data_dir>/flowpilot.db`. "
              "The password is masked when printed"},
         mask_url),
+    scalar<&S::roles, parse_roles, format_text>(
+        "ROLES",
+        {.path = "role",
+         .type = "api, scheduler, worker (comma-separated)",
+         .default_value = "api,scheduler,worker",
+         .doc = "What this process does: `api` serves the REST API, webhooks and the UI, "
+                "`scheduler` fires cron schedules (one process leads at a time), `worker` "
+                "executes runs. Anything but all three needs a PostgreSQL store, which every "
+                "process shares (docs/deploy.md)"}),
+    scalar<&S::lease_ttl, parse_positive_duration, format_ms>(
+        "DURATION",
+        {.path = "lease_ttl",
+         .type = "duration",
+         .default_value = "30s",
+         .doc = "With a PostgreSQL store: how long a worker's claim on a run lasts unless renewed "
+                "(every third of it); a worker that dies gives its runs up after this long"}),
     scalar<&S::durability, parse_enum<engine::Durability>, format_enum<engine::Durability>>(
         "full|relaxed",
         {.path = "durability",
@@ -745,6 +788,17 @@ std::uint16_t ServeConfig::listen_port() const {
   const auto parts = split_address(listen);
   if (!parts || parts->second.empty() || !all_digits(parts->second)) return 0;
   return static_cast<std::uint16_t>(std::stoul(std::string(parts->second)));
+}
+
+bool ServeConfig::has_role(std::string_view role) const {
+  std::string_view rest = roles;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    if (rest.substr(0, comma) == role) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 std::optional<std::string> ServeConfig::sqlite_path() const {

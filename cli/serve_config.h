@@ -39,6 +39,8 @@ struct ServeConfig {
   std::string listen;    // HOST:PORT or [IPv6]:PORT; port 0 picks a free one
   std::string data_dir;  // never empty
   std::string store;     // as given; "" means SQLite in data_dir (store_url())
+  std::string roles;     // "api,scheduler,worker" or a part of it, in that order
+  std::chrono::milliseconds lease_ttl{0};
   engine::Durability durability{};
   std::vector<std::string> plugin_paths;  // searched for plugins after the built-in directory
   std::vector<std::string> workflow_dirs;
@@ -78,6 +80,8 @@ struct ServeConfig {
   // "localhost" means 127.0.0.1). `listen` is validated when the config loads.
   std::string listen_host() const;
   std::uint16_t listen_port() const;
+  bool has_role(std::string_view role) const;
+  bool all_roles() const { return roles == "api,scheduler,worker"; }
 };
 
 // Thrown by load_serve_config() with every problem found, one per line, each starting with where

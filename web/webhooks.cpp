@@ -356,13 +356,20 @@ void WebhookReceiver::Impl::answer_result(const std::string& run_id, std::vector
 
 void WebhookReceiver::Impl::timer_loop() {
   std::unique_lock lock(waiters_mu);
+  Clock::time_point next_poll = Clock::now() + options.poll_results;
   for (;;) {
     Clock::time_point next = Clock::now() + std::chrono::seconds(1);
     for (const auto& [id, list] : waiters) {
       for (const auto& w : list) next = std::min(next, w.deadline);
     }
+    const bool polling = options.poll_results.count() > 0 && !waiters.empty();
+    if (polling) next = std::min(next, next_poll);
     waiters_cv.wait_until(lock, next, [this] { return stopping || !finished.empty(); });
     if (stopping) break;
+    if (polling && Clock::now() >= next_poll) {
+      for (const auto& [id, list] : waiters) finished.push_back(id);
+      next_poll = Clock::now() + options.poll_results;
+    }
     // Runs that finished (or are to be checked): answer their waiters if the run is over.
     while (!finished.empty()) {
       const std::string id = std::move(finished.front());

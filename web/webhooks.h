@@ -40,6 +40,9 @@ struct WebhookOptions {
   double burst = 200;  // bucket size
   std::chrono::milliseconds result_timeout{30'000};
   std::chrono::seconds tolerance{300};  // signed timestamps this far from now are refused
+  // `respond: result` learns of a run's end from the executor's events. When other processes
+  // execute the runs (serve --role api), it asks the store this often instead; 0: never.
+  std::chrono::milliseconds poll_results{0};
 };
 
 struct WebhookServices {

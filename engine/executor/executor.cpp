@@ -80,6 +80,10 @@ struct RunState {
   bool on_failure_phase = false;
   bool holds_slot = false;
   bool stalled = false;
+  // With leases: the lease this process holds on the run; `dropped` once it gave the run up (the
+  // lease was lost, a write failed, or the run was parked), after which nothing of it is written.
+  std::optional<RunLease> lease;
+  bool dropped = false;
   std::shared_ptr<asio::steady_timer> run_timer;
   int pending_commits = 0;
   int active_units = 0;  // running, or waiting for a retry
@@ -148,14 +152,17 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
     std::size_t n = options_.worker_threads;
     if (n == 0) n = std::max(2u, std::thread::hardware_concurrency());
     for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+    if (leased() && options_.leases->execute) claimer_ = std::thread([this] { claim_loop(); });
   }
 
   void shutdown() {
     stopping_ = true;
+    if (claimer_.joinable()) claimer_.join();
     work_.reset();
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    if (leased()) release_all_leases();
     // Abandoned calls hold their run and the run holds them: break the cycle. Their steps stay
     // `running` in the store and run again on the next resume.
     std::lock_guard lock(runs_mu_);
@@ -198,8 +205,26 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
   asio::io_context& io() { return io_; }
 
  private:
+  bool leased() const { return options_.leases.has_value(); }
+  bool executes() const { return !leased() || options_.leases->execute; }
+  const std::string& owner() const { return options_.leases->owner; }
+  EpochMillis lease_expiry(EpochMillis from) const { return from + options_.leases->ttl.count(); }
+  // Leases (several processes): the claimer thread's loop, and what it does.
+  void claim_loop();
+  bool claim_once();
+  void renew_leases();
+  void refresh(const std::string& run_id);
+  void maybe_park(const RunPtr& r);
+  void drop_run(const RunPtr& r, std::optional<EpochMillis> release_at);
+  void release_all_leases();
+  bool cancel_held(const RunPtr& r, const std::string& reason);
+  bool resume_run(const std::string& run_id, std::optional<RunLease> lease);
+  void decide_in_store(const std::string& run_id, const std::string& step_id, bool approve,
+                       const std::string& by, const std::string& comment);
+
   RunPtr make_run(std::shared_ptr<const Workflow> workflow, RunRecord record);
   RunRecord prepare_start(RunRequest& request, WriteBatch& batch);
+  void add_create_run(const RunRecord& record, WriteBatch& batch) const;
   StartedRun launch_started(std::shared_ptr<const Workflow> workflow, RunRecord record,
                             const CommitResult& result);
   void collect_events(const RunPtr& r, const WriteBatch& batch, std::vector<RunEvent>& out) const;
@@ -265,6 +290,7 @@ class Executor::Impl : public std::enable_shared_from_this<Executor::Impl> {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
+  std::thread claimer_;
   std::atomic<bool> stopping_{false};
 
   struct Slots {
@@ -465,6 +491,8 @@ scripting::Scope Executor::Impl::scope_for(const RunPtr& r, const json::value* i
 
 void Executor::Impl::commit(const RunPtr& r, Pending&& p) {
   if (p.batch.empty() && p.actions.empty()) return;
+  if (r->dropped) return;  // another process continues the run from what is durable
+  if (r->lease) p.batch.fence = LeaseFence{r->record.id, owner(), r->lease->epoch};
   ++r->pending_commits;
   if (options_.on_event) {
     std::vector<RunEvent> events;
@@ -485,19 +513,31 @@ void Executor::Impl::commit(const RunPtr& r, Pending&& p) {
       if (!self) return;
       if (error) {
         // Without a durable record we may not act; the run resumes from the last durable state
-        // when the process restarts.
+        // when the process restarts, or, with leases, when a worker claims it again.
+        bool lost = false;
         try {
           std::rethrow_exception(error);
+        } catch (const LeaseLost& e) {
+          lost = true;
+          spdlog::warn("run {}: {}; giving the run up", r->record.id, e.what());
         } catch (const std::exception& e) {
           spdlog::error("run {}: store commit failed, run stalled: {}", r->record.id, e.what());
         }
-        std::lock_guard lock(r->mu);
-        r->stalled = true;
-        --r->pending_commits;
+        {
+          std::lock_guard lock(r->mu);
+          r->stalled = true;
+          --r->pending_commits;
+        }
+        // What is in memory is ahead of what is durable: give the run up, at once for another
+        // claim (its lease, if still ours, is released), so that it continues from the store.
+        if (self->leased()) self->drop_run(r, lost ? std::nullopt : std::optional<EpochMillis>(0));
       } else {
         for (auto& action : *actions) action();
-        std::lock_guard lock(r->mu);
-        --r->pending_commits;
+        {
+          std::lock_guard lock(r->mu);
+          --r->pending_commits;
+        }
+        if (self->leased()) self->maybe_park(r);
       }
       self->notify_waiters();
     });
@@ -550,9 +590,21 @@ RunRecord Executor::Impl::prepare_start(RunRequest& request, WriteBatch& batch) 
   record.created_at = now_millis();
   batch.add(PutWorkflowVersion{{wf.id, wf.version, wf.source_format, wf.source_file,
                                 wf.source_text, record.created_at}});
-  batch.add(CreateRun{record});
+  add_create_run(record, batch);
   for (WriteOp& op : request.also_write) batch.ops.push_back(std::move(op));
   return record;
+}
+
+void Executor::Impl::add_create_run(const RunRecord& record, WriteBatch& batch) const {
+  if (!leased()) {
+    batch.add(CreateRun{record});
+  } else if (executes()) {
+    // Leased from the start: no other worker claims the run before this one starts it.
+    batch.add(CreateRun{record, owner(), lease_expiry(record.created_at)});
+  } else {
+    batch.add(CreateRun{record});
+    batch.add(Notify{"claim"});
+  }
 }
 
 StartedRun Executor::Impl::launch_started(std::shared_ptr<const Workflow> workflow,
@@ -560,7 +612,13 @@ StartedRun Executor::Impl::launch_started(std::shared_ptr<const Workflow> workfl
   if (!result.created_runs.empty() && !result.created_runs.front().created) {
     return {result.created_runs.front().run_id, false};
   }
+  if (!executes()) {
+    // A worker process claims it.
+    if (options_.on_event) options_.on_event(run_event(record));
+    return {record.id, true};
+  }
   RunPtr r = make_run(std::move(workflow), std::move(record));
+  if (leased()) r->lease = RunLease{r->record.id, 1, lease_expiry(r->record.created_at)};
   if (options_.on_event) options_.on_event(run_event(r->record));
   {
     std::lock_guard lock(runs_mu_);
@@ -682,7 +740,7 @@ StartedRun Executor::Impl::restart(const std::string& run_id, const std::string&
   record.rerun_of = run_id;
   record.created_at = now_millis();
   WriteBatch batch;
-  batch.add(CreateRun{record});
+  add_create_run(record, batch);
   for (const StepRecord& rec : steps) {
     if (kept.count(rec.step_id) == 0) continue;
     StepRecord copy = rec;
@@ -691,7 +749,11 @@ StartedRun Executor::Impl::restart(const std::string& run_id, const std::string&
   }
   CommitResult result = store_.commit(std::move(batch));
   if (result.error) std::rethrow_exception(result.error);
-  resume(record.id);
+  if (executes()) {
+    std::optional<RunLease> lease;
+    if (leased()) lease = RunLease{record.id, 1, lease_expiry(record.created_at)};
+    resume_run(record.id, lease);
+  }
   return {record.id, true};
 }
 
@@ -1306,7 +1368,13 @@ void Executor::Impl::arm_approval_expiry(const RunPtr& r, std::size_t i,
       Pending p;
       expired.status = ApprovalStatus::expired;
       expired.decided_at = now_millis();
-      p.batch.add(PutApproval{expired});
+      // With leases a decision may have been recorded elsewhere meanwhile: only a pending approval
+      // expires (a Conflict gives the run up, and whoever claims it next applies the decision).
+      if (r->lease) {
+        p.batch.add(DecideApproval{expired});
+      } else {
+        p.batch.add(PutApproval{expired});
+      }
       self->apply_decision(r, i, expired, p);
       self->advance(r, p);
       self->commit(r, std::move(p));
@@ -1458,6 +1526,7 @@ void Executor::Impl::finish_run(const RunPtr& r, RunStatus status, std::string e
   if (r->record.started_at == 0) r->record.started_at = r->record.finished_at;
   if (r->run_timer) r->run_timer->cancel();
   p.batch.add(PutRun{r->record});
+  if (r->lease) p.batch.add(ReleaseLease{r->record.id, owner(), r->lease->epoch, 0});
   std::weak_ptr<Impl> weak = weak_from_this();
   p.actions.push_back([weak, r] {
     if (auto self = weak.lock()) self->release_slot(r);
@@ -1566,26 +1635,49 @@ void Executor::Impl::append_log(const RunPtr& r, LogRecord record) {
 
 void Executor::Impl::cancel(const std::string& run_id, const std::string& reason) {
   RunPtr r = find_run(run_id);
+  if (r && cancel_held(r, reason)) return;
+  if (leased()) {
+    // Held by another process, or by none: whoever holds or next claims the run cancels it.
+    auto record = store_.get_run(run_id);
+    if (!record || is_terminal(record->status)) return;
+    WriteBatch batch;
+    batch.add(RequestCancel{run_id, reason});
+    batch.add(Notify{"run:" + run_id});
+    CommitResult result = store_.commit(std::move(batch));
+    if (result.error) std::rethrow_exception(result.error);
+    return;
+  }
   if (!r) {
     // Not loaded here: a queued or parked run in the store.
     if (!resume(run_id)) return;
     r = find_run(run_id);
     if (!r) return;
   }
+  cancel_held(r, reason);
+}
+
+// False when the run was given up meanwhile (see drop_run): the cancellation must go elsewhere.
+bool Executor::Impl::cancel_held(const RunPtr& r, const std::string& reason) {
   {
     std::lock_guard lock(runs_mu_);
     for (auto& [wf, slots] : slots_) std::erase(slots.queue, r);
   }
   std::unique_lock lock(r->mu);
-  if (r->finished) return;
+  if (r->dropped) return false;
+  if (r->finished) return true;
   Pending p;
   stop_units(r, reason, p);
   finish_run(r, RunStatus::cancelled, reason, nullptr, p);
   commit(r, std::move(p));
+  return true;
 }
 
 void Executor::Impl::decide(const std::string& run_id, const std::string& step_id, bool approve,
                             const std::string& by, const std::string& comment) {
+  if (leased()) {
+    decide_in_store(run_id, step_id, approve, by, comment);
+    return;
+  }
   RunPtr r = find_run(run_id);
   if (!r) {
     resume(run_id);
@@ -1622,9 +1714,25 @@ void Executor::Impl::decide(const std::string& run_id, const std::string& step_i
 }
 
 bool Executor::Impl::resume(const std::string& run_id) {
-  if (find_run(run_id)) return true;
+  if (leased()) return false;
+  return resume_run(run_id, std::nullopt);
+}
+
+bool Executor::Impl::resume_run(const std::string& run_id, std::optional<RunLease> lease) {
+  if (RunPtr held = find_run(run_id)) {
+    if (!lease) return true;
+    // Claimed again after our lease lapsed: someone may have advanced it meanwhile.
+    drop_run(held, std::nullopt);
+  }
   auto record = store_.get_run(run_id);
-  if (!record || is_terminal(record->status)) return false;
+  if (!record || is_terminal(record->status)) {
+    if (lease) {
+      WriteBatch batch;
+      batch.add(ReleaseLease{run_id, owner(), lease->epoch, 0});
+      store_.submit(std::move(batch), [](CommitResult) {});
+    }
+    return false;
+  }
   auto version = store_.get_workflow_version(record->workflow_id, record->workflow_version);
   std::shared_ptr<const Workflow> workflow;
   if (version) workflow = resolver_(*version);
@@ -1637,10 +1745,16 @@ bool Executor::Impl::resume(const std::string& run_id) {
     failed.finished_at = now_millis();
     WriteBatch batch;
     batch.add(PutRun{failed});
+    if (lease) {
+      batch.fence = LeaseFence{run_id, owner(), lease->epoch};
+      batch.add(ReleaseLease{run_id, owner(), lease->epoch, 0});
+    }
     store_.commit(std::move(batch));
     return false;
   }
   RunPtr r = make_run(workflow, *record);
+  r->lease = lease;
+  const bool cancel_asked = !r->record.cancel_requested.empty();
   const auto steps = store_.get_steps(run_id);
   {
     std::lock_guard lock(r->mu);
@@ -1676,8 +1790,18 @@ bool Executor::Impl::resume(const std::string& run_id) {
         r->run_ctx.as_object()["error"] = fmt::format("step `{}` failed: {}", rec.step_id, rec.error);
       }
     }
-    // Second pass: steps that were in progress.
-    for (std::size_t i = 0; i < r->steps.size(); ++i) {
+    // Second pass: steps that were in progress; a run asked to cancel starts nothing, its steps
+    // only get the state stop_units needs to end them.
+    for (std::size_t i = 0; i < r->steps.size() && cancel_asked; ++i) {
+      const StepRecord* rec = in_progress[i];
+      if (rec == nullptr) continue;
+      StepState& s = r->steps[i];
+      if (s.approval && rec->status == StepStatus::waiting) {
+        if (auto approval = store_.get_approval(run_id, s.spec->id)) s.approval_record = *approval;
+      }
+      set_status(r, s, -1, rec->status);
+    }
+    for (std::size_t i = 0; i < r->steps.size() && !cancel_asked; ++i) {
       const StepRecord* rec = in_progress[i];
       if (rec == nullptr) continue;
       StepState& s = r->steps[i];
@@ -1719,6 +1843,10 @@ bool Executor::Impl::resume(const std::string& run_id) {
     std::lock_guard lock(runs_mu_);
     runs_[run_id] = r;
   }
+  if (cancel_asked) {
+    cancel_held(r, r->record.cancel_requested);
+    return true;
+  }
   if (r->record.status == RunStatus::queued) {
     admit(r);
   } else {
@@ -1732,10 +1860,13 @@ bool Executor::Impl::resume(const std::string& run_id) {
     }
     activate_run(r);
   }
+  // A run claimed with nothing to do (it waits for a person) goes back at once.
+  if (r->lease) maybe_park(r);
   return true;
 }
 
 std::size_t Executor::Impl::resume_all() {
+  if (leased()) return 0;  // the claimer thread takes runs instead
   std::size_t n = 0;
   for (const std::string& id : store_.unfinished_run_ids()) {
     if (resume(id)) ++n;
@@ -1774,6 +1905,243 @@ bool Executor::Impl::is_parked(const std::string& run_id) const {
   std::lock_guard lock(r->mu);
   return !r->finished && r->pending_commits == 0 && r->active_units == 0 &&
          r->waiting_approvals > 0;
+}
+
+// ---- several processes: leases -----------------------------------------------------------
+
+void Executor::Impl::claim_loop() {
+  const ExecutorOptions::Leases& o = *options_.leases;
+  auto next_renew = std::chrono::steady_clock::now() + o.renew_every;
+  while (!stopping_) {
+    if (std::chrono::steady_clock::now() >= next_renew) {
+      renew_leases();
+      next_renew = std::chrono::steady_clock::now() + o.renew_every;
+    }
+    if (o.claim && claim_once()) continue;  // took all it asked for: there may be more
+    const auto until_renew = std::chrono::duration_cast<milliseconds>(
+        next_renew - std::chrono::steady_clock::now());
+    const auto wait = std::clamp(until_renew, milliseconds(0), o.poll_every);
+    for (const std::string& signal : store_.wait_for_signals(wait)) {
+      // "run:<id>": a decision or a cancel request for a run; "claim": runs to take.
+      if (signal.rfind("run:", 0) == 0) refresh(signal.substr(4));
+    }
+  }
+}
+
+// Claims what there is room for and resumes it; true when it got all it asked for.
+bool Executor::Impl::claim_once() {
+  const ExecutorOptions::Leases& o = *options_.leases;
+  std::size_t held = 0;
+  {
+    std::lock_guard lock(runs_mu_);
+    held = runs_.size();
+  }
+  if (held >= o.max_runs) return false;
+  constexpr std::size_t kClaimBatch = 64;
+  const int limit = static_cast<int>(std::min(o.max_runs - held, kClaimBatch));
+  WriteBatch batch;
+  batch.add(ClaimRuns{owner(), limit, now_millis(), o.ttl.count()});
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) {
+    try {
+      std::rethrow_exception(result.error);
+    } catch (const std::exception& e) {
+      spdlog::warn("claiming runs failed, trying again: {}", e.what());
+    }
+    return false;
+  }
+  for (const RunLease& lease : result.claimed) {
+    if (stopping_) break;
+    try {
+      resume_run(lease.run_id, lease);
+    } catch (const std::exception& e) {
+      // Its lease lapses and a worker tries again.
+      spdlog::error("run {}: claimed but could not be resumed: {}", lease.run_id, e.what());
+    }
+  }
+  return static_cast<int>(result.claimed.size()) == limit;
+}
+
+void Executor::Impl::renew_leases() {
+  const ExecutorOptions::Leases& o = *options_.leases;
+  std::vector<RunPtr> held;
+  RenewLeases renew{owner(), {}, now_millis(), o.ttl.count()};
+  {
+    std::lock_guard lock(runs_mu_);
+    for (const auto& [id, r] : runs_) {
+      std::lock_guard run_lock(r->mu);
+      if (!r->lease || r->dropped || r->finished) continue;
+      held.push_back(r);
+      renew.leases.push_back(*r->lease);
+    }
+  }
+  if (held.empty()) return;
+  const EpochMillis now = renew.now;
+  WriteBatch batch;
+  batch.add(std::move(renew));
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) {
+    try {
+      std::rethrow_exception(result.error);
+    } catch (const std::exception& e) {
+      spdlog::warn("renewing {} run leases failed: {}", held.size(), e.what());
+    }
+    // A lease that ran out may be another worker's by now: stop working on its run.
+    for (const RunPtr& r : held) {
+      bool expired = false;
+      {
+        std::lock_guard lock(r->mu);
+        expired = r->lease && r->lease->expires_at <= now_millis();
+      }
+      if (expired) drop_run(r, std::nullopt);
+    }
+    return;
+  }
+  const std::set<std::string> lost(result.lost_leases.begin(), result.lost_leases.end());
+  for (const RunPtr& r : held) {
+    if (lost.count(r->record.id) != 0) {
+      spdlog::warn("run {}: its lease was taken over; giving the run up", r->record.id);
+      drop_run(r, std::nullopt);
+      continue;
+    }
+    std::lock_guard lock(r->mu);
+    if (r->lease) r->lease->expires_at = now + o.ttl.count();
+  }
+  for (const std::string& id : result.woken) refresh(id);
+}
+
+// Applies what was recorded about a held run elsewhere: a cancel request, approval decisions.
+void Executor::Impl::refresh(const std::string& run_id) {
+  RunPtr r = find_run(run_id);
+  if (!r) return;
+  auto record = store_.get_run(run_id);
+  if (!record) return;
+  if (!record->cancel_requested.empty()) {
+    cancel_held(r, record->cancel_requested);
+    return;
+  }
+  std::vector<std::pair<std::size_t, std::string>> waiting;
+  {
+    std::lock_guard lock(r->mu);
+    for (std::size_t i = 0; i < r->steps.size(); ++i) {
+      const StepState& s = r->steps[i];
+      if (s.approval && s.unit.status == StepStatus::waiting) waiting.emplace_back(i, s.spec->id);
+    }
+  }
+  std::vector<std::pair<std::size_t, ApprovalRecord>> decided;
+  for (const auto& [i, step_id] : waiting) {
+    auto approval = store_.get_approval(run_id, step_id);
+    if (approval && approval->status != ApprovalStatus::pending) decided.emplace_back(i, *approval);
+  }
+  if (decided.empty()) return;
+  std::lock_guard lock(r->mu);
+  if (r->finished || r->stalled) return;
+  Pending p;
+  for (const auto& [i, approval] : decided) {
+    StepState& s = r->steps[i];
+    if (s.unit.status != StepStatus::waiting) continue;
+    s.approval_record = approval;
+    apply_decision(r, i, approval, p);
+  }
+  advance(r, p);
+  commit(r, std::move(p));
+}
+
+// A run with nothing left to do but wait for people is given back: the lease is released, to be
+// claimed again when an approval expires, the run times out, or a decision marks it.
+void Executor::Impl::maybe_park(const RunPtr& r) {
+  EpochMillis wake = kNeverClaimable;
+  {
+    std::lock_guard lock(r->mu);
+    if (!r->lease || r->dropped || r->finished || r->stalled || r->pending_commits != 0 ||
+        r->active_units != 0 || r->waiting_approvals == 0) {
+      return;
+    }
+    for (const StepState& s : r->steps) {
+      if (s.approval && s.unit.status == StepStatus::waiting && s.approval_record.expires_at != 0) {
+        wake = std::min(wake, s.approval_record.expires_at);
+      }
+    }
+    if (r->workflow->timeout && r->record.started_at != 0) {
+      wake = std::min(wake, r->record.started_at + r->workflow->timeout->count());
+    }
+  }
+  drop_run(r, wake);
+}
+
+// Stops working on a run here: its calls are told to stop, its timers end, and it leaves the
+// in-memory tables. With `release_at`, the lease is released too (claimable again from then on).
+void Executor::Impl::drop_run(const RunPtr& r, std::optional<EpochMillis> release_at) {
+  std::optional<RunLease> lease;
+  {
+    std::lock_guard lock(r->mu);
+    if (r->dropped || (r->finished && !r->stalled)) return;
+    r->dropped = true;
+    r->finished = true;
+    for (auto& [key, call] : r->calls) call->cancel();
+    r->calls.clear();
+    if (r->run_timer) r->run_timer->cancel();
+    lease = r->lease;
+  }
+  {
+    std::lock_guard lock(runs_mu_);
+    for (auto& [wf, slots] : slots_) std::erase(slots.queue, r);
+  }
+  release_slot(r);
+  if (lease && release_at) {
+    WriteBatch batch;
+    batch.add(ReleaseLease{r->record.id, owner(), lease->epoch, *release_at});
+    if (*release_at == 0) batch.add(Notify{"claim"});
+    store_.submit(std::move(batch), [](CommitResult) {});
+  }
+  notify_waiters();
+}
+
+// On shutdown: the runs this process held can be claimed at once by the others. Steps that were
+// running start again there, with the same attempt number and idempotency key.
+void Executor::Impl::release_all_leases() {
+  WriteBatch batch;
+  {
+    std::lock_guard lock(runs_mu_);
+    for (const auto& [id, r] : runs_) {
+      std::lock_guard run_lock(r->mu);
+      if (r->lease && !r->dropped && !r->finished) {
+        batch.add(ReleaseLease{id, owner(), r->lease->epoch, 0});
+      }
+    }
+  }
+  if (batch.empty()) return;
+  batch.add(Notify{"claim"});
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) spdlog::warn("releasing run leases on shutdown failed; they expire instead");
+}
+
+void Executor::Impl::decide_in_store(const std::string& run_id, const std::string& step_id,
+                                     bool approve, const std::string& by,
+                                     const std::string& comment) {
+  auto approval = store_.get_approval(run_id, step_id);
+  if (!approval || approval->status != ApprovalStatus::pending) {
+    throw std::invalid_argument("step `" + step_id + "` of run " + run_id +
+                                " is not waiting for an approval");
+  }
+  approval->status = approve ? ApprovalStatus::approved : ApprovalStatus::rejected;
+  approval->decided_by = by;
+  approval->comment = comment;
+  approval->decided_at = now_millis();
+  WriteBatch batch;
+  batch.add(DecideApproval{*approval});
+  batch.add(MakeClaimable{run_id});
+  batch.add(Notify{"run:" + run_id});
+  CommitResult result = store_.commit(std::move(batch));
+  if (result.error) {
+    try {
+      std::rethrow_exception(result.error);
+    } catch (const Conflict&) {
+      throw std::invalid_argument("step `" + step_id + "` of run " + run_id +
+                                  " was decided or expired meanwhile");
+    }
+  }
+  refresh(run_id);  // held here: continue at once
 }
 
 // ---------------------------------------------------------------------------------------------

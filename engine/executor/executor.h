@@ -18,8 +18,14 @@
 // throws std::invalid_argument when there is nothing to decide. Failures of steps are run state,
 // not exceptions.
 //
-// Thread-safety: all member functions may be called from any thread. One process owns a run at a
-// time; several processes sharing runs need the PostgreSQL store's claims (a later addition).
+// Several processes (ExecutorOptions::leases): each run is executed by the process that holds its
+// lease in the store. Workers claim runs, renew their leases, fence every write with the lease's
+// epoch and give a run up when a write is refused; a run that only waits for a person is released
+// until a decision or its expiry wakes it. Decisions and cancellations of a run held elsewhere are
+// written to the store (a compare-and-set, a cancel request) and reach the holder through a
+// wake-up signal or its next lease renewal (docs/architecture.md, "Several processes").
+//
+// Thread-safety: all member functions may be called from any thread.
 #pragma once
 
 #include "engine/model/workflow.h"
@@ -86,6 +92,18 @@ struct ExecutorOptions {
   // Called on an executor thread after each durable state change; must be quick and must not
   // call back into the executor. Null: no events.
   RunEventListener on_event;
+
+  // Set when several processes share the store: see the header comment.
+  struct Leases {
+    std::string owner;  // unique per process
+    std::chrono::milliseconds ttl{30'000};
+    std::chrono::milliseconds renew_every{10'000};
+    std::chrono::milliseconds poll_every{500};  // claims between wake-up signals
+    std::size_t max_runs = 256;                 // held at once
+    bool execute = true;  // false: create runs for other processes to execute, execute none
+    bool claim = true;    // false: execute only the runs this process starts (a CLI command)
+  };
+  std::optional<Leases> leases;
 };
 
 
@@ -149,12 +167,14 @@ class Executor {
   StartedRun restart(const std::string& run_id, const std::string& from_step);
 
   // Loads an unfinished run from the store and continues it. Returns false when the run does not
-  // exist or has already finished.
+  // exist or has already finished. With leases, runs are claimed instead: resume() and
+  // resume_all() do nothing and return false / 0.
   bool resume(const std::string& run_id);
   // Resumes every unfinished run in the store, oldest first; returns how many.
   std::size_t resume_all();
 
-  // Records a person's decision on a waiting core.approval step durably, then continues the run.
+  // Records a person's decision on a waiting core.approval step durably, then continues the run
+  // (with leases: whoever holds or next claims the run continues it).
   void decide(const std::string& run_id, const std::string& step_id, bool approve,
               const std::string& decided_by, const std::string& comment);
 

@@ -1,10 +1,14 @@
 #include "engine/store/postgres_store.h"
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -38,7 +42,7 @@ constexpr std::chrono::milliseconds kFirstRetryDelay{50};
 
 constexpr std::string_view kRunColumns =
     "id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, error, "
-    "idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of";
+    "idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of, cancel_requested";
 constexpr std::string_view kStepColumns =
     "run_id, step_id, idx, status, attempt, output, error, item_count, started_at, finished_at, wake_at";
 constexpr std::string_view kApprovalColumns =
@@ -52,15 +56,18 @@ constexpr std::string_view kUserColumns =
 constexpr std::string_view kTokenColumns =
     "id, user_id, name, secret_hash, prefix, scopes, created_at, expires_at, revoked_at, workflows";
 
-#define FP_RUN_INSERT                                                                            \
-  "INSERT INTO runs(id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, "   \
-  "error, idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of) " \
-  "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+#define FP_RUN_COLUMNS                                                                     \
+  "id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, error, idempotency_key, " \
+  "dry_run, created_at, started_at, finished_at, trigger_type, rerun_of"
+#define FP_RUN_VALUES "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15"
+#define FP_RUN_INSERT "INSERT INTO runs(" FP_RUN_COLUMNS ") VALUES(" FP_RUN_VALUES ")"
 
 // One statement that answers which run holds the key: the new one, or (when the key is taken,
-// maybe by an earlier statement of this very transaction) the one that had it.
+// maybe by an earlier statement of this very transaction) the one that had it. The lease columns
+// too: a run created leased is never claimable by another worker meanwhile.
 constexpr std::string_view kCreateRun =
-    "WITH ins AS (" FP_RUN_INSERT " ON CONFLICT(idempotency_key) DO NOTHING RETURNING id) "
+    "WITH ins AS (INSERT INTO runs(" FP_RUN_COLUMNS ", lease_owner, lease_epoch, lease_expires_at) "
+    "VALUES(" FP_RUN_VALUES ", $16, $17, $18) ON CONFLICT(idempotency_key) DO NOTHING RETURNING id) "
     "SELECT id, true FROM ins UNION ALL SELECT id, false FROM runs WHERE idempotency_key = $9 "
     "AND NOT EXISTS (SELECT 1 FROM ins)";
 // An upsert on the id only: a key held by another run stays a constraint violation.
@@ -73,6 +80,8 @@ constexpr std::string_view kPutRun =
     "created_at = excluded.created_at, started_at = excluded.started_at, "
     "finished_at = excluded.finished_at, trigger_type = excluded.trigger_type, rerun_of = excluded.rerun_of";
 #undef FP_RUN_INSERT
+#undef FP_RUN_VALUES
+#undef FP_RUN_COLUMNS
 
 constexpr std::string_view kPutWorkflowVersion =
     "INSERT INTO workflow_versions(workflow_id, version, format, source_file, source_text, created_at) "
@@ -158,14 +167,38 @@ constexpr std::string_view kPutRecommendationDecision =
 constexpr std::string_view kClaimRuns =
     "WITH c AS (SELECT id FROM runs WHERE status IN ('queued', 'running') AND lease_expires_at <= $2 "
     "AND claimable_at <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-    "UPDATE runs r SET lease_owner = $1, lease_epoch = r.lease_epoch + 1, lease_expires_at = $2 + $4 "
-    "FROM c WHERE r.id = c.id RETURNING r.id, r.lease_epoch, r.lease_expires_at";
+    "UPDATE runs r SET lease_owner = $1, lease_epoch = r.lease_epoch + 1, lease_expires_at = $2 + $4, "
+    "claimable_at = 0 FROM c WHERE r.id = c.id RETURNING r.id, r.lease_epoch, r.lease_expires_at";
+// Also takes the wake-up mark (claimable_at < 0). RETURNING sees only the new row, so the old mark
+// comes from the locked sub-select: a MakeClaimable committed before the lock is seen here (READ
+// COMMITTED re-reads the row), one after it waits and leaves its mark for the next renewal.
 constexpr std::string_view kRenewLease =
-    "UPDATE runs SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $4 RETURNING id";
+    "UPDATE runs r SET lease_expires_at = $3, claimable_at = GREATEST(r.claimable_at, 0) "
+    "FROM (SELECT id, claimable_at AS old FROM runs WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $4 "
+    "FOR UPDATE) o WHERE r.id = o.id RETURNING o.old < 0";
+// One UPDATE: when it waits for a concurrent MakeClaimable's row lock, READ COMMITTED evaluates the
+// CASE again on the row as that left it, so its mark wins over the release's time.
 constexpr std::string_view kReleaseLease =
-    "UPDATE runs SET lease_owner = '', lease_expires_at = 0, claimable_at = $4 "
+    "UPDATE runs SET lease_owner = '', lease_expires_at = 0, "
+    "claimable_at = CASE WHEN claimable_at < 0 THEN 0 ELSE $4::bigint END "
     "WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3";
-constexpr std::string_view kMakeClaimable = "UPDATE runs SET claimable_at = LEAST(claimable_at, $2) WHERE id = $1";
+constexpr std::string_view kMakeClaimable =
+    "UPDATE runs SET claimable_at = -1 WHERE id = $1 AND status IN ('queued', 'running')";
+constexpr std::string_view kDecideApproval =
+    "UPDATE approvals SET status = $3, comment = $4, decided_by = $5, decided_at = $6 "
+    "WHERE run_id = $1 AND step_id = $2 AND status = 'pending' RETURNING run_id";
+// Without a reason the request must still show: an empty cancel_requested means none.
+constexpr std::string_view kRequestCancel =
+    "UPDATE runs SET cancel_requested = COALESCE(NULLIF($2, ''), 'cancel requested'), claimable_at = -1 "
+    "WHERE id = $1 AND status IN ('queued', 'running')";
+// Delivered by the server at COMMIT, and not at all when the transaction (or the batch's savepoint)
+// rolls back.
+constexpr std::string_view kNotify = "SELECT pg_notify($1, $2)";
+// One channel per store: stores in other schemas of the database are other stores. Channel names
+// are identifiers, at most 63 bytes: a long schema name goes in as a hash.
+constexpr std::string_view kChannelOfSchema =
+    "SELECT 'flowpilot.' || CASE WHEN octet_length(s) <= 53 THEN s ELSE to_hex(hashtextextended(s, 0)) END "
+    "FROM COALESCE(current_schema()::text, '') AS s";
 // FOR UPDATE: a claim of the same run waits for this transaction, so the check holds until COMMIT.
 constexpr std::string_view kLeaseOf = "SELECT lease_owner, lease_epoch FROM runs WHERE id = $1 FOR UPDATE";
 
@@ -223,6 +256,7 @@ RunRecord read_run(const PGresult* s, int i) {
   r.started_at = pg_int(s, i, 11);
   r.finished_at = pg_int(s, i, 12);
   r.rerun_of = pg_text(s, i, 14);
+  r.cancel_requested = pg_text(s, i, 15);
   return r;
 }
 
@@ -365,6 +399,91 @@ PgParams& add_run(PgParams& p, const RunRecord& r) {
       .text(r.rerun_of);
 }
 
+// ---- session locks ---------------------------------------------------------------------------
+
+// A session advisory lock on a connection of its own, for the exclusive store and for leadership.
+// The lock lives as long as its connection: a server restart or a terminated backend ends it.
+class SessionLock {
+ public:
+  using Connect = std::function<std::unique_ptr<PgConnection>()>;
+  // `key` is the argument list of pg_try_advisory_lock, in SQL with `params`.
+  SessionLock(Connect connect, std::string key, PgParams params)
+      : connect_(std::move(connect)), key_(std::move(key)), params_(std::move(params)) {}
+  // Released before the connection closes: the server drops a closed session's locks only once its
+  // backend has gone, a moment later, and a process starting right after would find the lock taken.
+  ~SessionLock() {
+    if (!held_ || !conn_ || !conn_->usable()) return;
+    try {
+      conn_->query_once(fmt::format("SELECT pg_advisory_unlock({})", key_), params_);
+    } catch (const StoreError&) {
+      // Closing the connection releases it as well.
+    }
+  }
+  SessionLock(const SessionLock&) = delete;
+  SessionLock& operator=(const SessionLock&) = delete;
+
+  // Tries to take the lock on a new connection; false when another session holds it. Throws
+  // PgError when the server cannot be reached.
+  bool take() {
+    held_ = false;
+    conn_ = connect_();
+    PgResult got = conn_->query_once(fmt::format("SELECT pg_try_advisory_lock({})", key_), params_);
+    held_ = pg_bool(got.get(), 0, 0);
+    return held_;
+  }
+
+  // False once the connection, and the lock with it, is gone. A backend the server ended shows only
+  // when the connection is used: this sends a query.
+  bool alive() {
+    if (!held_ || !conn_ || !conn_->usable()) return false;
+    try {
+      conn_->query_once("SELECT 1", PgParams());
+    } catch (const PgError& e) {
+      if (e.connection_lost()) return false;
+    } catch (const StoreError&) {
+    }
+    return conn_->usable();
+  }
+
+  // Without a query: false when the connection is known to be broken.
+  bool connected() const { return held_ && conn_ && conn_->usable(); }
+
+ private:
+  Connect connect_;
+  std::string key_;
+  PgParams params_;
+  std::unique_ptr<PgConnection> conn_;
+  bool held_ = false;
+};
+
+// Store::try_lead: the lock is held until this object goes or its connection breaks.
+class PgLeadership final : public Leadership {
+ public:
+  explicit PgLeadership(std::unique_ptr<SessionLock> lock) : lock_(std::move(lock)) {}
+
+  // Once lost, lost for good: another process may lead by now, even if the server came back.
+  bool held() override {
+    std::lock_guard lock(mu_);
+    if (lost_ || !lock_->connected()) {
+      lost_ = true;
+      return false;
+    }
+    // A round trip at most every kLockCheckInterval: callers may ask in a loop.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - checked_ >= kLockCheckInterval) {
+      checked_ = now;
+      lost_ = !lock_->alive();
+    }
+    return !lost_;
+  }
+
+ private:
+  std::mutex mu_;  // held() from any thread, as the rest of the store
+  std::unique_ptr<SessionLock> lock_;
+  std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
+  bool lost_ = false;
+};
+
 // ---- the store -------------------------------------------------------------------------------
 
 class PostgresStore final : public Store {
@@ -377,6 +496,8 @@ class PostgresStore final : public Store {
 
   void submit(WriteBatch batch, CommitCallback done) override;
   void flush() override;
+  std::vector<std::string> wait_for_signals(std::chrono::milliseconds timeout) override;
+  std::unique_ptr<Leadership> try_lead(const std::string& role) override;
 
   std::optional<WorkflowVersionRecord> get_workflow_version(const std::string& workflow_id,
                                                             const std::string& version) override {
@@ -755,7 +876,7 @@ class PostgresStore final : public Store {
     PgParams params;
     Handler handler;
   };
-  static void plan(const WriteOp& op, std::vector<Statement>& out);
+  void plan(const WriteOp& op, std::vector<Statement>& out) const;
   static std::string_view op_name(const WriteOp& op);
   bool run_pipelined(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void apply(const WriteOp& op, CommitResult& result);
@@ -769,10 +890,14 @@ class PostgresStore final : public Store {
   const std::size_t max_ops_per_commit_;
   const std::function<void(std::chrono::duration<double>, std::size_t)> on_commit_;
 
-  bool try_lock();
+  SessionLock::Connect connector() const;
   void watch_lock();
+  bool open_listener();
+  bool receive_signals(std::vector<std::string>& out);
+  void report_listen_outage(const std::string& why);
 
-  std::unique_ptr<PgConnection> lock_conn_;    // holds the exclusive lock (watchdog thread only)
+  std::string channel_;  // this store's NOTIFY channel (set before the threads start)
+  std::unique_ptr<SessionLock> exclusive_lock_;  // watchdog thread only (after the constructor)
   std::function<void(const std::string&)> on_lock_lost_;
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
@@ -792,6 +917,10 @@ class PostgresStore final : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_readers_;
 
+  std::mutex listen_mu_;  // wait_for_signals, one call at a time
+  std::unique_ptr<PgConnection> listen_conn_;
+  bool listen_outage_reported_ = false;
+
   std::thread writer_;  // last: starts after everything above exists, joins before it goes
 };
 
@@ -805,7 +934,10 @@ PostgresStore::PostgresStore(const PostgresStoreOptions& options)
   if (url_.empty()) throw StoreError("PostgreSQL store: no URL given");
   writer_conn_ = std::make_unique<PgConnection>(url_, application_name_, schema_, true);
   if (options.exclusive) {
-    if (!try_lock()) {
+    // Keyed by the schema, so that stores in different schemas of one database stay independent.
+    exclusive_lock_ = std::make_unique<SessionLock>(connector(), "$1::int, hashtext(current_schema())",
+                                                    std::move(PgParams().integer(kExclusiveLockClass)));
+    if (!exclusive_lock_->take()) {
       throw StoreError(fmt::format(
           "another flowpilot process already serves this PostgreSQL store (schema `{}` of {}); "
           "stop it first: two processes would both execute the same runs",
@@ -814,8 +946,9 @@ PostgresStore::PostgresStore(const PostgresStoreOptions& options)
     on_lock_lost_ = options.on_exclusive_lost;
   }
   store_detail::migrate_postgres(*writer_conn_);
+  channel_ = pg_text(writer_conn_->query_once(kChannelOfSchema, PgParams()).get(), 0, 0);
   // Threads start last: nothing after them can throw and leave them running.
-  if (lock_conn_) watchdog_ = std::thread([this] { watch_lock(); });
+  if (exclusive_lock_) watchdog_ = std::thread([this] { watch_lock(); });
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -832,25 +965,17 @@ PostgresStore::~PostgresStore() {
   }
   watch_cv_.notify_one();
   if (watchdog_.joinable()) watchdog_.join();
-  // Released here, before the connection closes: the server drops a closed session's locks only
-  // once its backend has gone, a moment later, and a process starting right after this one would
-  // otherwise find the store still taken.
-  if (lock_conn_ && lock_conn_->usable()) {
-    try {
-      lock_conn_->query_once("SELECT pg_advisory_unlock($1::int, hashtext(current_schema()))",
-                             PgParams().integer(kExclusiveLockClass));
-    } catch (const StoreError&) {
-      // Closing the connection releases it as well.
-    }
-  }
+  exclusive_lock_.reset();
+  // A wait_for_signals of another thread ends (within its timeout) before its connection closes.
+  std::lock_guard lock(listen_mu_);
+  listen_conn_.reset();
 }
 
-bool PostgresStore::try_lock() {
-  lock_conn_ = connect();
-  // Keyed by the schema, so that stores in different schemas of one database stay independent.
-  PgResult got = lock_conn_->query_once("SELECT pg_try_advisory_lock($1::int, hashtext(current_schema()))",
-                                        PgParams().integer(kExclusiveLockClass));
-  return pg_bool(got.get(), 0, 0);
+// Copies, not the store's members: a Leadership may outlive the store.
+SessionLock::Connect PostgresStore::connector() const {
+  return [url = url_, name = application_name_, schema = schema_] {
+    return std::make_unique<PgConnection>(url, name, schema, false);
+  };
 }
 
 // The lock lives as long as its connection: when the server restarts, the lock is gone, and
@@ -863,17 +988,12 @@ void PostgresStore::watch_lock() {
     if (watch_stop_) return;
     lock.unlock();
     std::string lost;
-    try {
-      lock_conn_->query_once("SELECT 1", PgParams());
-    } catch (const PgError& e) {
-      if (e.connection_lost()) {
-        try {
-          if (!try_lock()) lost = "another process took the store's lock while the connection was down";
-        } catch (const StoreError&) {
-          // The server is still away: nobody else can take the lock meanwhile; try again later.
-        }
+    if (!exclusive_lock_->alive()) {
+      try {
+        if (!exclusive_lock_->take()) lost = "another process took the store's lock while the connection was down";
+      } catch (const StoreError&) {
+        // The server is still away: nobody else can take the lock meanwhile; try again later.
       }
-    } catch (const StoreError&) {
     }
     if (!lost.empty()) {
       if (on_lock_lost_) on_lock_lost_(lost);
@@ -881,6 +1001,78 @@ void PostgresStore::watch_lock() {
     }
     lock.lock();
   }
+}
+
+std::vector<std::string> PostgresStore::wait_for_signals(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(listen_mu_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!listen_conn_ && !open_listener()) {
+    // As if nothing came: returning at once would have the caller retry the server in a tight loop.
+    std::this_thread::sleep_until(deadline);
+    return {};
+  }
+  std::vector<std::string> signals;
+  for (;;) {
+    if (!receive_signals(signals)) {
+      report_listen_outage(PQerrorMessage(listen_conn_->get()));
+      listen_conn_.reset();  // opened again by the next call
+      return {};
+    }
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!signals.empty() || left.count() <= 0) return signals;
+    pollfd socket{PQsocket(listen_conn_->get()), POLLIN, 0};
+    if (::poll(&socket, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 60'000))) < 0 && errno != EINTR) {
+      report_listen_outage(std::string("poll: ") + std::strerror(errno));
+      listen_conn_.reset();
+      return {};
+    }
+  }
+}
+
+bool PostgresStore::open_listener() {
+  try {
+    auto conn = connect();
+    const std::unique_ptr<char, decltype(&PQfreemem)> channel(
+        PQescapeIdentifier(conn->get(), channel_.data(), channel_.size()), &PQfreemem);
+    if (!channel) throw StoreError(PQerrorMessage(conn->get()));
+    conn->exec(fmt::format("LISTEN {}", channel.get()));
+    listen_conn_ = std::move(conn);
+  } catch (const StoreError& e) {
+    report_listen_outage(e.what());
+    return false;
+  }
+  if (listen_outage_reported_) spdlog::info("PostgreSQL store: receiving wake-up signals again");
+  listen_outage_reported_ = false;
+  return true;
+}
+
+// Adds the notifications that arrived to `out`; false when the connection broke.
+bool PostgresStore::receive_signals(std::vector<std::string>& out) {
+  PGconn* c = listen_conn_->get();
+  if (PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK) return false;
+  while (PGnotify* n = PQnotifies(c)) {
+    out.emplace_back(n->extra);
+    PQfreemem(n);
+  }
+  return true;
+}
+
+// Once per outage: a caller polls every fraction of a second while the server is away.
+void PostgresStore::report_listen_outage(const std::string& why) {
+  if (listen_outage_reported_) return;
+  listen_outage_reported_ = true;
+  std::string reason = why;
+  while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+  spdlog::warn("PostgreSQL store: no wake-up signals until the connection is back (runs are still polled): {}",
+               reason);
+}
+
+std::unique_ptr<Leadership> PostgresStore::try_lead(const std::string& role) {
+  // A bigint key, apart from the exclusive store's (int, int) keys; one per role and schema.
+  auto lock = std::make_unique<SessionLock>(connector(), "hashtextextended($1::text || current_schema()::text, 0)",
+                                            std::move(PgParams().text("flowpilot.lead." + role + "@")));
+  if (!lock->take()) return nullptr;
+  return std::make_unique<PgLeadership>(std::move(lock));
 }
 
 void PostgresStore::submit(WriteBatch batch, CommitCallback done) {
@@ -972,10 +1164,10 @@ void PostgresStore::process_group(std::vector<Pending>& group, std::vector<Commi
     for (CommitResult& r : results) r = CommitResult{};
     std::this_thread::sleep_for(kFirstRetryDelay * (1 << (attempt - 1)));
   }
+  // Nothing of a failed group happened: no runs created, pruned, claimed or woken.
   for (CommitResult& r : results) {
+    r = CommitResult{};
     r.error = failure;
-    r.created_runs.clear();
-    r.pruned_runs = 0;
   }
 }
 
@@ -1067,7 +1259,7 @@ void PostgresStore::rollback_if_open() noexcept {
   }
 }
 
-void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) {
+void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) const {
   // Params arrive as the builder chain's reference to a temporary: moved, not copied (they hold
   // whole step outputs).
   auto add = [&out](std::string_view sql, PgParams& params, Statement::Handler handler = nullptr) {
@@ -1116,7 +1308,9 @@ void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) {
       add(kPutRun, add_run(p, o->record));
     } else if (const auto* o = std::get_if<CreateRun>(&op)) {
       PgParams p;
-      add(kCreateRun, add_run(p, o->record), [](const PGresult* r, CommitResult& result) {
+      const bool leased = !o->lease_owner.empty();
+      add_run(p, o->record).text(o->lease_owner).integer(leased ? 1 : 0).integer(leased ? o->lease_expires_at : 0);
+      add(kCreateRun, p, [](const PGresult* r, CommitResult& result) {
         if (PQntuples(r) == 0) throw StoreError("run insert ignored but its idempotency key has no run");
         result.created_runs.push_back({pg_text(r, 0, 0), pg_bool(r, 0, 1)});
       });
@@ -1259,13 +1453,37 @@ void PostgresStore::plan(const WriteOp& op, std::vector<Statement>& out) {
       for (const RunLease& lease : o->leases) {
         add(kRenewLease, PgParams().text(lease.run_id).text(o->owner).integer(o->now + o->ttl_ms).integer(lease.epoch),
             [id = lease.run_id](const PGresult* r, CommitResult& result) {
-              if (PQntuples(r) == 0) result.lost_leases.push_back(id);
+              if (PQntuples(r) == 0) {
+                result.lost_leases.push_back(id);
+              } else if (pg_bool(r, 0, 0)) {
+                result.woken.push_back(id);
+              }
             });
       }
     } else if (const auto* o = std::get_if<ReleaseLease>(&op)) {
       add(kReleaseLease, PgParams().text(o->run_id).text(o->owner).integer(o->epoch).integer(o->claimable_at));
     } else if (const auto* o = std::get_if<MakeClaimable>(&op)) {
-      add(kMakeClaimable, PgParams().text(o->run_id).integer(o->at));
+      add(kMakeClaimable, PgParams().text(o->run_id));
+    } else if (const auto* o = std::get_if<DecideApproval>(&op)) {
+      const ApprovalRecord& r = o->record;
+      add(kDecideApproval,
+          PgParams()
+              .text(r.run_id)
+              .text(r.step_id)
+              .text(to_string(r.status))
+              .text(r.comment)
+              .text(r.decided_by)
+              .integer(r.decided_at),
+          [run = r.run_id, step = r.step_id](const PGresult* r, CommitResult&) {
+            if (PQntuples(r) == 0) {
+              throw Conflict(fmt::format("run {}: the approval of step {} does not exist or is no longer pending",
+                                         run, step));
+            }
+          });
+    } else if (const auto* o = std::get_if<RequestCancel>(&op)) {
+      add(kRequestCancel, PgParams().text(o->run_id).text(o->reason));
+    } else if (const auto* o = std::get_if<Notify>(&op)) {
+      add(kNotify, PgParams().text(channel_).text(o->payload));
     }
   }
 }
@@ -1278,7 +1496,7 @@ std::string_view PostgresStore::op_name(const WriteOp& op) {
         "PutScheduleFired",   "PruneRuns",      "PutConnection",    "DeleteConnection", "PutUser",
         "PutToken",           "PutSession",     "RevokeSessions",   "PruneSessions",  "AppendAudit",
         "DeleteRunLogs",      "PutRecommendationDecision", "ClaimRuns", "RenewLeases", "ReleaseLease",
-        "MakeClaimable"};
+        "MakeClaimable",      "DecideApproval", "RequestCancel",    "Notify"};
   return kNames[op.index()];
 }
 

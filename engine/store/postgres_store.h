@@ -3,6 +3,8 @@
 // together migrate once); one writer connection group-commits every batch queued while the
 // previous commit was in flight, as the SQLite store does, sending the group's statements in one
 // pipeline; reads use a pool of connections with statements prepared once per connection.
+// wait_for_signals LISTENs on a connection of its own (one NOTIFY channel per schema), and each
+// Leadership holds its advisory lock on one.
 //
 // Durability: a callback that has run is a committed transaction, as durable as the server's
 // settings make it (synchronous_commit=on, the default, waits for the WAL flush).

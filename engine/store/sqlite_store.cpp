@@ -10,8 +10,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -46,19 +49,19 @@ constexpr std::chrono::milliseconds kFirstRetryDelay{25};
 
 constexpr std::string_view kRunColumns =
     "id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, error, "
-    "idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of";
+    "idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of, "
+    "cancel_requested";
 constexpr std::string_view kStepColumns =
     "run_id, step_id, idx, status, attempt, output, error, item_count, started_at, finished_at, "
     "wake_at";
 constexpr std::string_view kApprovalColumns =
     "run_id, step_id, status, message, comment, decided_by, created_at, decided_at, expires_at";
 
-#define FP_RUN_VALUES \
-  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-#define FP_RUN_INSERT                                                                          \
-  "INSERT INTO runs(id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, " \
-  "error, idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, "        \
-  "rerun_of) " FP_RUN_VALUES
+#define FP_RUN_COLUMNS                                                               \
+  "id, workflow_id, workflow_version, status, inputs, \"trigger\", outputs, error, " \
+  "idempotency_key, dry_run, created_at, started_at, finished_at, trigger_type, rerun_of"
+#define FP_RUN_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15"
+#define FP_RUN_INSERT "INSERT INTO runs(" FP_RUN_COLUMNS ") VALUES(" FP_RUN_VALUES ")"
 
 enum WriterStmt : std::size_t {
   kBegin,
@@ -100,6 +103,9 @@ enum WriterStmt : std::size_t {
   kReleaseLease,
   kMakeClaimable,
   kLeaseOf,
+  kTakeWakeUpMark,
+  kDecideApproval,
+  kRequestCancel,
   kWriterStmtCount,
 };
 
@@ -111,7 +117,9 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "ROLLBACK TO batch",
     "INSERT INTO workflow_versions(workflow_id, version, format, source_file, source_text, "
     "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(workflow_id, version) DO NOTHING",
-    FP_RUN_INSERT " ON CONFLICT(idempotency_key) DO NOTHING",
+    // The lease columns too: a run created leased is never claimable by another worker meanwhile.
+    "INSERT INTO runs(" FP_RUN_COLUMNS ", lease_owner, lease_epoch, lease_expires_at) "
+    "VALUES(" FP_RUN_VALUES ", ?16, ?17, ?18) ON CONFLICT(idempotency_key) DO NOTHING",
     "SELECT id FROM runs WHERE idempotency_key = ?1",
     // An upsert on the id only: a key held by another run stays a constraint violation instead of
     // silently deleting that run, as INSERT OR REPLACE would.
@@ -191,18 +199,30 @@ constexpr std::array<std::string_view, kWriterStmtCount> kWriterSql = {
     "INSERT INTO recommendation_decisions(id, status, rule, action, platform, account_id, "
     "campaign_id, run_id, decided_by, comment, decided_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    "UPDATE runs SET lease_owner = ?1, lease_epoch = lease_epoch + 1, lease_expires_at = ?2 + ?4 "
-    "WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'running') AND lease_expires_at <= ?2 "
-    "AND claimable_at <= ?2 ORDER BY id LIMIT ?3) RETURNING id, lease_epoch, lease_expires_at",
+    "UPDATE runs SET lease_owner = ?1, lease_epoch = lease_epoch + 1, lease_expires_at = ?2 + ?4, "
+    "claimable_at = 0 WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'running') "
+    "AND lease_expires_at <= ?2 AND claimable_at <= ?2 ORDER BY id LIMIT ?3) "
+    "RETURNING id, lease_epoch, lease_expires_at",
     "UPDATE runs SET lease_expires_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND lease_epoch = ?4",
-    "UPDATE runs SET lease_owner = '', lease_expires_at = 0, claimable_at = ?4 "
+    // A wake-up mark (claimable_at < 0) set while the run was held wins over the release's time.
+    "UPDATE runs SET lease_owner = '', lease_expires_at = 0, "
+    "claimable_at = CASE WHEN claimable_at < 0 THEN 0 ELSE ?4 END "
     "WHERE id = ?1 AND lease_owner = ?2 AND lease_epoch = ?3",
-    "UPDATE runs SET claimable_at = min(claimable_at, ?2) WHERE id = ?1",
+    "UPDATE runs SET claimable_at = -1 WHERE id = ?1 AND status IN ('queued', 'running')",
     "SELECT lease_owner, lease_epoch FROM runs WHERE id = ?1",
+    // Before a renewal: one writer, so clearing and reading the mark cannot race a MakeClaimable.
+    "UPDATE runs SET claimable_at = 0 "
+    "WHERE id = ?1 AND lease_owner = ?2 AND lease_epoch = ?3 AND claimable_at < 0",
+    "UPDATE approvals SET status = ?3, comment = ?4, decided_by = ?5, decided_at = ?6 "
+    "WHERE run_id = ?1 AND step_id = ?2 AND status = 'pending'",
+    // Without a reason the request must still show: an empty cancel_requested means none.
+    "UPDATE runs SET cancel_requested = coalesce(nullif(?2, ''), 'cancel requested'), "
+    "claimable_at = -1 WHERE id = ?1 AND status IN ('queued', 'running')",
 };
 
 #undef FP_RUN_INSERT
 #undef FP_RUN_VALUES
+#undef FP_RUN_COLUMNS
 
 // Token scopes are single words: one space-separated column keeps them readable in SQL.
 std::string join_words(const std::vector<std::string>& words) {
@@ -290,6 +310,7 @@ RunRecord read_run(sqlite3_stmt* s) {
   r.started_at = column_int(s, 11);
   r.finished_at = column_int(s, 12);
   r.rerun_of = column_text(s, 14);
+  r.cancel_requested = column_text(s, 15);
   return r;
 }
 
@@ -372,6 +393,39 @@ class Reader {
   std::map<std::string, Stmt, std::less<>> stmts_;
 };
 
+// Store::try_lead for SQLite: one process owns the file, so leading is decided within the process,
+// one Leadership per (database file, role) at a time.
+class LocalLeadership final : public Leadership {
+ public:
+  // Null when a Leadership for `key` exists.
+  static std::unique_ptr<Leadership> try_take(std::string key) {
+    std::lock_guard lock(mu());
+    if (!held_keys().insert(key).second) return nullptr;
+    return std::unique_ptr<Leadership>(new LocalLeadership(std::move(key)));
+  }
+  ~LocalLeadership() override {
+    std::lock_guard lock(mu());
+    held_keys().erase(key_);
+  }
+  LocalLeadership(const LocalLeadership&) = delete;
+  LocalLeadership& operator=(const LocalLeadership&) = delete;
+
+  bool held() override { return true; }  // nothing outside this object can end it
+
+ private:
+  explicit LocalLeadership(std::string key) : key_(std::move(key)) {}
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::set<std::string>& held_keys() {
+    static std::set<std::string> keys;
+    return keys;
+  }
+
+  std::string key_;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteStoreOptions& options);
@@ -411,6 +465,8 @@ class SqliteStore final : public Store {
   std::vector<RecommendationDecisionRecord> get_recommendation_decisions(
       const std::vector<std::string>& ids) override;
   void flush() override;
+  std::vector<std::string> wait_for_signals(std::chrono::milliseconds timeout) override;
+  std::unique_ptr<Leadership> try_lead(const std::string& role) override;
 
  private:
   struct Pending {
@@ -442,6 +498,9 @@ class SqliteStore final : public Store {
   void process_group(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void run_transaction(std::vector<Pending>& group, std::vector<CommitResult>& results);
   void apply(const WriteOp& op, CommitResult& result);
+  void renew_lease(const RenewLeases& renew, const RunLease& lease, CommitResult& result);
+  void decide_approval(const ApprovalRecord& decision);
+  void deliver_signals(const std::vector<Pending>& group, const std::vector<CommitResult>& results);
   void check_fence(const LeaseFence& fence);
   void run_stmt(WriterStmt which);
   void bind_json(sqlite3_stmt* stmt, int index, const boost::json::value& value, std::size_t buf);
@@ -474,6 +533,13 @@ class SqliteStore final : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;
 
+  // Notify payloads of committed batches, for wait_for_signals. Nothing is kept until someone
+  // listens, and the oldest go first past kMaxQueuedSignals: listeners poll the store anyway.
+  std::mutex signals_mu_;
+  std::condition_variable signals_cv_;
+  std::deque<std::string> signals_;
+  bool listening_ = false;
+
   // Checkpoints run on their own thread and connection: done inside a commit (SQLite's default)
   // they stall that commit, and every caller waiting on it, for a full database fsync.
   std::mutex checkpoint_mu_;
@@ -487,6 +553,7 @@ class SqliteStore final : public Store {
 
 namespace {
 constexpr auto kSpinBeforeSleep = std::chrono::microseconds(50);
+constexpr std::size_t kMaxQueuedSignals = 10'000;
 constexpr int kCheckpointPages = 1000;         // like SQLite's wal_autocheckpoint default
 constexpr int kRestartCheckpointPages = 50000;  // WAL never emptied by passive checkpoints
 }  // namespace
@@ -644,6 +711,7 @@ void SqliteStore::writer_loop() {
     const auto commit_started = std::chrono::steady_clock::now();
     process_group(group, results);
     if (on_commit_) on_commit_(std::chrono::steady_clock::now() - commit_started, group.size());
+    deliver_signals(group, results);
     for (std::size_t i = 0; i < group.size(); ++i) {
       if (!group[i].done) continue;
       try {
@@ -690,9 +758,10 @@ void SqliteStore::process_group(std::vector<Pending>& group, std::vector<CommitR
       std::this_thread::sleep_for(kFirstRetryDelay * (1 << (attempt - 1)));
     }
   }
+  // Nothing of a failed group happened: no runs created, claimed or woken.
   for (CommitResult& r : results) {
+    r = CommitResult{};
     r.error = failure;
-    r.created_runs.clear();
   }
 }
 
@@ -714,8 +783,8 @@ void SqliteStore::run_transaction(std::vector<Pending>& group, std::vector<Commi
     } catch (const SqliteError& e) {
       if (is_transaction_error(e.code()) || sqlite3_get_autocommit(db) != 0) throw;
       if (!savepoint && batch.ops.size() > 1) throw;
+      results[i] = CommitResult{};
       results[i].error = std::current_exception();
-      results[i].created_runs.clear();
       if (savepoint) {
         run_stmt(kRollbackTo);
         run_stmt(kRelease);
@@ -723,8 +792,8 @@ void SqliteStore::run_transaction(std::vector<Pending>& group, std::vector<Commi
     } catch (const StoreError&) {
       if (sqlite3_get_autocommit(db) != 0) throw;
       if (!savepoint && batch.ops.size() > 1) throw;
+      results[i] = CommitResult{};
       results[i].error = std::current_exception();
-      results[i].created_runs.clear();
       if (savepoint) {
         run_stmt(kRollbackTo);
         run_stmt(kRelease);
@@ -742,6 +811,85 @@ void SqliteStore::check_fence(const LeaseFence& fence) {
     throw LeaseLost(fmt::format("run {}: the lease of {} (epoch {}) is no longer held; the write is refused",
                                 fence.run_id, fence.owner, fence.epoch));
   }
+}
+
+void SqliteStore::renew_lease(const RenewLeases& renew, const RunLease& lease,
+                              CommitResult& result) {
+  sqlite3_stmt* take = writer_stmts_[kTakeWakeUpMark].get();
+  StmtReset reset_take(take);
+  bind_text(take, 1, lease.run_id);
+  bind_text(take, 2, renew.owner);
+  bind_int(take, 3, lease.epoch);
+  step(take);
+  const bool woken = sqlite3_changes(writer_db_.get()) > 0;
+  sqlite3_stmt* s = writer_stmts_[kRenewLease].get();
+  StmtReset reset(s);
+  bind_text(s, 1, lease.run_id);
+  bind_text(s, 2, renew.owner);
+  bind_int(s, 3, renew.now + renew.ttl_ms);
+  bind_int(s, 4, lease.epoch);
+  step(s);
+  if (sqlite3_changes(writer_db_.get()) == 0) {
+    result.lost_leases.push_back(lease.run_id);
+  } else if (woken) {
+    result.woken.push_back(lease.run_id);
+  }
+}
+
+void SqliteStore::decide_approval(const ApprovalRecord& decision) {
+  sqlite3_stmt* s = writer_stmts_[kDecideApproval].get();
+  StmtReset reset(s);
+  bind_text(s, 1, decision.run_id);
+  bind_text(s, 2, decision.step_id);
+  bind_text(s, 3, to_string(decision.status));
+  bind_text(s, 4, decision.comment);
+  bind_text(s, 5, decision.decided_by);
+  bind_int(s, 6, decision.decided_at);
+  step(s);
+  if (sqlite3_changes(writer_db_.get()) == 0) {
+    throw Conflict(
+        fmt::format("run {}: the approval of step {} does not exist or is no longer pending",
+                    decision.run_id, decision.step_id));
+  }
+}
+
+// Runs on the writer thread after the group's commit: only batches that committed signal.
+void SqliteStore::deliver_signals(const std::vector<Pending>& group,
+                                  const std::vector<CommitResult>& results) {
+  std::size_t delivered = 0;
+  {
+    std::lock_guard lock(signals_mu_);
+    if (!listening_) return;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (results[i].error) continue;
+      for (const WriteOp& op : group[i].batch.ops) {
+        const auto* notify = std::get_if<Notify>(&op);
+        if (notify == nullptr) continue;
+        if (signals_.size() >= kMaxQueuedSignals) signals_.pop_front();
+        signals_.push_back(notify->payload);
+        ++delivered;
+      }
+    }
+  }
+  if (delivered > 0) signals_cv_.notify_all();
+}
+
+std::vector<std::string> SqliteStore::wait_for_signals(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(signals_mu_);
+  listening_ = true;
+  signals_cv_.wait_for(lock, timeout, [&] { return !signals_.empty(); });
+  std::vector<std::string> out(std::make_move_iterator(signals_.begin()),
+                               std::make_move_iterator(signals_.end()));
+  signals_.clear();
+  return out;
+}
+
+std::unique_ptr<Leadership> SqliteStore::try_lead(const std::string& role) {
+  // The same file under two spellings is one store.
+  std::error_code ec;
+  std::filesystem::path file = std::filesystem::weakly_canonical(path_, ec);
+  if (ec) file = path_;
+  return LocalLeadership::try_take(file.string() + '\n' + role);
 }
 
 void SqliteStore::rollback_if_open() noexcept {
@@ -851,6 +999,10 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         sqlite3_stmt* s = writer_stmts_[kCreateRun].get();
         StmtReset reset(s);
         bind_run(s, r);
+        const bool leased = !o->lease_owner.empty();
+        bind_text(s, 16, o->lease_owner);
+        bind_int(s, 17, leased ? 1 : 0);
+        bind_int(s, 18, leased ? o->lease_expires_at : 0);
         step(s);
       }
       if (sqlite3_changes(writer_db_.get()) > 0) {
@@ -1059,16 +1211,7 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       std::sort(claimed.begin(), claimed.end(), [](const RunLease& a, const RunLease& b) { return a.run_id < b.run_id; });
       result.claimed.insert(result.claimed.end(), claimed.begin(), claimed.end());
     } else if (const auto* o = std::get_if<RenewLeases>(&op)) {
-      sqlite3_stmt* s = writer_stmts_[kRenewLease].get();
-      for (const RunLease& lease : o->leases) {
-        StmtReset reset(s);
-        bind_text(s, 1, lease.run_id);
-        bind_text(s, 2, o->owner);
-        bind_int(s, 3, o->now + o->ttl_ms);
-        bind_int(s, 4, lease.epoch);
-        step(s);
-        if (sqlite3_changes(writer_db_.get()) == 0) result.lost_leases.push_back(lease.run_id);
-      }
+      for (const RunLease& lease : o->leases) renew_lease(*o, lease, result);
     } else if (const auto* o = std::get_if<ReleaseLease>(&op)) {
       sqlite3_stmt* s = writer_stmts_[kReleaseLease].get();
       StmtReset reset(s);
@@ -1081,9 +1224,17 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
       sqlite3_stmt* s = writer_stmts_[kMakeClaimable].get();
       StmtReset reset(s);
       bind_text(s, 1, o->run_id);
-      bind_int(s, 2, o->at);
+      step(s);
+    } else if (const auto* o = std::get_if<DecideApproval>(&op)) {
+      decide_approval(o->record);
+    } else if (const auto* o = std::get_if<RequestCancel>(&op)) {
+      sqlite3_stmt* s = writer_stmts_[kRequestCancel].get();
+      StmtReset reset(s);
+      bind_text(s, 1, o->run_id);
+      bind_text(s, 2, o->reason);
       step(s);
     }
+    // Notify writes nothing: deliver_signals hands its payload out once the batch has committed.
   } catch (const SqliteError& e) {
     // Name the operation: "UNIQUE constraint failed" alone does not say which write was refused.
     static constexpr std::array<std::string_view, std::variant_size_v<WriteOp>> kNames = {
@@ -1093,7 +1244,8 @@ void SqliteStore::apply(const WriteOp& op, CommitResult& result) {
         "PutConnection",      "DeleteConnection", "PutUser",  "PutToken",
         "PutSession",         "RevokeSessions",   "PruneSessions", "AppendAudit",
         "DeleteRunLogs",      "PutRecommendationDecision", "ClaimRuns", "RenewLeases",
-        "ReleaseLease",       "MakeClaimable"};
+        "ReleaseLease",       "MakeClaimable", "DecideApproval", "RequestCancel",
+        "Notify"};
     throw SqliteError(e.code(), fmt::format("{}: {}", kNames[op.index()], e.what()));
   }
 }

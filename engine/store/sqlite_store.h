@@ -1,6 +1,6 @@
 // The embedded store: SQLite in WAL mode, versioned migrations run at open, one writer thread that
 // group-commits every batch queued while the previous commit was in flight, and a small pool of
-// read connections.
+// read connections. Notify signals and leadership stay within the process (see Store).
 //
 // Durability: `full` (the default) commits with synchronous=FULL, so a callback that has run is a
 // promise that survives power loss; `relaxed` uses synchronous=NORMAL (may lose the last commits

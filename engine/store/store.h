@@ -5,9 +5,9 @@
 // across concurrent callers (group commit through a single writer), so throughput is not one fsync
 // per step. The executor never acts on a state change before its callback has run.
 //
-// The interface is what the executor needs and nothing of SQLite shows through it, so that a
-// PostgreSQL store (claims with leases and fencing tokens, LISTEN/NOTIFY wake-ups) can implement it
-// later next to SqliteStore.
+// The interface is what the executor needs and nothing of SQLite or PostgreSQL shows through it:
+// SqliteStore and PostgresStore implement it alike, including the run leases, wake-up signals and
+// leadership that let several processes share one PostgreSQL database.
 //
 // Errors: storage failures (disk full, corruption, I/O errors) are exceptional: reads throw
 // StoreError; a failed batch reports it to its callback as a std::exception_ptr and nothing of the
@@ -18,6 +18,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -78,6 +79,9 @@ struct RunRecord {
   EpochMillis created_at = 0;
   EpochMillis started_at = 0;
   EpochMillis finished_at = 0;
+  // Why someone asked to cancel the run while another process held it (RequestCancel); empty:
+  // nobody did. Read-only for writers: PutRun and CreateRun leave it as it is.
+  std::string cancel_requested = {};
 };
 
 // The state of one step of a run. A foreach step has one record for the step itself
@@ -253,7 +257,13 @@ struct AuditFilter {
 
 // Write operations. Put* insert or replace by primary key.
 struct PutWorkflowVersion { WorkflowVersionRecord record; };  // insert if absent
-struct CreateRun { RunRecord record; };  // no-op when idempotency_key already has a run
+// No-op when idempotency_key already has a run. With a lease_owner, the new run starts leased by
+// it (epoch 1, until lease_expires_at), so that no other worker claims it in between.
+struct CreateRun {
+  RunRecord record;
+  std::string lease_owner = {};
+  EpochMillis lease_expires_at = 0;
+};
 struct PutRun { RunRecord record; };     // full replace of an existing run
 struct PutStep { StepRecord record; };
 // Creates or replaces an attempt; a null `input` keeps the input recorded when the attempt started
@@ -298,7 +308,7 @@ struct RunLease {
 };
 // Claims up to `limit` unfinished runs (queued or running) whose lease is free or expired and
 // that are claimable (claimable_at <= now), oldest first; several processes claiming at once get
-// different runs. CommitResult::claimed lists them.
+// different runs. CommitResult::claimed lists them. A claim clears the run's wake-up mark.
 struct ClaimRuns {
   std::string owner;
   int limit = 16;
@@ -306,7 +316,8 @@ struct ClaimRuns {
   EpochMillis ttl_ms = 30'000;
 };
 // Extends the leases `owner` still holds (same epoch) to now + ttl; CommitResult::lost_leases
-// names the runs whose lease was taken over or ended.
+// names the runs whose lease was taken over or ended, CommitResult::woken the held runs that were
+// marked for a wake-up (MakeClaimable, RequestCancel) since; renewing clears the mark.
 struct RenewLeases {
   std::string owner;
   std::vector<RunLease> leases;
@@ -315,7 +326,9 @@ struct RenewLeases {
 };
 // Gives a lease up (the run finished, or waits for a person). The run can be claimed again once
 // `claimable_at` has passed: 0 at once, a time for a retry or an approval that expires, or
-// kNeverClaimable until something (a decision) makes it claimable again with MakeClaimable.
+// kNeverClaimable until something (a decision) makes it claimable again with MakeClaimable. A run
+// marked for a wake-up while it was held becomes claimable at once instead: a decision that
+// arrives while the holder is parking the run is not slept through.
 struct ReleaseLease {
   std::string run_id;
   std::string owner;
@@ -323,14 +336,29 @@ struct ReleaseLease {
   EpochMillis claimable_at = 0;
 };
 inline constexpr EpochMillis kNeverClaimable = std::numeric_limits<EpochMillis>::max();
-struct MakeClaimable { std::string run_id; EpochMillis at = 0; };
+// Marks a run for a wake-up: claimable at once when no one holds it, and reported to its holder
+// by the next RenewLeases (CommitResult::woken) or kept claimable by its ReleaseLease otherwise.
+struct MakeClaimable { std::string run_id; };
+// Records the decision on an approval only while it is still pending (a compare-and-set: two
+// people deciding at once, or a decision racing the expiry, leave exactly one decision). Fails the
+// batch with Conflict when the approval is missing or already decided. Of the record, only status,
+// comment, decided_by and decided_at are written.
+struct DecideApproval { ApprovalRecord record; };
+// Asks whoever holds an unfinished run to cancel it: sets RunRecord::cancel_requested and marks
+// the run for a wake-up (an empty reason is stored as "cancel requested"). No-op for a finished run.
+struct RequestCancel { std::string run_id; std::string reason; };
+// A signal for processes waiting in Store::wait_for_signals, delivered once the batch commits
+// (PostgreSQL: NOTIFY on the schema's channel, payloads under 8000 bytes; SQLite: within this
+// process). Payloads name runs, never carry data.
+struct Notify { std::string payload; };
 
 using WriteOp = std::variant<PutWorkflowVersion, CreateRun, PutRun, PutStep, PutAttempt, AppendLog,
                              PutApproval, PutWorkflow, AppendRevision, DeleteWorkflow,
                              PutScheduleFired, PruneRuns, PutConnection, DeleteConnection,
                              PutUser, PutToken, PutSession, RevokeSessions, PruneSessions,
                              AppendAudit, DeleteRunLogs, PutRecommendationDecision, ClaimRuns,
-                             RenewLeases, ReleaseLease, MakeClaimable>;
+                             RenewLeases, ReleaseLease, MakeClaimable, DecideApproval,
+                             RequestCancel, Notify>;
 
 // The lease a batch's writes depend on (see RunLease).
 struct LeaseFence {
@@ -341,6 +369,12 @@ struct LeaseFence {
 
 // A batch refused because its fence no longer holds: the run's lease belongs to someone else.
 class LeaseLost : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// A batch refused because a compare-and-set in it (DecideApproval) found another state.
+class Conflict : public StoreError {
  public:
   using StoreError::StoreError;
 };
@@ -364,6 +398,18 @@ struct CommitResult {
   std::size_t pruned_runs = 0;  // PruneRuns ops in the batch
   std::vector<RunLease> claimed;         // ClaimRuns ops in the batch
   std::vector<std::string> lost_leases;  // RenewLeases ops: runs no longer held
+  std::vector<std::string> woken;        // RenewLeases ops: held runs marked for a wake-up
+};
+
+// While held, this process leads `role` (the cron scheduler): one process at a time on one
+// database. PostgreSQL: a session advisory lock on a connection of its own; SQLite: one process
+// owns the file anyway.
+class Leadership {
+ public:
+  virtual ~Leadership() = default;
+  // False once the lead is lost (the connection holding it broke); the holder must stop acting as
+  // leader and try to lead again. Callable from any thread.
+  virtual bool held() = 0;
 };
 
 using CommitCallback = std::function<void(CommitResult)>;
@@ -436,6 +482,15 @@ class Store {
 
   // Blocks until every batch submitted before the call is durable.
   virtual void flush() = 0;
+
+  // Waits up to `timeout` for Notify payloads committed by any process sharing the store (this one
+  // included) since the previous call, and returns them (empty on timeout). Meant for one thread
+  // per process; the first call starts listening, so signals before it are not seen. A connection
+  // lost meanwhile returns early, empty: callers poll the store as well.
+  virtual std::vector<std::string> wait_for_signals(std::chrono::milliseconds timeout) = 0;
+
+  // Tries to lead `role`; null when another process leads it now.
+  virtual std::unique_ptr<Leadership> try_lead(const std::string& role) = 0;
 };
 
 // Time-ordered unique ids ("0193a1f2c3d4-5e6f7a8b9c0d1e2f"): sortable as text by creation time.

@@ -45,6 +45,8 @@ const std::map<std::string, std::string, std::less<>> kSamples = {
     {"listen", "0.0.0.0:9000"},
     {"data_dir", "/srv/flowpilot"},
     {"store", "postgres://fp@db.internal/flowpilot"},
+    {"role", "api,worker"},
+    {"lease_ttl", "10s"},
     {"durability", "relaxed"},
     {"plugin_paths", "/opt/plugins"},
     {"workflow_dirs", "/srv/workflows"},
@@ -244,6 +246,23 @@ TEST_F(ServeConfigTest, ListsFromEnvAndRepeatedFlags) {
   c = load_serve_config(*with_file("plugin_paths: [/x, /y]\n", {"--plugin-paths", "/z"}),
                         env_of({{"FLOWPILOT_PLUGIN_PATHS", "/e"}}));
   EXPECT_EQ(c.plugin_paths, (std::vector<std::string>{"/z"}));
+}
+
+TEST_F(ServeConfigTest, RolesAreNamedOnceEachInOneOrder) {
+  ServeConfig c = load_serve_config(*parse_flags({"--role", "worker, api,worker"}), kNoEnv);
+  EXPECT_EQ(c.roles, "api,worker");
+  EXPECT_TRUE(c.has_role("api"));
+  EXPECT_TRUE(c.has_role("worker"));
+  EXPECT_FALSE(c.has_role("scheduler"));
+  EXPECT_FALSE(c.all_roles());
+  EXPECT_TRUE(load_serve_config({}, kNoEnv).all_roles());
+  try {
+    load_serve_config(*parse_flags({"--role", "api,cook"}), kNoEnv);
+    FAIL() << "an unknown role was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("`cook` is not a role"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--role"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ServeConfigTest, NamesFollowTheRule) {

@@ -429,4 +429,12 @@ TEST_F(ServeTest, PrintConfigMasksSecrets) {
   EXPECT_NE(bad.find("FLOWPILOT_LOG_LEVEL"), std::string::npos) << bad;
 }
 
+TEST_F(ServeTest, RolesOtherThanAllAreRefusedOnSqlite) {
+  const std::string out = run_command("'" + std::string(FLOWPILOT_BINARY_DIR) +
+                                      "/cli/flowpilot' serve --role api,worker --listen 127.0.0.1:0 "
+                                      "--data-dir '" + (dir_ / "roles").string() + "'");
+  EXPECT_EQ(last_code_, 2) << out;
+  EXPECT_NE(out.find("role `api,worker` needs a PostgreSQL store"), std::string::npos) << out;
+}
+
 }  // namespace

@@ -36,3 +36,15 @@ if(FLOWPILOT_TEST_POSTGRES)
   set_tests_properties(pg_server_smoke PROPERTIES
     FIXTURES_REQUIRED postgres LABELS postgres TIMEOUT 60)
 endif()
+
+# Several flowpilot processes on PostgreSQL under faults (fault_test.sh): SIGKILLed and SIGSTOPped
+# workers, the scheduling's leader killed, PostgreSQL restarted. It starts and restarts a server
+# of its own, so it does not use the `postgres` fixture; RUN_SERIAL because its timing (a 3 s
+# lease TTL, cron every 2 s) must not compete with the heavy suites for the machine.
+if(FLOWPILOT_TEST_POSTGRES)
+  add_test(NAME pg_fault_test
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/fault_test.sh $<TARGET_FILE:flowpilot>)
+  set_tests_properties(pg_fault_test PROPERTIES
+    LABELS postgres RUN_SERIAL TRUE TIMEOUT 300
+    ENVIRONMENT FLOWPILOT_PSQL=${flowpilot_psql})
+endif()

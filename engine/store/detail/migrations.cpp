@@ -228,7 +228,12 @@ ALTER TABLE runs ADD COLUMN claimable_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_unfinished ON runs(id) WHERE status IN ('queued', 'running');
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations = {{
+// Why someone asked to cancel a run another process holds (store op RequestCancel).
+constexpr const char* kV9 = R"sql(
+ALTER TABLE runs ADD COLUMN cancel_requested TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations = {{
     {1, kV1},
     {2, kV2},
     {3, kV3},
@@ -237,6 +242,7 @@ constexpr std::array<Migration, 8> kMigrations = {{
     {6, kV6},
     {7, kV7},
     {8, kV8},
+    {9, kV9},
 }};
 
 int current_version(sqlite3* db) {

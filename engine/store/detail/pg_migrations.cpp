@@ -210,7 +210,12 @@ ALTER TABLE runs ADD COLUMN claimable_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX runs_unfinished ON runs(id) WHERE status IN ('queued', 'running');
 )sql";
 
-constexpr std::array<PgMigration, 2> kMigrations = {{{7, kV7}, {8, kV8}}};
+// As the SQLite store's migration 9: cancel requests.
+constexpr const char* kV9 = R"sql(
+ALTER TABLE runs ADD COLUMN cancel_requested TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<PgMigration, 3> kMigrations = {{{7, kV7}, {8, kV8}, {9, kV9}}};
 
 // Any constant shared by every flowpilot process: the lock serializes their migrations.
 constexpr std::int64_t kMigrationLock = 0x666c6f77'6d696772;  // "flowmigr"

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <random>
 #include <set>
@@ -48,8 +50,39 @@ class PostgresStoreTest : public ::testing::Test {
     return b;
   }
 
+  // A running run "r1", claimed by worker-a.
+  static RunLease claim_running_run(Store& store) {
+    RunRecord r = run("r1");
+    r.status = RunStatus::running;
+    EXPECT_FALSE(store.commit(batch(CreateRun{r})).error);
+    const CommitResult claimed = store.commit(batch(ClaimRuns{"worker-a", 1, 1000, 60'000}));
+    EXPECT_EQ(claimed.claimed.size(), 1u);
+    return claimed.claimed.empty() ? RunLease{} : claimed.claimed[0];
+  }
+
+  // Runs SQL in a transaction of its own on the test's schema, as another process would.
+  std::unique_ptr<store_detail::PgConnection> raw_connection() const {
+    return std::make_unique<store_detail::PgConnection>(testing::test_postgres_url(), "flowpilot-test-raw",
+                                                        testing::test_schema_for(path_), false);
+  }
+
+  std::string kill_sql(const std::string& application_name) const {
+    return "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+           application_name + "'";
+  }
+
   std::filesystem::path path_;
 };
+
+// Everything wait_for_signals returns until `want` payloads came or `within` passed.
+std::vector<std::string> collect_signals(Store& store, std::size_t want, std::chrono::milliseconds within) {
+  std::vector<std::string> got;
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (got.size() < want && std::chrono::steady_clock::now() < until) {
+    for (auto& s : store.wait_for_signals(std::chrono::milliseconds(200))) got.push_back(std::move(s));
+  }
+  return got;
+}
 
 TEST_F(PostgresStoreTest, MigratesOnceAndRefusesANewerSchema) {
   open_postgres_store(options()).reset();
@@ -224,6 +257,105 @@ TEST_F(PostgresStoreTest, AnExclusiveStoreTakesItsLockBackOrSaysItLostIt) {
   auto reported = lost.get_future();
   ASSERT_EQ(reported.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_NE(reported.get().find("another process took"), std::string::npos);
+}
+
+TEST_F(PostgresStoreTest, AMarkSetWhileAReleaseWaitsForTheRowWins) {
+  auto store = open_postgres_store(options());
+  const RunLease lease = claim_running_run(*store);
+  // Another process marks the run and has not committed yet when the release arrives.
+  auto other = raw_connection();
+  other->exec("BEGIN");
+  other->exec("UPDATE runs SET claimable_at = -1 WHERE id = 'r1'");
+  std::promise<CommitResult> released;
+  store->submit(batch(ReleaseLease{"r1", "worker-a", lease.epoch, kNeverClaimable}),
+                [&](CommitResult result) { released.set_value(std::move(result)); });
+  auto done = released.get_future();
+  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "waits for the row";
+  other->exec("COMMIT");
+  EXPECT_FALSE(done.get().error);
+  const CommitResult next = store->commit(batch(ClaimRuns{"worker-b", 1, 1001, 60'000}));
+  ASSERT_EQ(next.claimed.size(), 1u) << "the release kept the mark that committed while it waited";
+}
+
+TEST_F(PostgresStoreTest, AMarkSetWhileARenewalWaitsForTheRowIsReported) {
+  auto store = open_postgres_store(options());
+  const RunLease lease = claim_running_run(*store);
+  auto other = raw_connection();
+  other->exec("BEGIN");
+  other->exec("UPDATE runs SET claimable_at = -1 WHERE id = 'r1'");
+  std::promise<CommitResult> renewed;
+  store->submit(batch(RenewLeases{"worker-a", {lease}, 1010, 60'000}),
+                [&](CommitResult result) { renewed.set_value(std::move(result)); });
+  auto done = renewed.get_future();
+  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "waits for the row";
+  other->exec("COMMIT");
+  const CommitResult result = done.get();
+  EXPECT_FALSE(result.error);
+  EXPECT_TRUE(result.lost_leases.empty());
+  EXPECT_EQ(result.woken, (std::vector<std::string>{"r1"}));
+  EXPECT_TRUE(store->commit(batch(RenewLeases{"worker-a", {lease}, 1020, 60'000})).woken.empty());
+}
+
+TEST_F(PostgresStoreTest, TwoStoresOnOneDatabaseSeeEachOthersSignalsAndNoOtherSchemas) {
+  auto a = open_postgres_store(options());
+  auto b = open_postgres_store(options());
+  PostgresStoreOptions elsewhere = options();
+  elsewhere.schema += "b";
+  auto c = open_postgres_store(elsewhere);
+  for (Store* s : {a.get(), b.get(), c.get()}) EXPECT_TRUE(s->wait_for_signals(std::chrono::milliseconds(1)).empty());
+  ASSERT_FALSE(a->commit(batch(Notify{"from a"})).error);
+  ASSERT_FALSE(b->commit(batch(Notify{"from b"})).error);
+  for (Store* s : {a.get(), b.get()}) {
+    auto got = collect_signals(*s, 2, std::chrono::seconds(10));
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<std::string>{"from a", "from b"}));
+  }
+  EXPECT_TRUE(c->wait_for_signals(std::chrono::milliseconds(300)).empty()) << "another schema, another store";
+}
+
+TEST_F(PostgresStoreTest, ListeningResumesAfterTheConnectionWasDropped) {
+  PostgresStoreOptions listening = options();
+  listening.application_name += "-listens";
+  auto a = open_postgres_store(listening);
+  auto b = open_postgres_store(options());
+  EXPECT_TRUE(a->wait_for_signals(std::chrono::milliseconds(1)).empty());
+  ASSERT_EQ(testing::exec_raw_sql(path_, kill_sql(listening.application_name)), "");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(a->wait_for_signals(std::chrono::seconds(20)).empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10)) << "returns early, empty";
+  EXPECT_TRUE(a->wait_for_signals(std::chrono::milliseconds(1)).empty());  // listens again
+  ASSERT_FALSE(b->commit(batch(Notify{"again"})).error);
+  EXPECT_EQ(collect_signals(*a, 1, std::chrono::seconds(10)), (std::vector<std::string>{"again"}));
+}
+
+TEST_F(PostgresStoreTest, ALeaderWhoseConnectionDiesLosesTheLead) {
+  PostgresStoreOptions leading = options();
+  leading.application_name += "-leads";
+  auto a = open_postgres_store(leading);
+  auto b = open_postgres_store(options());
+  auto lead = a->try_lead("scheduler");
+  ASSERT_TRUE(lead);
+  EXPECT_FALSE(b->try_lead("scheduler"));
+  PostgresStoreOptions elsewhere = options();
+  elsewhere.schema += "b";
+  EXPECT_TRUE(open_postgres_store(elsewhere)->try_lead("scheduler")) << "another schema, another store";
+
+  ASSERT_EQ(testing::exec_raw_sql(path_, kill_sql(leading.application_name)), "");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (lead->held() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(lead->held());
+  std::unique_ptr<Leadership> successor;
+  while (!successor && std::chrono::steady_clock::now() < until) {
+    successor = b->try_lead("scheduler");
+    if (!successor) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(successor) << "the lock went with its connection";
+  EXPECT_TRUE(successor->held());
+  EXPECT_FALSE(lead->held()) << "lost for good";
+  a.reset();  // a Leadership may outlive its store
+  lead.reset();
 }
 
 }  // namespace

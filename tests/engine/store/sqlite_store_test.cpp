@@ -689,9 +689,314 @@ TEST_F(SqliteStoreTest, AReleasedRunIsClaimableAgainWhenItSays) {
   EXPECT_TRUE(claim(*store, "worker-b", 5, 4999).empty());
   EXPECT_EQ(ids_of(claim(*store, "worker-b", 5, 5000, 10'000'000)), (std::vector<std::string>{"retries"}));
   EXPECT_TRUE(claim(*store, "worker-b", 5, 1'000'000).empty()) << "waits for a decision";
-  // A decision makes it claimable; a later, larger time does not push it back.
-  expect_ok(store->commit(batch_of(MakeClaimable{"waits", 0}, MakeClaimable{"waits", 9'000'000})));
+  // A decision makes it claimable at once, however often it is made.
+  expect_ok(store->commit(batch_of(MakeClaimable{"waits"}, MakeClaimable{"waits"})));
   EXPECT_EQ(ids_of(claim(*store, "worker-c", 5, 1'000'000)), (std::vector<std::string>{"waits"}));
+}
+
+// The exception type of a failed batch, as the caller's catch would see it.
+template <class Error>
+bool failed_with(const CommitResult& r) {
+  if (!r.error) return false;
+  try {
+    std::rethrow_exception(r.error);
+  } catch (const Error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+TEST_F(SqliteStoreTest, ARunCreatedLeasedIsItsCreatorsUntilTheLeaseExpires) {
+  auto store = open();
+  const CommitResult created =
+      store->commit(batch_of(CreateRun{make_run("r1", "wf", RunStatus::queued), "worker-a", 2000}));
+  expect_ok(created);
+  ASSERT_EQ(created.created_runs.size(), 1u);
+  EXPECT_TRUE(created.created_runs[0].created);
+  EXPECT_TRUE(claim(*store, "worker-b", 5, 1999).empty()) << "held by its creator";
+  // The creator holds it with epoch 1: its fenced writes apply and it renews like any claim.
+  WriteBatch write = batch_of(PutStep{make_step("r1", "first")});
+  write.fence = LeaseFence{"r1", "worker-a", 1};
+  expect_ok(store->commit(std::move(write)));
+  const CommitResult renewed =
+      store->commit(batch_of(RenewLeases{"worker-a", {{"r1", 1, 2000}}, 1990, 100}));
+  expect_ok(renewed);
+  EXPECT_TRUE(renewed.lost_leases.empty());
+  EXPECT_TRUE(claim(*store, "worker-b", 5, 2050).empty()) << "renewed until 2090";
+  const auto taken = claim(*store, "worker-b", 5, 2090);
+  ASSERT_EQ(ids_of(taken), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(taken[0].epoch, 2);
+  WriteBatch late = batch_of(PutStep{make_step("r1", "late")});
+  late.fence = LeaseFence{"r1", "worker-a", 1};
+  EXPECT_TRUE(failed_with<LeaseLost>(store->commit(std::move(late))));
+  EXPECT_EQ(store->get_steps("r1").size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, ARunCreatedLeasedUnderATakenKeyLeavesTheOwnerOfTheKeyAlone) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("first", "wf", RunStatus::queued, "k")})));
+  const CommitResult again = store->commit(
+      batch_of(CreateRun{make_run("second", "wf", RunStatus::queued, "k"), "worker-a", 9'000'000}));
+  expect_ok(again);
+  ASSERT_EQ(again.created_runs.size(), 1u);
+  EXPECT_EQ(again.created_runs[0].run_id, "first");
+  EXPECT_FALSE(again.created_runs[0].created);
+  EXPECT_FALSE(store->get_run("second"));
+  const auto got = claim(*store, "worker-b", 5, 1000);
+  ASSERT_EQ(ids_of(got), (std::vector<std::string>{"first"}))
+      << "not leased by the second CreateRun";
+  EXPECT_EQ(got[0].epoch, 1);
+}
+
+TEST_F(SqliteStoreTest, AClaimClearsTheWakeUpMark) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("r1", "wf", RunStatus::running)})));
+  ASSERT_EQ(claim(*store, "worker-a", 1, 1000).size(), 1u);
+  expect_ok(store->commit(batch_of(MakeClaimable{"r1"})));  // marked while worker-a holds it
+  // worker-a stalls; worker-b claims the run, which takes the mark with it.
+  const auto b = claim(*store, "worker-b", 1, 1100);
+  ASSERT_EQ(b.size(), 1u);
+  const CommitResult renewed = store->commit(batch_of(RenewLeases{"worker-b", b, 1150, 100}));
+  expect_ok(renewed);
+  EXPECT_TRUE(renewed.woken.empty());
+  expect_ok(store->commit(batch_of(ReleaseLease{"r1", "worker-b", b[0].epoch, kNeverClaimable})));
+  EXPECT_TRUE(claim(*store, "worker-c", 1, 1'000'000).empty())
+      << "no mark left to keep it claimable";
+}
+
+TEST_F(SqliteStoreTest, AWakeUpMarkedWhileHeldMakesAReleaseClaimableAtOnce) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("r1", "wf", RunStatus::running)},
+                                   CreateRun{make_run("r2", "wf", RunStatus::running)})));
+  const auto held = claim(*store, "worker-a", 2, 1000, 60'000);
+  ASSERT_EQ(held.size(), 2u);
+  // A decision arrives while worker-a parks r1 for a person; r2 is parked undisturbed.
+  expect_ok(store->commit(batch_of(MakeClaimable{"r1"})));
+  expect_ok(
+      store->commit(batch_of(ReleaseLease{"r1", "worker-a", held[0].epoch, kNeverClaimable},
+                             ReleaseLease{"r2", "worker-a", held[1].epoch, kNeverClaimable})));
+  EXPECT_EQ(ids_of(claim(*store, "worker-b", 5, 1001, 60'000)), (std::vector<std::string>{"r1"}));
+  EXPECT_TRUE(claim(*store, "worker-c", 5, 2000).empty()) << "r2 waits for a decision";
+}
+
+TEST_F(SqliteStoreTest, ARenewalReportsAWakeUpOnceAndClearsIt) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(CreateRun{make_run("r1", "wf", RunStatus::running)},
+                                   CreateRun{make_run("r2", "wf", RunStatus::running)},
+                                   CreateRun{make_run("done", "wf", RunStatus::succeeded)})));
+  const auto held = claim(*store, "worker-a", 2, 1000, 60'000);
+  ASSERT_EQ(held.size(), 2u);
+  auto renew = [&] {
+    CommitResult r = store->commit(batch_of(RenewLeases{"worker-a", held, 1010, 60'000}));
+    EXPECT_FALSE(r.error) << error_text(r);
+    EXPECT_TRUE(r.lost_leases.empty());
+    return r.woken;
+  };
+  EXPECT_TRUE(renew().empty());
+  expect_ok(store->commit(batch_of(MakeClaimable{"r2"}, MakeClaimable{"done"})));
+  EXPECT_EQ(renew(), (std::vector<std::string>{"r2"}));
+  EXPECT_TRUE(renew().empty()) << "reported once";
+  expect_ok(
+      store->commit(batch_of(ReleaseLease{"r2", "worker-a", held[1].epoch, kNeverClaimable})));
+  EXPECT_TRUE(claim(*store, "worker-b", 5, 2000).empty())
+      << "the renewal took the mark; r1 is held";
+  // A lease that is gone is lost, never woken.
+  expect_ok(store->commit(batch_of(MakeClaimable{"r2"})));
+  const CommitResult lost =
+      store->commit(batch_of(RenewLeases{"worker-a", {held[1]}, 1020, 60'000}));
+  EXPECT_EQ(lost.lost_leases, (std::vector<std::string>{"r2"}));
+  EXPECT_TRUE(lost.woken.empty());
+}
+
+// ---- approvals decided by compare-and-set ------------------------------------------------------
+
+// Everything wait_for_signals returns until `want` payloads came or `within` passed.
+std::vector<std::string> collect_signals(Store& store, std::size_t want,
+                                         std::chrono::milliseconds within) {
+  std::vector<std::string> got;
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (got.size() < want && std::chrono::steady_clock::now() < until) {
+    for (auto& s : store.wait_for_signals(std::chrono::milliseconds(200)))
+      got.push_back(std::move(s));
+  }
+  return got;
+}
+
+ApprovalRecord decision(const std::string& run, const std::string& step, ApprovalStatus status,
+                        const std::string& by) {
+  ApprovalRecord a;
+  a.run_id = run;
+  a.step_id = step;
+  a.status = status;
+  a.comment = "decided by " + by;
+  a.decided_by = by;
+  a.decided_at = 77;
+  return a;
+}
+
+TEST_F(SqliteStoreTest, AnApprovalIsDecidedOnceAndASecondDecisionConflicts) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(PutApproval{
+      ApprovalRecord{"r1", "gate", ApprovalStatus::pending, "Go?", "", "", 5, 0, 900}})));
+  expect_ok(store->commit(
+      batch_of(DecideApproval{decision("r1", "gate", ApprovalStatus::approved, "ana")})));
+  const auto got = store->get_approval("r1", "gate");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, ApprovalStatus::approved);
+  EXPECT_EQ(got->decided_by, "ana");
+  EXPECT_EQ(got->comment, "decided by ana");
+  EXPECT_EQ(got->decided_at, 77);
+  EXPECT_EQ(got->message, "Go?") << "what was asked stays";
+  EXPECT_EQ(got->created_at, 5);
+  EXPECT_EQ(got->expires_at, 900);
+
+  // The second decision fails its whole batch.
+  const CommitResult second =
+      store->commit(batch_of(PutStep{make_step("r1", "other")},
+                             DecideApproval{decision("r1", "gate", ApprovalStatus::rejected, "bo")},
+                             AppendLog{LogRecord{"r1", "gate", -1, 1, 5, "info", "rejected"}}));
+  EXPECT_TRUE(failed_with<Conflict>(second)) << error_text(second);
+  EXPECT_NE(error_text(second).find("r1"), std::string::npos) << error_text(second);
+  EXPECT_NE(error_text(second).find("gate"), std::string::npos) << error_text(second);
+  EXPECT_NE(error_text(second).find("no longer pending"), std::string::npos) << error_text(second);
+  EXPECT_TRUE(store->get_steps("r1").empty());
+  EXPECT_TRUE(store->get_logs("r1").empty());
+  EXPECT_EQ(store->get_approval("r1", "gate")->decided_by, "ana");
+
+  const CommitResult missing = store->commit(
+      batch_of(DecideApproval{decision("r1", "nowhere", ApprovalStatus::approved, "ana")}));
+  EXPECT_TRUE(failed_with<Conflict>(missing)) << error_text(missing);
+  EXPECT_NE(error_text(missing).find("does not exist"), std::string::npos) << error_text(missing);
+  EXPECT_FALSE(store->get_approval("r1", "nowhere"));
+}
+
+TEST_F(SqliteStoreTest, AConflictingDecisionFailsOnlyItsOwnBatchInAGroup) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(
+      PutApproval{ApprovalRecord{"r1", "decided", ApprovalStatus::expired, "m", "", "", 1, 2, 2}},
+      PutApproval{ApprovalRecord{"r1", "open", ApprovalStatus::pending, "m", "", "", 1, 0, 0}})));
+  EXPECT_TRUE(
+      store->wait_for_signals(std::chrono::milliseconds(1)).empty());  // listening from here
+  std::vector<std::promise<CommitResult>> results(4);
+  {
+    WriterGate gate(*store);
+    auto deliver = [&](std::size_t i) {
+      return [&results, i](CommitResult r) { results[i].set_value(std::move(r)); };
+    };
+    store->submit(batch_of(PutStep{make_step("r1", "before")}), deliver(0));
+    store->submit(
+        batch_of(PutStep{make_step("r1", "doomed")}, Notify{"doomed"},
+                 DecideApproval{decision("r1", "decided", ApprovalStatus::approved, "ana")}),
+        deliver(1));
+    store->submit(
+        batch_of(DecideApproval{decision("r1", "missing", ApprovalStatus::approved, "ana")}),
+        deliver(2));
+    store->submit(batch_of(DecideApproval{decision("r1", "open", ApprovalStatus::rejected, "bo")},
+                           PutStep{make_step("r1", "after")}, Notify{"after"}),
+                  deliver(3));
+  }
+  std::vector<CommitResult> got;
+  for (auto& p : results) got.push_back(p.get_future().get());
+  expect_ok(got[0]);
+  EXPECT_TRUE(failed_with<Conflict>(got[1])) << error_text(got[1]);
+  EXPECT_TRUE(failed_with<Conflict>(got[2])) << error_text(got[2]);
+  expect_ok(got[3]);
+  std::vector<std::string> step_ids;
+  for (const auto& s : store->get_steps("r1")) step_ids.push_back(s.step_id);
+  EXPECT_EQ(step_ids, (std::vector<std::string>{"after", "before"}));
+  EXPECT_EQ(store->get_approval("r1", "decided")->status, ApprovalStatus::expired);
+  EXPECT_EQ(store->get_approval("r1", "open")->status, ApprovalStatus::rejected);
+  EXPECT_EQ(collect_signals(*store, 1, std::chrono::seconds(10)),
+            (std::vector<std::string>{"after"}));
+  EXPECT_TRUE(store->wait_for_signals(std::chrono::milliseconds(100)).empty())
+      << "the failed batch's signal";
+}
+
+// ---- cancel requests -------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, ACancelRequestIsRecordedForUnfinishedRunsAndWakesTheHolder) {
+  auto store = open();
+  RunRecord held = make_run("held", "wf", RunStatus::running);
+  held.cancel_requested = "written by CreateRun";  // read-only for writers
+  expect_ok(store->commit(
+      batch_of(CreateRun{held}, CreateRun{make_run("done", "wf", RunStatus::failed)})));
+  EXPECT_EQ(store->get_run("held")->cancel_requested, "");
+  const auto lease = claim(*store, "worker-a", 5, 1000, 60'000);
+  ASSERT_EQ(ids_of(lease), (std::vector<std::string>{"held"}));
+
+  expect_ok(store->commit(batch_of(RequestCancel{"held", "stopped by ana"},
+                                   RequestCancel{"done", "too late"},
+                                   RequestCancel{"missing", "nobody"})));
+  EXPECT_EQ(store->get_run("held")->cancel_requested, "stopped by ana");
+  EXPECT_EQ(store->get_run("done")->cancel_requested, "");
+  EXPECT_FALSE(store->get_run("missing"));
+  // The holder's own writes keep the request; its next renewal is woken by it.
+  RunRecord progress = make_run("held", "wf", RunStatus::running);
+  progress.started_at = 1001;
+  expect_ok(store->commit(batch_of(PutRun{progress})));
+  EXPECT_EQ(store->get_run("held")->cancel_requested, "stopped by ana");
+  EXPECT_EQ(store->get_run("held")->started_at, 1001);
+  for (const RunRecord& listed : store->list_runs({})) {
+    EXPECT_EQ(listed.cancel_requested, listed.id == "held" ? "stopped by ana" : "") << listed.id;
+  }
+  const CommitResult renewed =
+      store->commit(batch_of(RenewLeases{"worker-a", lease, 1010, 60'000}));
+  EXPECT_EQ(renewed.woken, (std::vector<std::string>{"held"}));
+  // A request without a reason still shows.
+  expect_ok(store->commit(batch_of(RequestCancel{"held", ""})));
+  EXPECT_FALSE(store->get_run("held")->cancel_requested.empty());
+}
+
+// ---- signals and leadership ------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, SignalsOfCommittedBatchesReachTheWaiter) {
+  auto store = open();
+  expect_ok(store->commit(batch_of(Notify{"before anyone listened"})));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(store->wait_for_signals(std::chrono::milliseconds(100)).empty());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(90))
+      << "waits out its timeout";
+
+  // A waiter is woken by a commit, not by its timeout.
+  auto waiter = std::async(std::launch::async,
+                           [&] { return store->wait_for_signals(std::chrono::seconds(20)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto sent = std::chrono::steady_clock::now();
+  expect_ok(store->commit(batch_of(Notify{"wake"})));
+  EXPECT_EQ(waiter.get(), (std::vector<std::string>{"wake"}));
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(10));
+
+  // Only committed batches signal; signals wait for the next call.
+  expect_ok(store->commit(batch_of(Notify{"a"})));
+  expect_ok(
+      store->commit(batch_of(AppendLog{LogRecord{"r1", "", -1, 0, 1, "info", "x"}}, Notify{"b"})));
+  EXPECT_TRUE(failed_with<Conflict>(store->commit(
+      batch_of(Notify{"refused"},
+               DecideApproval{decision("r1", "missing", ApprovalStatus::approved, "ana")}))));
+  auto got = collect_signals(*store, 2, std::chrono::seconds(10));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(store->wait_for_signals(std::chrono::milliseconds(100)).empty())
+      << "nothing twice, nothing refused";
+}
+
+TEST_F(SqliteStoreTest, OneLeadershipPerRoleAtATime) {
+  auto store = open();
+  auto first = store->try_lead("scheduler");
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->held());
+  EXPECT_FALSE(store->try_lead("scheduler"));
+  auto other_role = store->try_lead("janitor");
+  EXPECT_TRUE(other_role);
+  {
+    auto same_store_again = open();  // another store object on the same database
+    EXPECT_FALSE(same_store_again->try_lead("scheduler"));
+  }
+  first.reset();
+  auto next = store->try_lead("scheduler");
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(next->held());
 }
 
 // ---- idempotency -----------------------------------------------------------------------------
